@@ -1,0 +1,262 @@
+#include "sidecar/config/config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace logferry {
+namespace {
+
+using Var = EnvVar<Config>;
+
+// Small adapters turning a value parser into a table entry's apply function.
+template <auto Member>
+std::string set_size(Config& c, std::string_view v, uint64_t min) {
+  auto n = parse_size(v);
+  if (!n || *n < min) return fmt::format("expected a size of at least {} such as 64KiB, 4MiB or 1048576", format_size(min));
+  c.*Member = *n;
+  return {};
+}
+
+template <auto Member>
+std::string set_duration(Config& c, std::string_view v) {
+  auto d = parse_duration(v);
+  if (!d) return "expected a duration such as 250ms, 5s or 2m";
+  c.*Member = *d;
+  return {};
+}
+
+template <auto Member>
+std::string set_string(Config& c, std::string_view v) {
+  c.*Member = std::string(v);
+  return {};
+}
+
+template <auto Member>
+std::string set_bool(Config& c, std::string_view v) {
+  auto b = parse_bool(v);
+  if (!b) return "expected true or false";
+  c.*Member = *b;
+  return {};
+}
+
+template <auto Member>
+std::string set_count(Config& c, std::string_view v, uint64_t min, uint64_t max) {
+  auto n = parse_uint(v, min, max);
+  if (!n) return fmt::format("expected a whole number from {} to {}", min, max);
+  c.*Member = *n;
+  return {};
+}
+
+const std::array kTable{
+    Var{"LOGFERRY_FILES", "", [](Config& c, std::string_view v) { c.files = split_list(v); return std::string(); },
+        "Comma-separated globs of files to tail, e.g. /var/log/app/*.log; ** matches any depth."},
+    Var{"LOGFERRY_EXCLUDE", "", [](Config& c, std::string_view v) { c.exclude = split_list(v); return std::string(); },
+        "Comma-separated globs of files never to read, even when LOGFERRY_FILES matches them."},
+    Var{"LOGFERRY_READ_FROM", "head",
+        [](Config& c, std::string_view v) {
+          if (v == "head") c.read_from = ReadFrom::head;
+          else if (v == "tail") c.read_from = ReadFrom::tail;
+          else return std::string("expected head or tail");
+          return std::string();
+        },
+        "Where to start a file seen for the first time (no checkpoint): head or tail."},
+    Var{"LOGFERRY_OUTPUT", "",
+        [](Config& c, std::string_view v) {
+          auto eps = parse_outputs(v);
+          if (!eps) return std::string("expected tcp://HOST:PORT or tls://HOST:PORT, several separated by commas for failover");
+          c.outputs = std::move(*eps);
+          return std::string();
+        },
+        "Where to send entries: tcp://HOST:PORT (the logferry aggregator) or tls://HOST:PORT; "
+        "several comma-separated addresses fail over in order. Required."},
+    Var{"LOGFERRY_CHECKPOINT_DIR", "/var/lib/logferry", set_string<&Config::checkpoint_dir>,
+        "Directory for the checkpoint file (read offsets acknowledged by the output). Must be writable; "
+        "put it on the shared emptyDir so it survives container restarts."},
+    Var{"LOGFERRY_CHECKPOINT_INTERVAL", "1s", set_duration<&Config::checkpoint_interval>,
+        "How often acknowledged offsets are persisted (also on shutdown)."},
+    Var{"LOGFERRY_LABELS", "",
+        [](Config& c, std::string_view v) {
+          auto l = parse_labels(v);
+          if (!l) return std::string("expected comma-separated key=value pairs, e.g. team=payments,env=prod");
+          c.labels = std::move(*l);
+          return std::string();
+        },
+        "Extra resource labels added to every batch: key=value,key2=value2."},
+    Var{"POD_NAME", "", set_string<&Config::pod_name>, "Downward API: the Pod's name (label k8s.pod.name)."},
+    Var{"POD_NAMESPACE", "", set_string<&Config::pod_namespace>,
+        "Downward API: the Pod's namespace (label k8s.namespace.name)."},
+    Var{"NODE_NAME", "", set_string<&Config::node_name>, "Downward API: the node's name (label k8s.node.name)."},
+    Var{"CONTAINER_NAME", "", set_string<&Config::container_name>,
+        "The app container's name (label k8s.container.name)."},
+    Var{"LOGFERRY_PARSER", "plain",
+        [](Config& c, std::string_view v) {
+          if (v != "plain") return std::string("expected one of: plain");
+          c.parser = std::string(v);
+          return std::string();
+        },
+        "How lines become entries, for all sources."},
+    Var{"LOGFERRY_MAX_LINE_BYTES", "256KiB", [](Config& c, std::string_view v) { return set_size<&Config::max_line_bytes>(c, v, 64); },
+        "Longer lines are cut to this size, forwarded with attribute log.truncated=true and counted."},
+    Var{"LOGFERRY_PARTIAL_FLUSH", "5s", set_duration<&Config::partial_flush>,
+        "A last line without a newline is forwarded after this long without more bytes."},
+    Var{"LOGFERRY_ROTATE_WAIT", "10s", set_duration<&Config::rotate_wait>,
+        "After a file is renamed away or deleted, keep reading it until it has been quiet this long."},
+    Var{"LOGFERRY_POLL_INTERVAL", "1s", set_duration<&Config::poll_interval>,
+        "How often globs are re-scanned and files checked, in addition to inotify wake-ups."},
+    Var{"LOGFERRY_READ_BUDGET_BYTES", "1MiB", [](Config& c, std::string_view v) { return set_size<&Config::read_budget_bytes>(c, v, 4096); },
+        "Bytes read from one file before moving to the next (round-robin fairness)."},
+    Var{"LOGFERRY_MAX_OPEN_FILES", "512", [](Config& c, std::string_view v) { return set_count<&Config::max_open_files>(c, v, 1, 65536); },
+        "Most files held open at once; further files wait their turn."},
+    Var{"LOGFERRY_BATCH_MAX_ENTRIES", "4096", [](Config& c, std::string_view v) { return set_count<&Config::batch_max_entries>(c, v, 1, 1000000); },
+        "A batch is sent when it holds this many entries..."},
+    Var{"LOGFERRY_BATCH_MAX_BYTES", "512KiB", [](Config& c, std::string_view v) { return set_size<&Config::batch_max_bytes>(c, v, 1024); },
+        "...or this many bytes of encoded entries..."},
+    Var{"LOGFERRY_BATCH_TIMEOUT", "200ms", set_duration<&Config::batch_timeout>,
+        "...or when its first entry has waited this long."},
+    Var{"LOGFERRY_BUFFER_MAX_BYTES", "4MiB", [](Config& c, std::string_view v) { return set_size<&Config::buffer_max_bytes>(c, v, 4096); },
+        "Cap on encoded batches held in memory (sent but not acknowledged, or waiting). When full, "
+        "file reading pauses: the files themselves are the buffer."},
+    Var{"LOGFERRY_MAX_IN_FLIGHT", "8", [](Config& c, std::string_view v) { return set_count<&Config::max_in_flight>(c, v, 1, 1024); },
+        "Batches sent and not yet acknowledged, at most."},
+    Var{"LOGFERRY_BACKOFF_INITIAL", "200ms", set_duration<&Config::backoff_initial>,
+        "First reconnect delay; it doubles per failure up to LOGFERRY_BACKOFF_MAX, with full jitter."},
+    Var{"LOGFERRY_BACKOFF_MAX", "30s", set_duration<&Config::backoff_max>, "Largest reconnect delay."},
+    Var{"LOGFERRY_CONNECT_TIMEOUT", "5s", set_duration<&Config::connect_timeout>,
+        "Deadline for connecting and the handshake."},
+    Var{"LOGFERRY_ACK_TIMEOUT", "30s", set_duration<&Config::ack_timeout>,
+        "A connection whose oldest batch waits this long for its ack is closed and the batches re-sent."},
+    Var{"LOGFERRY_COMPRESS", "true", set_bool<&Config::compress>,
+        "Offer zstd compression of batches in the handshake."},
+    Var{"LOGFERRY_AUTH_TOKEN", "", set_string<&Config::auth_token>,
+        "Token sent in the handshake when the aggregator requires one.", Secret::yes},
+    Var{"LOGFERRY_AUTH_TOKEN_FILE", "", set_string<&Config::auth_token_file>,
+        "File holding the token (a mounted Secret); re-read on every connection, so rotation works."},
+    Var{"LOGFERRY_TLS_CA", "", set_string<&Config::tls_ca>, "PEM file of CAs trusted for tls:// outputs."},
+    Var{"LOGFERRY_TLS_CERT", "", set_string<&Config::tls_cert>, "PEM client certificate for mutual TLS."},
+    Var{"LOGFERRY_TLS_KEY", "", set_string<&Config::tls_key>, "PEM private key of LOGFERRY_TLS_CERT."},
+    Var{"LOGFERRY_TLS_SERVER_NAME", "", set_string<&Config::tls_server_name>,
+        "Name the server certificate must carry; default: the output's host."},
+    Var{"LOGFERRY_SHUTDOWN_TIMEOUT", "25s", set_duration<&Config::shutdown_timeout>,
+        "On SIGTERM: read to the end, flush and wait for acks at most this long (keep it below the Pod's "
+        "terminationGracePeriodSeconds)."},
+    Var{"LOGFERRY_HTTP_ADDR", "", set_string<&Config::http_addr>,
+        "HOST:PORT for /healthz, /readyz and /metrics; unset: no HTTP endpoint."},
+    Var{"LOGFERRY_LOG_LEVEL", "info",
+        [](Config& c, std::string_view v) {
+          if (v == "debug") c.log_level = LogLevel::debug;
+          else if (v == "info") c.log_level = LogLevel::info;
+          else if (v == "warn") c.log_level = LogLevel::warn;
+          else if (v == "error") c.log_level = LogLevel::error;
+          else return std::string("expected debug, info, warn or error");
+          return std::string();
+        },
+        "Threshold of logferry's own log lines (on stderr)."},
+    Var{"LOGFERRY_LOG_FORMAT", "json",
+        [](Config& c, std::string_view v) {
+          if (v == "json") c.log_format = LogFormat::json;
+          else if (v == "text") c.log_format = LogFormat::text;
+          else return std::string("expected json or text");
+          return std::string();
+        },
+        "Format of logferry's own log lines on stderr."},
+};
+
+// Checks that dir exists (or can be created) and that a file can be written in it.
+std::string check_writable_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fmt::format("cannot create the directory: {}", ec.message());
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return "not a directory";
+  if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    return fmt::format("the directory must be readable and writable: {}", std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::span<const EnvVar<Config>> config_table() { return kTable; }
+
+std::optional<std::vector<Endpoint>> parse_outputs(std::string_view text) {
+  std::vector<Endpoint> out;
+  for (const auto& item : split_list(text, ',')) {
+    const size_t sep = item.find("://");
+    if (sep == std::string::npos) return std::nullopt;
+    Endpoint ep;
+    ep.text = item;
+    ep.scheme = item.substr(0, sep);
+    std::string_view rest = std::string_view(item).substr(sep + 3);
+    if (ep.scheme == "stdout") {
+      if (!rest.empty()) return std::nullopt;
+      out.push_back(std::move(ep));
+      continue;
+    }
+    if (ep.scheme != "tcp" && ep.scheme != "tls") return std::nullopt;
+    const auto hp = parse_host_port(rest);
+    if (!hp || hp->second == 0) return std::nullopt;
+    ep.host = hp->first;
+    ep.port = hp->second;
+    out.push_back(std::move(ep));
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+Labels Config::resource_labels() const {
+  Labels out;
+  if (!pod_name.empty()) out.emplace_back("k8s.pod.name", pod_name);
+  if (!pod_namespace.empty()) out.emplace_back("k8s.namespace.name", pod_namespace);
+  if (!node_name.empty()) out.emplace_back("k8s.node.name", node_name);
+  if (!container_name.empty()) out.emplace_back("k8s.container.name", container_name);
+  for (const auto& kv : labels) out.push_back(kv);
+  return out;
+}
+
+ConfigResult load_config(const Environment& env) {
+  ConfigResult r;
+  static constexpr std::array<std::string_view, 1> kForeign{"LOGFERRY_AGGREGATOR_"};
+  r.errors = apply_environment<Config>(config_table(), env, r.config, "LOGFERRY_", kForeign);
+  auto has_error = [&](std::string_view name) {
+    for (const auto& e : r.errors)
+      if (e.variable == name) return true;
+    return false;
+  };
+  Config& c = r.config;
+  if (c.outputs.empty() && !has_error("LOGFERRY_OUTPUT")) {
+    r.errors.push_back({"LOGFERRY_OUTPUT", env_error_text("LOGFERRY_OUTPUT", "", "required: expected tcp://HOST:PORT")});
+  }
+  if (c.files.empty() && c.pipe.empty() && !c.read_stdin && !has_error("LOGFERRY_FILES")) {
+    r.errors.push_back({"LOGFERRY_FILES", env_error_text("LOGFERRY_FILES", "",
+                                                         "no source configured: set LOGFERRY_FILES (globs)")});
+  }
+  if (!has_error("LOGFERRY_CHECKPOINT_DIR")) {
+    if (auto why = check_writable_dir(c.checkpoint_dir); !why.empty()) {
+      r.errors.push_back({"LOGFERRY_CHECKPOINT_DIR", env_error_text("LOGFERRY_CHECKPOINT_DIR", c.checkpoint_dir, why)});
+    }
+  }
+  if (c.buffer_max_bytes < 2 * c.batch_max_bytes && !has_error("LOGFERRY_BUFFER_MAX_BYTES")) {
+    r.errors.push_back({"LOGFERRY_BUFFER_MAX_BYTES",
+                        env_error_text("LOGFERRY_BUFFER_MAX_BYTES", format_size(c.buffer_max_bytes),
+                                       fmt::format("must be at least twice LOGFERRY_BATCH_MAX_BYTES ({})",
+                                                   format_size(c.batch_max_bytes)))});
+  }
+  if (c.backoff_max < c.backoff_initial && !has_error("LOGFERRY_BACKOFF_MAX")) {
+    r.errors.push_back({"LOGFERRY_BACKOFF_MAX",
+                        env_error_text("LOGFERRY_BACKOFF_MAX", format_duration(c.backoff_max),
+                                       "must not be shorter than LOGFERRY_BACKOFF_INITIAL")});
+  }
+  if ((c.tls_cert.empty() != c.tls_key.empty()) && !has_error("LOGFERRY_TLS_KEY")) {
+    r.errors.push_back({"LOGFERRY_TLS_KEY", env_error_text("LOGFERRY_TLS_KEY", c.tls_key.empty() ? "" : "<set>",
+                                                           "LOGFERRY_TLS_CERT and LOGFERRY_TLS_KEY go together")});
+  }
+  return r;
+}
+
+}  // namespace logferry

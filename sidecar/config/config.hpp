@@ -1,0 +1,102 @@
+#pragma once
+// The sidecar's settings: a typed struct filled from one table of environment
+// variables (see config.cpp), validated as a whole at start-up.
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sidecar/config/env_table.hpp"
+#include "sidecar/core/logger.hpp"
+
+namespace logferry {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+using std::chrono::milliseconds;
+
+enum class ReadFrom { head, tail };
+enum class PipeOverflow { block, drop_oldest, drop_newest };
+
+// One destination: scheme "tcp" / "tls" (native protocol), "otlp+http(s)",
+// "loki+http(s)" or "stdout".
+struct Endpoint {
+  std::string scheme;
+  std::string host;
+  uint16_t port = 0;
+  std::string path;  // for HTTP outputs; "" otherwise
+  std::string text;  // as written, for messages
+};
+
+struct Config {
+  // Sources.
+  std::vector<std::string> files;    // globs
+  std::vector<std::string> exclude;  // globs
+  std::string pipe;                  // FIFO path; "" = none
+  uint32_t pipe_mode = 0600;
+  bool read_stdin = false;
+  ReadFrom read_from = ReadFrom::head;
+  uint64_t max_line_bytes = 0;
+  milliseconds partial_flush{0};
+  milliseconds rotate_wait{0};
+  milliseconds poll_interval{0};
+  uint64_t read_budget_bytes = 0;
+  uint64_t max_open_files = 0;
+  std::string spill_dir;
+  uint64_t spill_max_bytes = 0;
+  PipeOverflow pipe_overflow = PipeOverflow::block;
+
+  // Parsing.
+  std::string parser;
+
+  // Delivery.
+  std::vector<Endpoint> outputs;
+  uint64_t batch_max_entries = 0;
+  uint64_t batch_max_bytes = 0;
+  milliseconds batch_timeout{0};
+  uint64_t buffer_max_bytes = 0;
+  uint64_t max_in_flight = 0;
+  milliseconds backoff_initial{0};
+  milliseconds backoff_max{0};
+  milliseconds connect_timeout{0};
+  milliseconds ack_timeout{0};
+  bool compress = true;
+  std::string auth_token;
+  std::string auth_token_file;
+  std::string tls_ca, tls_cert, tls_key, tls_server_name;
+
+  // State and lifecycle.
+  std::string checkpoint_dir;
+  milliseconds checkpoint_interval{0};
+  milliseconds shutdown_timeout{0};
+
+  // Identity: resource labels on every batch.
+  Labels labels;
+  std::string pod_name, pod_namespace, node_name, container_name;
+
+  // Operability.
+  std::string http_addr;
+  LogLevel log_level = LogLevel::info;
+  LogFormat log_format = LogFormat::json;
+
+  // Resource labels in wire order: Downward API names first, then LOGFERRY_LABELS.
+  Labels resource_labels() const;
+};
+
+// The table behind parsing, --help and --check-config.
+std::span<const EnvVar<Config>> config_table();
+
+struct ConfigResult {
+  Config config;
+  std::vector<EnvError> errors;  // empty when the configuration can be used
+};
+
+// Parses and validates the environment (including that the checkpoint
+// directory exists or can be created, and is writable).
+ConfigResult load_config(const Environment& env);
+
+// Parses "tcp://host:port[,tcp://host:port...]" and the other output schemes.
+std::optional<std::vector<Endpoint>> parse_outputs(std::string_view text);
+
+}  // namespace logferry

@@ -1,0 +1,115 @@
+#pragma once
+// One table of environment variables per program: {name, default, parser,
+// description}. The same table parses the environment, fills in defaults,
+// renders --help and --check-config, and suggests the right name for a
+// misspelt one. Parsing reports every problem at once.
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sidecar/config/value_parsers.hpp"
+
+namespace logferry {
+
+enum class Secret { no, yes };
+
+template <class Config>
+struct EnvVar {
+  std::string_view name;
+  // The value used when the variable is unset; "" means "not set".
+  std::string_view default_value;
+  // Parses a value into the config; returns "" when accepted, otherwise what is
+  // allowed (e.g. "expected a size such as 64KiB").
+  std::string (*apply)(Config& config, std::string_view value);
+  std::string_view description;
+  Secret secret = Secret::no;
+};
+
+// The environment as a name -> value map (tests pass their own).
+using Environment = std::map<std::string, std::string, std::less<>>;
+
+// Reads the process environment.
+Environment process_environment();
+
+struct EnvError {
+  std::string variable;
+  std::string message;  // the whole line, starting with the variable's name
+};
+
+// Formats the standard error text: NAME="value": what is allowed.
+inline std::string env_error_text(std::string_view name, std::string_view value, std::string_view allowed) {
+  return fmt::format("{}=\"{}\": {}", name, value, allowed);
+}
+
+// Applies every table entry to `config`: the environment's value, else the default.
+// Unknown variables with `prefix` (except those starting with one of `foreign`)
+// are errors with a "did you mean" hint.
+template <class Config>
+std::vector<EnvError> apply_environment(std::span<const EnvVar<Config>> table, const Environment& env,
+                                        Config& config, std::string_view prefix,
+                                        std::span<const std::string_view> foreign = {}) {
+  std::vector<EnvError> errors;
+  for (const auto& var : table) {
+    const auto it = env.find(var.name);
+    const bool set = it != env.end();
+    const std::string_view value = set ? std::string_view(it->second) : var.default_value;
+    if (!set && value.empty()) continue;
+    std::string allowed = var.apply(config, value);
+    if (!allowed.empty()) {
+      const std::string shown = var.secret == Secret::yes ? std::string("<redacted>") : std::string(value);
+      errors.push_back({std::string(var.name), env_error_text(var.name, shown, allowed)});
+    }
+  }
+  for (const auto& [name, value] : env) {
+    if (!name.starts_with(prefix)) continue;
+    bool known = false;
+    for (const auto& var : table) known = known || var.name == name;
+    for (const auto f : foreign) known = known || name.starts_with(f);
+    if (known) continue;
+    std::string_view best;
+    size_t best_distance = 4;  // only suggest close names
+    for (const auto& var : table) {
+      const size_t d = edit_distance(name, var.name);
+      if (d < best_distance) best_distance = d, best = var.name;
+    }
+    std::string msg = fmt::format("{}: unknown variable", name);
+    if (!best.empty()) msg += fmt::format("; did you mean {}?", best);
+    errors.push_back({name, std::move(msg)});
+  }
+  return errors;
+}
+
+// Renders --help: one block per variable with its default and meaning.
+template <class Config>
+std::string render_help(std::span<const EnvVar<Config>> table) {
+  std::string out;
+  for (const auto& var : table) {
+    out += fmt::format("  {}\n", var.name);
+    out += fmt::format("      {}\n", var.description);
+    if (var.secret == Secret::yes) out += "      (secret: never printed)\n";
+    else if (!var.default_value.empty()) out += fmt::format("      default: {}\n", var.default_value);
+  }
+  return out;
+}
+
+// Renders the effective settings (NAME=value lines), secrets redacted. `show`
+// returns the value as set for a variable (the environment's or the default).
+template <class Config>
+std::string render_effective(std::span<const EnvVar<Config>> table, const Environment& env) {
+  std::string out;
+  for (const auto& var : table) {
+    const auto it = env.find(var.name);
+    const bool set = it != env.end();
+    std::string_view value = set ? std::string_view(it->second) : var.default_value;
+    if (var.secret == Secret::yes && !value.empty()) value = "<redacted>";
+    out += fmt::format("{}={}{}\n", var.name, value, set ? "" : value.empty() ? "  (unset)" : "  (default)");
+  }
+  return out;
+}
+
+}  // namespace logferry

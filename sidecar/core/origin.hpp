@@ -1,0 +1,24 @@
+#pragma once
+// Where entries come from: one file (for one identity), the pipe, or stdin.
+// Shared by the source that reads it and the batches that carry its entries,
+// so an acknowledgement can advance its committed offset after the reader is gone.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace logferry {
+
+struct Origin {
+  std::string id;    // wire identity (Source.id); stable across restarts
+  std::string path;  // file path, pipe path or "stdin"
+  // Everything before this offset was acknowledged by the output.
+  uint64_t acked_offset = 0;
+  // Offset after the last byte handed to the pipeline.
+  uint64_t read_offset = 0;
+  // Set by the reader when acked_offset moved (checkpoint needs saving).
+  bool dirty = false;
+};
+
+using OriginPtr = std::shared_ptr<Origin>;
+
+}  // namespace logferry

@@ -1,0 +1,29 @@
+#pragma once
+// A Parser turns one line into an entry. Parsers never throw and never drop a
+// line: a line that cannot be parsed becomes the raw body plus a
+// log.parse_error attribute saying why. A parser may hold state across lines
+// (e.g. CRI partial lines); such state is per origin, so each origin gets its
+// own parser instance from the registry.
+#include <string_view>
+
+#include "logferry/v1/logferry.pb.h"
+
+namespace logferry {
+
+enum class ParseResult {
+  parsed,       // `entry` was filled from the line
+  parse_error,  // `entry` holds the raw line and a log.parse_error attribute
+  pending,      // the line was kept as state; no entry yet (call again / flush)
+};
+
+class Parser {
+ public:
+  virtual ~Parser() = default;
+  // Fills `entry` (body, attributes, time, severity, trace ids) from `line`.
+  virtual ParseResult parse(std::string_view line, v1::Entry& entry) = 0;
+  // Emits any held state as an entry; returns pending when there was none.
+  virtual ParseResult flush(v1::Entry& /*entry*/) { return ParseResult::pending; }
+  virtual std::string_view name() const = 0;
+};
+
+}  // namespace logferry

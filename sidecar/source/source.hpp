@@ -1,0 +1,48 @@
+#pragma once
+// A Source produces raw lines with their position and hands them to an Intake
+// (the pipeline's front: parse, batch, forward). Files, the named pipe and
+// stdin implement it.
+#include <cstdint>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "sidecar/core/origin.hpp"
+
+namespace logferry {
+
+// One line as read: the bytes without the newline, where it starts and where
+// the next line starts.
+struct RawLine {
+  std::string_view text;
+  uint64_t offset = 0;      // first byte of the line within the origin
+  uint64_t end_offset = 0;  // first byte after the line (and its newline)
+  bool truncated = false;   // cut at LOGFERRY_MAX_LINE_BYTES
+};
+
+class Intake {
+ public:
+  virtual ~Intake() = default;
+  // Completes when the pipeline can take more lines (backpressure: a full
+  // buffer pauses the caller until batches are acknowledged).
+  virtual boost::asio::awaitable<void> wait_for_room() = 0;
+  // True when the pipeline's memory budget is used up; a source should stop
+  // reading and call wait_for_room().
+  virtual bool full() const = 0;
+  // Takes one line of `origin` (parses it into the current batch).
+  virtual void accept(const OriginPtr& origin, const RawLine& line) = 0;
+  // Marks that nothing further will come from `origin` (the reader is gone).
+  virtual void retire(const OriginPtr& origin) = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Reads and hands lines to `intake` until drain() was called and everything
+  // available at that moment was read, or until the coroutine is cancelled.
+  virtual boost::asio::awaitable<void> run(Intake& intake) = 0;
+  // Asks run() to stop discovering, read what is there now, and return.
+  virtual void drain() = 0;
+};
+
+}  // namespace logferry
