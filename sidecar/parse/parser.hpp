@@ -14,6 +14,10 @@ enum class ParseResult {
   parsed,       // `entry` was filled from the line
   parse_error,  // `entry` holds the raw line and a log.parse_error attribute
   pending,      // the line was kept as state; no entry yet (call again / flush)
+  // `entry` is the record held so far (e.g. the previous multiline record) and
+  // the current line is now held as the start of the next one.
+  parsed_holding_line,
+  dropped,      // the line was consumed and deliberately not forwarded (a filter)
 };
 
 class Parser {
