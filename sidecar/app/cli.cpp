@@ -1,28 +1,77 @@
 #include "sidecar/app/cli.hpp"
 
 #include <cstdio>
+#include <exception>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include "sidecar/app/app.hpp"
 #include "sidecar/config/config.hpp"
+#include "sidecar/core/logger.hpp"
 
 namespace logferry {
+namespace {
+
+constexpr std::string_view kUsage =
+    "Usage: logferry [--help | --version | --check-config]\n"
+    "\n"
+    "Tails log files and forwards their lines to a logferry aggregator, with\n"
+    "acknowledgements and checkpoints. Configured only through the environment.\n"
+    "\n"
+    "Options:\n"
+    "  --help          print this text and exit\n"
+    "  --version       print the version and exit\n"
+    "  --check-config  validate the environment, print the effective configuration\n"
+    "                  (secrets redacted) and exit 0, or exit 2 listing every error\n"
+    "  (none)          run until SIGTERM or SIGINT, then drain and exit\n";
+
+void print_errors(const std::vector<EnvError>& errors) {
+  for (const auto& e : errors) fmt::print(stderr, "logferry: configuration error: {}\n", e.message);
+}
+
+}  // namespace
+
+std::string cli_help_text() {
+  return fmt::format("{}\nEnvironment variables:\n{}", kUsage, render_help<Config>(config_table()));
+}
 
 int run_cli(int argc, char** argv) {
-  const std::string_view arg = argc > 1 ? std::string_view(argv[1]) : std::string_view();
-  if (arg == "--help" || arg == "-h") {
-    fmt::print("logferry {}: forwards log files to an aggregator.\n\nEnvironment variables:\n{}",
-               LOGFERRY_VERSION, render_help<Config>(config_table()));
-    return 0;
-  }
-  const auto env = process_environment();
-  auto loaded = load_config(env);
-  if (!loaded.errors.empty()) {
-    for (const auto& e : loaded.errors) fmt::print(stderr, "logferry: configuration error: {}\n", e.message);
+  if (argc > 2) {
+    fmt::print(stderr, "logferry: too many arguments; see logferry --help\n");
     return 2;
   }
-  return 0;
+  const std::string_view arg = argc > 1 ? std::string_view(argv[1]) : std::string_view();
+  if (arg == "--help" || arg == "-h") {
+    fmt::print("{}", cli_help_text());
+    return 0;
+  }
+  if (arg == "--version") {
+    fmt::print("logferry {}\n", LOGFERRY_VERSION);
+    return 0;
+  }
+  if (!arg.empty() && arg != "--check-config") {
+    fmt::print(stderr, "logferry: unknown argument \"{}\"; see logferry --help\n", arg);
+    return 2;
+  }
+  const auto env = process_environment();
+  const auto loaded = load_config(env);
+  if (!loaded.errors.empty()) {
+    print_errors(loaded.errors);
+    return 2;
+  }
+  if (arg == "--check-config") {
+    fmt::print("{}", render_effective<Config>(config_table(), env));
+    return 0;
+  }
+  configure_logging(loaded.config.log_level, loaded.config.log_format, "logferry");
+  try {
+    return run_app(loaded.config);
+  } catch (const std::exception& e) {
+    // Start-up failures the configuration could not foresee (e.g. an address in use).
+    fmt::print(stderr, "logferry: fatal: {}\n", e.what());
+    return 1;
+  }
 }
 
 }  // namespace logferry

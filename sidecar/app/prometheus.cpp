@@ -1,0 +1,113 @@
+#include "sidecar/app/prometheus.hpp"
+
+#include <fmt/format.h>
+
+namespace logferry {
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string escape_help(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+void PrometheusWriter::header(std::string_view name, MetricType type, std::string_view help) {
+  fmt::format_to(std::back_inserter(text_), "# HELP {} {}\n# TYPE {} {}\n", name, escape_help(help), name,
+                 type == MetricType::counter ? "counter" : "gauge");
+}
+
+void PrometheusWriter::sample(std::string_view name, uint64_t value) {
+  fmt::format_to(std::back_inserter(text_), "{} {}\n", name, value);
+}
+
+void PrometheusWriter::sample(std::string_view name, std::string_view label, std::string_view label_value,
+                              uint64_t value) {
+  fmt::format_to(std::back_inserter(text_), "{}{{{}=\"{}\"}} {}\n", name, label, escape_label_value(label_value),
+                 value);
+}
+
+void PrometheusWriter::family(std::string_view name, MetricType type, std::string_view help, uint64_t value) {
+  header(name, type, help);
+  sample(name, value);
+}
+
+std::string render_prometheus(const Metrics& m) {
+  constexpr auto counter = MetricType::counter;
+  constexpr auto gauge = MetricType::gauge;
+  PrometheusWriter w;
+  w.header("logferry_build_info", gauge, "Build information; the value is always 1.");
+  w.sample("logferry_build_info", "version", LOGFERRY_VERSION, 1);
+  w.family("logferry_start_time_seconds", gauge, "Start time of the process, seconds since the Unix epoch.",
+           m.start_time_unix);
+  w.family("logferry_sources_open", gauge, "1 when the configured sources have been opened.", m.sources_open ? 1 : 0);
+
+  // Sources.
+  w.header("logferry_source_lines_total", counter, "Lines read, per source.");
+  for (const auto& [path, c] : m.per_source) w.sample("logferry_source_lines_total", "source", path, c.lines);
+  w.header("logferry_source_bytes_total", counter, "Bytes read, per source.");
+  for (const auto& [path, c] : m.per_source) w.sample("logferry_source_bytes_total", "source", path, c.bytes);
+  w.family("logferry_lines_read_total", counter, "Lines read from all sources.", m.lines_read);
+  w.family("logferry_bytes_read_total", counter, "Bytes read from all sources.", m.bytes_read);
+  w.family("logferry_lines_truncated_total", counter, "Lines cut at LOGFERRY_MAX_LINE_BYTES.", m.lines_truncated);
+  w.family("logferry_partial_lines_flushed_total", counter,
+           "Last lines without a newline forwarded after LOGFERRY_PARTIAL_FLUSH.", m.partial_lines_flushed);
+  w.family("logferry_files_watched", gauge, "Files currently open for reading.", m.files_watched);
+  w.family("logferry_files_discovered_total", counter, "Files matched by LOGFERRY_FILES since start.",
+           m.files_discovered);
+  w.family("logferry_rotations_total", counter, "File rotations (rename or re-create) seen.", m.rotations);
+  w.family("logferry_truncations_total", counter, "File truncations (copytruncate) seen.", m.truncations);
+  w.family("logferry_read_errors_total", counter, "Errors reading sources.", m.read_errors);
+
+  // Parsing.
+  w.family("logferry_parse_errors_total", counter, "Lines the parser could not parse (forwarded as plain text).",
+           m.parse_errors);
+  w.family("logferry_multiline_records_total", counter, "Records joined from several lines.", m.multiline_records);
+  w.header("logferry_dropped_lines_total", counter, "Lines dropped on purpose, by reason.");
+  for (const auto& [reason, n] : m.dropped_lines) w.sample("logferry_dropped_lines_total", "reason", reason, n);
+
+  // Delivery.
+  w.family("logferry_entries_sent_total", counter, "Entries written to the output, re-sends included.",
+           m.entries_sent);
+  w.family("logferry_entries_acked_total", counter, "Entries acknowledged by the output.", m.entries_acked);
+  w.family("logferry_batches_sent_total", counter, "Batches written to the output, re-sends included.",
+           m.batches_sent);
+  w.family("logferry_batches_acked_total", counter, "Batches acknowledged by the output.", m.batches_acked);
+  w.family("logferry_batches_retried_total", counter, "Batches re-sent after a failure.", m.batches_retried);
+  w.family("logferry_batches_rejected_total", counter, "Batches the output rejected for good.", m.batches_rejected);
+  w.family("logferry_sent_bytes_total", counter, "Bytes written to the output on the wire, framing included.",
+           m.bytes_sent);
+  w.family("logferry_output_connected", gauge, "1 while a connection to the output is established.",
+           m.connected ? 1 : 0);
+  w.family("logferry_reconnects_total", counter, "Connections to the output re-established.", m.reconnects);
+  w.family("logferry_connect_failures_total", counter, "Failed attempts to connect to the output.",
+           m.connect_failures);
+  w.family("logferry_buffer_bytes", gauge, "Encoded batches held in memory (waiting or not yet acknowledged).",
+           m.buffer_bytes);
+  w.family("logferry_spill_bytes", gauge, "Bytes of named-pipe input spilled to disk.", m.spill_bytes);
+
+  // Checkpoints.
+  w.family("logferry_checkpoint_lag_bytes", gauge, "Bytes read but not yet acknowledged by the output.",
+           m.checkpoint_lag_bytes);
+  w.family("logferry_checkpoint_saves_total", counter, "Checkpoint files written.", m.checkpoint_saves);
+  w.family("logferry_checkpoint_errors_total", counter, "Failures writing the checkpoint file.",
+           m.checkpoint_errors);
+  return w.take();
+}
+
+}  // namespace logferry

@@ -1,0 +1,75 @@
+#include "support/logferry_processes.hpp"
+
+#include <csignal>
+#include <stdexcept>
+
+namespace logferry::test {
+
+Aggregator::Aggregator(std::filesystem::path data_dir, ProcessEnv extra, uint16_t port)
+    : data_dir_(std::move(data_dir)), extra_(std::move(extra)), port_(port) {
+  launch();
+}
+
+void Aggregator::launch() {
+  ProcessEnv env = basic_environment();
+  env["LOGFERRY_AGGREGATOR_LISTEN"] = "127.0.0.1:" + std::to_string(port_);
+  env["LOGFERRY_AGGREGATOR_DATA_DIR"] = data_dir_.string();
+  for (const auto& [k, v] : extra_) env[k] = v;
+  proc_ = std::make_unique<ChildProcess>();
+  proc_->start({LOGFERRY_AGGREGATOR_BIN}, env);
+  const std::string marker = "listening on 127.0.0.1:";
+  if (!proc_->wait_for_stdout(marker, 20s)) {
+    throw std::runtime_error("aggregator did not start: " + proc_->stderr_text());
+  }
+  const std::string& out = proc_->stdout_text();
+  const size_t pos = out.find(marker) + marker.size();
+  port_ = static_cast<uint16_t>(std::stoi(out.substr(pos)));
+}
+
+int Aggregator::stop(std::chrono::milliseconds timeout) {
+  if (!proc_->running()) {
+    auto st = proc_->wait_for_exit(0ms);
+    return st ? st->code : -1;
+  }
+  proc_->kill(SIGTERM);
+  auto st = proc_->wait_for_exit(timeout);
+  if (!st) {
+    proc_->kill(SIGKILL);
+    proc_->wait_for_exit(5s);
+    return -1;
+  }
+  return st->code;
+}
+
+void Aggregator::restart() {
+  stop();
+  launch();
+}
+
+Sidecar::Sidecar(ProcessEnv env) : env_(std::move(env)) {}
+
+void Sidecar::start() {
+  ProcessEnv env = basic_environment();
+  env["LOGFERRY_LOG_LEVEL"] = "info";
+  for (const auto& [k, v] : env_) env[k] = v;
+  proc_ = std::make_unique<ChildProcess>();
+  proc_->start({LOGFERRY_BIN}, env);
+}
+
+int Sidecar::stop(std::chrono::milliseconds timeout) {
+  proc_->kill(SIGTERM);
+  auto st = proc_->wait_for_exit(timeout);
+  if (!st) {
+    proc_->kill(SIGKILL);
+    proc_->wait_for_exit(5s);
+    return -1;
+  }
+  return st->code;
+}
+
+void Sidecar::kill9() {
+  proc_->kill(SIGKILL);
+  proc_->wait_for_exit(10s);
+}
+
+}  // namespace logferry::test
