@@ -1,4 +1,7 @@
-// Placeholder so the aggregator library has a source until its components land.
+#include "aggregator/version.hpp"
+
 namespace logferry::aggregator {
+
 const char* version() { return LOGFERRY_VERSION; }
+
 }  // namespace logferry::aggregator

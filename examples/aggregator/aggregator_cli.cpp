@@ -1,0 +1,107 @@
+#include "aggregator/aggregator_cli.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include "aggregator/aggregator_config.hpp"
+#include "aggregator/aggregator_metrics.hpp"
+#include "aggregator/segment_store.hpp"
+#include "aggregator/server.hpp"
+#include "aggregator/version.hpp"
+#include "sidecar/core/logger.hpp"
+
+namespace logferry::aggregator {
+namespace {
+
+std::string format_endpoint(const boost::asio::ip::tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  return addr.is_v6() ? fmt::format("[{}]:{}", addr.to_string(), ep.port()) : fmt::format("{}:{}", addr.to_string(), ep.port());
+}
+
+int serve(const AggregatorConfig& config) {
+  configure_logging(config.log_level, config.log_format, "logferry-aggregator");
+  boost::asio::io_context io(1);
+  AggregatorMetrics metrics;
+  std::optional<SegmentStore> store;
+  if (!config.discard) {
+    store.emplace(io.get_executor(), StoreOptions{config.data_dir, config.segment_max_bytes, config.fsync}, metrics);
+    if (auto err = store->open(); !err.empty()) {
+      log_error("cannot open the data directory", {{"error", err}});
+      return 1;
+    }
+    log_info("store opened", {{"data_dir", config.data_dir}, {"lines", store->recovered_lines()}});
+  }
+  Server server(io, config, store ? &*store : nullptr, metrics);
+  boost::asio::ip::tcp::endpoint bound;
+  try {
+    bound = server.listen();
+  } catch (const std::exception& e) {
+    log_error("cannot listen", {{"address", fmt::format("{}:{}", config.listen_host, config.listen_port)},
+                                {"error", e.what()}});
+    return 1;
+  }
+  std::fputs(fmt::format("listening on {}\n", format_endpoint(bound)).c_str(), stdout);
+  std::fflush(stdout);
+  log_info("listening", {{"address", format_endpoint(bound)},
+                         {"fsync", config.fsync == FsyncPolicy::always ? "always" : "never"},
+                         {"discard", config.discard}});
+  server.start();
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log_info("stopping: finishing in-flight batches", {{"signal", sig}});
+    server.stop([&] {
+      if (store) store->close();
+      log_info("stopped", {{"entries_stored", metrics.entries_stored.load()},
+                           {"duplicates_dropped", metrics.duplicates_dropped.load()}});
+    });
+  });
+  io.run();
+  if (store) store->close();
+  return store && store->failed() ? 1 : 0;
+}
+
+}  // namespace
+
+int run_aggregator_cli(int argc, char** argv) {
+  const std::string_view arg = argc > 1 ? std::string_view(argv[1]) : std::string_view();
+  if (arg == "--help" || arg == "-h") {
+    fmt::print("logferry-aggregator {}: receives batches from logferry sidecars over the native protocol,\n"
+               "stores each entry once as ndjson and acknowledges it.\n\nEnvironment variables:\n{}",
+               version(), render_help<AggregatorConfig>(aggregator_config_table()));
+    return 0;
+  }
+  if (arg == "--version") {
+    fmt::print("logferry-aggregator {}\n", version());
+    return 0;
+  }
+  if (!arg.empty() && arg != "--check-config") {
+    fmt::print(stderr, "logferry-aggregator: unknown argument {}; try --help\n", arg);
+    return 2;
+  }
+  const auto env = process_environment();
+  auto loaded = load_aggregator_config(env);
+  if (!loaded.errors.empty()) {
+    for (const auto& e : loaded.errors) fmt::print(stderr, "logferry-aggregator: configuration error: {}\n", e.message);
+    return 2;
+  }
+  if (arg == "--check-config") {
+    fmt::print("{}", render_effective<AggregatorConfig>(aggregator_config_table(), env));
+    return 0;
+  }
+  try {
+    return serve(loaded.config);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "logferry-aggregator: {}\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace logferry::aggregator

@@ -1,0 +1,170 @@
+#include "aggregator/aggregator_config.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <boost/asio/ip/address.hpp>
+
+namespace logferry::aggregator {
+namespace {
+
+using Var = EnvVar<AggregatorConfig>;
+
+template <auto Member>
+std::string set_duration(AggregatorConfig& c, std::string_view v) {
+  auto d = parse_duration(v);
+  if (!d || d->count() <= 0) return "expected a positive duration such as 250ms, 5s or 2m";
+  c.*Member = *d;
+  return {};
+}
+
+template <auto Member>
+std::string set_string(AggregatorConfig& c, std::string_view v) {
+  c.*Member = std::string(v);
+  return {};
+}
+
+std::string set_listen(AggregatorConfig& c, std::string_view v) {
+  auto hp = parse_host_port(v);
+  boost::system::error_code ec;
+  if (hp) boost::asio::ip::make_address(hp->first == "localhost" ? "127.0.0.1" : hp->first, ec);
+  if (!hp || ec) return "expected HOST:PORT with a numeric IP address, e.g. 0.0.0.0:7070 or 127.0.0.1:0 (port 0: any free port)";
+  c.listen_host = hp->first == "localhost" ? "127.0.0.1" : hp->first;
+  c.listen_port = hp->second;
+  return {};
+}
+
+std::string set_max_frame(AggregatorConfig& c, std::string_view v) {
+  auto n = parse_size(v);
+  if (!n || *n < 1024 || *n > (1ull << 30)) return "expected a size from 1KiB to 1GiB such as 16MiB";
+  c.max_frame_bytes = static_cast<uint32_t>(*n);
+  return {};
+}
+
+std::string set_segment_max(AggregatorConfig& c, std::string_view v) {
+  auto n = parse_size(v);
+  if (!n || *n < 4096) return "expected a size of at least 4KiB such as 64MiB";
+  c.segment_max_bytes = *n;
+  return {};
+}
+
+std::string set_fsync(AggregatorConfig& c, std::string_view v) {
+  if (v == "always") c.fsync = FsyncPolicy::always;
+  else if (v == "never") c.fsync = FsyncPolicy::never;
+  else return "expected always or never";
+  return {};
+}
+
+std::string set_discard(AggregatorConfig& c, std::string_view v) {
+  auto b = parse_bool(v);
+  if (!b) return "expected true or false";
+  c.discard = *b;
+  return {};
+}
+
+std::string set_max_connections(AggregatorConfig& c, std::string_view v) {
+  auto n = parse_uint(v, 1, 1000000);
+  if (!n) return "expected a whole number from 1 to 1000000";
+  c.max_connections = *n;
+  return {};
+}
+
+std::string set_log_level(AggregatorConfig& c, std::string_view v) {
+  if (v == "debug") c.log_level = LogLevel::debug;
+  else if (v == "info") c.log_level = LogLevel::info;
+  else if (v == "warn") c.log_level = LogLevel::warn;
+  else if (v == "error") c.log_level = LogLevel::error;
+  else return "expected debug, info, warn or error";
+  return {};
+}
+
+std::string set_log_format(AggregatorConfig& c, std::string_view v) {
+  if (v == "json") c.log_format = LogFormat::json;
+  else if (v == "text") c.log_format = LogFormat::text;
+  else return "expected json or text";
+  return {};
+}
+
+const std::array kTable{
+    Var{"LOGFERRY_AGGREGATOR_LISTEN", "0.0.0.0:7070", set_listen,
+        "Address to listen on, HOST:PORT. Port 0 picks a free port; the bound address is printed on stdout "
+        "as `listening on HOST:PORT`."},
+    Var{"LOGFERRY_AGGREGATOR_DATA_DIR", "", set_string<&AggregatorConfig::data_dir>,
+        "Directory for the stored entries: DATA_DIR/<namespace>/<pod>/segment-NNNNNN.ndjson. "
+        "Required unless LOGFERRY_AGGREGATOR_DISCARD=true."},
+    Var{"LOGFERRY_AGGREGATOR_TOKEN", "", set_string<&AggregatorConfig::token>,
+        "Token every client must send in its hello; unset: no token required.", Secret::yes},
+    Var{"LOGFERRY_AGGREGATOR_TOKEN_FILE", "", set_string<&AggregatorConfig::token_file>,
+        "File holding the token (a mounted Secret); read once at start. Trailing newlines are ignored."},
+    Var{"LOGFERRY_AGGREGATOR_MAX_FRAME_BYTES", "16MiB", set_max_frame,
+        "Largest frame accepted; a longer frame closes the connection. Announced to clients in the hello ack."},
+    Var{"LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT", "5s", set_duration<&AggregatorConfig::handshake_timeout>,
+        "A client must complete its hello within this time after connecting."},
+    Var{"LOGFERRY_AGGREGATOR_IDLE_TIMEOUT", "5m", set_duration<&AggregatorConfig::idle_timeout>,
+        "A connection with no frame started for this long is closed."},
+    Var{"LOGFERRY_AGGREGATOR_FRAME_TIMEOUT", "30s", set_duration<&AggregatorConfig::frame_timeout>,
+        "A frame, once its first byte arrived, must be complete within this time (stalled peers are closed)."},
+    Var{"LOGFERRY_AGGREGATOR_FSYNC", "always", set_fsync,
+        "always: every ack waits for fdatasync of the batch (one sync covers many connections' batches); "
+        "never: ack once written to the page cache (a machine crash can lose acknowledged entries)."},
+    Var{"LOGFERRY_AGGREGATOR_SEGMENT_MAX_BYTES", "64MiB", set_segment_max,
+        "A segment file is closed and the next one started when a batch would make it larger than this."},
+    Var{"LOGFERRY_AGGREGATOR_DISCARD", "false", set_discard,
+        "true: acknowledge batches without storing them (for benchmarks); no dedupe."},
+    Var{"LOGFERRY_AGGREGATOR_MAX_CONNECTIONS", "4096", set_max_connections,
+        "Connections above this number are closed right after accept."},
+    Var{"LOGFERRY_LOG_LEVEL", "info", set_log_level, "Threshold of the aggregator's own log lines on stderr."},
+    Var{"LOGFERRY_LOG_FORMAT", "json", set_log_format, "Format of the aggregator's own log lines on stderr."},
+};
+
+void add_error(std::vector<EnvError>& errors, std::string_view name, std::string_view value, std::string_view what) {
+  errors.push_back({std::string(name), env_error_text(name, value, what)});
+}
+
+// Checks that `dir` exists (creating it) and that a file can be created in it.
+std::string check_writable_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "cannot create the directory: " + ec.message();
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) return "the directory is not writable";
+  return {};
+}
+
+}  // namespace
+
+std::span<const EnvVar<AggregatorConfig>> aggregator_config_table() { return kTable; }
+
+AggregatorConfigResult load_aggregator_config(const Environment& env) {
+  AggregatorConfigResult r;
+  static constexpr std::array<std::string_view, 0> kNoForeign{};
+  r.errors = apply_environment<AggregatorConfig>(kTable, env, r.config, "LOGFERRY_AGGREGATOR_", kNoForeign);
+  auto& c = r.config;
+  if (!c.token.empty() && !c.token_file.empty()) {
+    add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file,
+              "set either LOGFERRY_AGGREGATOR_TOKEN or LOGFERRY_AGGREGATOR_TOKEN_FILE, not both");
+  } else if (!c.token_file.empty()) {
+    std::ifstream in(c.token_file, std::ios::binary);
+    std::stringstream ss;
+    if (in) ss << in.rdbuf();
+    std::string t = ss.str();
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+    if (!in) add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file, "expected a readable file");
+    else if (t.empty()) add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file, "expected a non-empty token");
+    else c.token = std::move(t);
+  }
+  if (!c.discard) {
+    if (c.data_dir.empty()) {
+      add_error(r.errors, "LOGFERRY_AGGREGATOR_DATA_DIR", "",
+                "required (a writable directory) unless LOGFERRY_AGGREGATOR_DISCARD=true");
+    } else if (auto why = check_writable_dir(c.data_dir); !why.empty()) {
+      add_error(r.errors, "LOGFERRY_AGGREGATOR_DATA_DIR", c.data_dir, "expected a writable directory; " + why);
+    }
+  }
+  return r;
+}
+
+}  // namespace logferry::aggregator

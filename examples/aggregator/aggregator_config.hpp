@@ -1,0 +1,51 @@
+#pragma once
+// The aggregator's settings: a typed struct filled from one table of
+// environment variables (the same generic table as the sidecar's).
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sidecar/config/env_table.hpp"
+#include "sidecar/core/logger.hpp"
+
+namespace logferry::aggregator {
+
+using std::chrono::milliseconds;
+
+// always: fdatasync (grouped across connections) before every ack.
+// never: ack once written to the page cache; a machine crash loses acked data.
+enum class FsyncPolicy { always, never };
+
+struct AggregatorConfig {
+  std::string listen_host = "0.0.0.0";
+  uint16_t listen_port = 7070;
+  std::string data_dir;
+  std::string token;       // "" = no token required
+  std::string token_file;  // read into token at load time
+  uint32_t max_frame_bytes = 16u << 20;
+  milliseconds handshake_timeout{5000};
+  milliseconds idle_timeout{300000};
+  milliseconds frame_timeout{30000};
+  FsyncPolicy fsync = FsyncPolicy::always;
+  uint64_t segment_max_bytes = 64u << 20;
+  bool discard = false;
+  uint64_t max_connections = 4096;
+  LogLevel log_level = LogLevel::info;
+  LogFormat log_format = LogFormat::json;
+};
+
+// The table behind parsing, --help and --check-config.
+std::span<const EnvVar<AggregatorConfig>> aggregator_config_table();
+
+struct AggregatorConfigResult {
+  AggregatorConfig config;
+  std::vector<EnvError> errors;  // empty when the configuration can be used
+};
+
+// Parses and validates the environment: reads the token file, checks that the
+// data directory exists or can be created and is writable (unless discarding).
+AggregatorConfigResult load_aggregator_config(const Environment& env);
+
+}  // namespace logferry::aggregator

@@ -1,0 +1,33 @@
+#pragma once
+// The aggregator's counters, all in one struct so that one endpoint can expose
+// them. Updated from the io thread (and the sync thread for fsyncs), read from
+// anywhere: relaxed atomics.
+#include <atomic>
+#include <cstdint>
+
+namespace logferry::aggregator {
+
+using Counter = std::atomic<uint64_t>;
+
+struct AggregatorMetrics {
+  Counter connections_accepted{0};   // TCP connections accepted
+  Counter connections_active{0};     // connections currently open (a gauge)
+  Counter connections_refused{0};    // closed at accept: over LOGFERRY_AGGREGATOR_MAX_CONNECTIONS
+  Counter handshake_failures{0};     // hello refused (version, token), malformed or too late
+  Counter frames_oversized{0};       // frame length over the maximum: connection closed
+  Counter frames_malformed{0};       // undecodable frame or protocol violation: connection closed
+  Counter frames_stalled{0};         // idle or mid-frame deadline passed: connection closed
+  Counter batches{0};                // batches received and acknowledged
+  Counter batches_rejected{0};       // batches acknowledged as REJECTED (invalid contents)
+  Counter entries_stored{0};         // entries written (or counted, in discard mode)
+  Counter duplicates_dropped{0};     // entries dropped because their key was already stored
+  Counter bytes_received{0};         // frame bytes read, headers included
+  Counter bytes_written{0};          // ndjson bytes written to segments
+  Counter fsyncs{0};                 // fdatasync calls (group commits cover many batches)
+  Counter store_errors{0};           // failed writes or syncs
+};
+
+// Adds n to a counter (relaxed).
+inline void bump(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+
+}  // namespace logferry::aggregator

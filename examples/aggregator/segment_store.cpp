@@ -1,0 +1,308 @@
+#include "aggregator/segment_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "aggregator/entry_json.hpp"
+#include "sidecar/core/json_escape.hpp"
+#include "sidecar/core/logger.hpp"
+
+namespace logferry::aggregator {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kSegmentPrefix = "segment-";
+constexpr std::string_view kSegmentSuffix = ".ndjson";
+constexpr std::string_view kUnknown = "_unknown";
+
+std::string segment_name(uint32_t index) { return fmt::format("segment-{:06}.ndjson", index); }
+
+// The index of a segment file name, or 0 when the name is not a segment's.
+uint32_t segment_index(std::string_view name) {
+  if (!name.starts_with(kSegmentPrefix) || !name.ends_with(kSegmentSuffix)) return 0;
+  name = name.substr(kSegmentPrefix.size(), name.size() - kSegmentPrefix.size() - kSegmentSuffix.size());
+  uint32_t n = 0;
+  const auto r = std::from_chars(name.data(), name.data() + name.size(), n);
+  return r.ec == std::errc() && r.ptr == name.data() + name.size() ? n : 0;
+}
+
+void fsync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::string_view label(const v1::Batch& batch, std::string_view key) {
+  for (const auto& kv : batch.resource()) {
+    if (kv.key() == key && kv.value().value_case() == v1::AnyValue::kStringValue) return kv.value().string_value();
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string sanitize_path_component(std::string_view s) {
+  if (s.empty() || s == "." || s == "..") return std::string(kUnknown);
+  std::string out(s.substr(0, 128));
+  for (char& c : out) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '-' || c == '_';
+    if (!ok) c = '_';
+  }
+  if (out == "." || out == "..") return std::string(kUnknown);
+  return out;
+}
+
+uint64_t truncate_partial_line(int fd, uint64_t size) {
+  // Walk back from the end in blocks to the last '\n'.
+  char block[65536];
+  uint64_t end = size;
+  while (end > 0) {
+    const uint64_t start = end > sizeof block ? end - sizeof block : 0;
+    const ssize_t n = ::pread(fd, block, end - start, static_cast<off_t>(start));
+    if (n != static_cast<ssize_t>(end - start)) return 0;
+    for (uint64_t i = end - start; i > 0; --i) {
+      if (block[i - 1] == '\n') {
+        const uint64_t keep = start + i;
+        if (keep != size && ::ftruncate(fd, static_cast<off_t>(keep)) != 0) return 0;
+        return size - keep;
+      }
+    }
+    end = start;
+  }
+  if (size != 0 && ::ftruncate(fd, 0) != 0) return 0;
+  return size;
+}
+
+SegmentStore::SegmentStore(boost::asio::any_io_executor executor, StoreOptions options, AggregatorMetrics& metrics)
+    : options_(std::move(options)), metrics_(metrics), commit_(executor, options_.fsync, metrics) {}
+
+std::string SegmentStore::open() {
+  std::error_code ec;
+  fs::create_directories(options_.data_dir, ec);
+  if (ec) return fmt::format("cannot create {}: {}", options_.data_dir, ec.message());
+  for (const auto& ns : fs::directory_iterator(options_.data_dir, ec)) {
+    if (!ns.is_directory()) continue;
+    for (const auto& pod_dir : fs::directory_iterator(ns.path(), ec)) {
+      if (!pod_dir.is_directory()) continue;
+      const std::string key = ns.path().filename().string() + "/" + pod_dir.path().filename().string();
+      Pod& pod = pods_[key];
+      pod.dir = pod_dir.path();
+      if (auto err = scan_pod(pod); !err.empty()) return err;
+    }
+    if (ec) break;
+  }
+  if (ec) return fmt::format("cannot list {}: {}", options_.data_dir, ec.message());
+  return {};
+}
+
+std::string SegmentStore::scan_pod(Pod& pod) {
+  std::vector<uint32_t> indexes;
+  std::error_code ec;
+  for (const auto& f : fs::directory_iterator(pod.dir, ec)) {
+    if (const uint32_t i = segment_index(f.path().filename().string()); i != 0) indexes.push_back(i);
+  }
+  if (ec) return fmt::format("cannot list {}: {}", pod.dir.string(), ec.message());
+  std::sort(indexes.begin(), indexes.end());
+  std::string buf(1u << 20, '\0');
+  for (const uint32_t index : indexes) {
+    const fs::path path = pod.dir / segment_name(index);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return fmt::format("cannot open {}: {}", path.string(), std::strerror(errno));
+    struct stat st {};
+    ::fstat(fd, &st);
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (const uint64_t cut = truncate_partial_line(fd, size); cut != 0) {
+      log_warn("removed a partial trailing line left by a crash", {{"path", path.string()}, {"bytes", cut}});
+      size -= cut;
+      ::fdatasync(fd);
+    }
+    // Read line by line; only each line's key prefix is parsed.
+    size_t have = 0;
+    uint64_t bad = 0;
+    for (;;) {
+      if (have == buf.size()) buf.resize(buf.size() * 2);  // a line longer than the buffer
+      const ssize_t n = ::read(fd, buf.data() + have, buf.size() - have);
+      if (n < 0) {
+        ::close(fd);
+        return fmt::format("cannot read {}: {}", path.string(), std::strerror(errno));
+      }
+      if (n == 0) break;
+      have += static_cast<size_t>(n);
+      size_t pos = 0;
+      for (;;) {
+        const void* nl = std::memchr(buf.data() + pos, '\n', have - pos);
+        if (nl == nullptr) break;
+        const size_t end = static_cast<size_t>(static_cast<const char*>(nl) - buf.data());
+        LineKey key;
+        if (parse_line_key(std::string_view(buf.data() + pos, end - pos), key)) {
+          auto it = pod.highest.find(key.source_id_json);
+          if (it == pod.highest.end()) pod.highest.emplace(std::string(key.source_id_json), key.offset);
+          else it->second = std::max(it->second, key.offset);
+          ++recovered_lines_;
+        } else {
+          ++bad;
+        }
+        pos = end + 1;
+      }
+      std::memmove(buf.data(), buf.data() + pos, have - pos);
+      have -= pos;
+    }
+    ::close(fd);
+    if (bad != 0) log_warn("segment lines without a readable key were skipped", {{"path", path.string()}, {"lines", bad}});
+    pod.segment_index = index;
+    pod.segment_size = size;
+  }
+  return {};
+}
+
+SegmentStore::Pod& SegmentStore::pod_for(const v1::Batch& batch) {
+  pod_key_ = sanitize_path_component(label(batch, "k8s.namespace.name"));
+  pod_key_.push_back('/');
+  pod_key_ += sanitize_path_component(label(batch, "k8s.pod.name"));
+  auto it = pods_.find(pod_key_);
+  if (it != pods_.end()) return it->second;
+  Pod& pod = pods_[pod_key_];
+  pod.dir = fs::path(options_.data_dir) / pod_key_;
+  return pod;
+}
+
+boost::system::error_code SegmentStore::ensure_segment(Pod& pod, size_t incoming) {
+  const bool full = pod.segment_size > 0 && pod.segment_size + incoming > options_.segment_max_bytes;
+  if (pod.segment && !full) return {};
+  if (pod.segment_index == 0 || full) {
+    ++pod.segment_index;
+    pod.segment_size = 0;
+  }
+  const bool durable = options_.fsync == FsyncPolicy::always;
+  std::error_code fec;
+  if (!fs::exists(pod.dir, fec)) {
+    fs::create_directories(pod.dir, fec);
+    if (fec) return boost::system::error_code(fec.value(), boost::system::system_category());
+    if (durable) fsync_dir(pod.dir.parent_path()), fsync_dir(options_.data_dir);
+  }
+  const fs::path path = pod.dir / segment_name(pod.segment_index);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return boost::system::error_code(errno, boost::system::system_category());
+  struct stat st {};
+  ::fstat(fd, &st);
+  pod.segment_size = static_cast<uint64_t>(st.st_size);
+  pod.segment = std::make_shared<SegmentFile>(fd, path.string());
+  if (durable) fsync_dir(pod.dir);
+  return {};
+}
+
+AppendResult SegmentStore::append(const v1::Batch& batch) {
+  AppendResult result;
+  if (commit_.failed()) {
+    result.ec = boost::system::errc::make_error_code(boost::system::errc::io_error);
+    return result;
+  }
+  Pod& pod = pod_for(batch);
+
+  resource_json_.clear();
+  append_key_values_json(resource_json_, batch.resource());
+  const size_t n_sources = static_cast<size_t>(batch.sources_size());
+  if (source_ids_.size() < n_sources) source_ids_.resize(n_sources), source_paths_.resize(n_sources);
+  cursors_.assign(n_sources, Cursor{});
+  for (size_t i = 0; i < n_sources; ++i) {
+    const auto& src = batch.sources(static_cast<int>(i));
+    source_ids_[i].clear();
+    append_json_string(source_ids_[i], src.id());
+    source_paths_[i].clear();
+    append_json_string(source_paths_[i], src.path());
+    if (auto it = pod.highest.find(source_ids_[i]); it != pod.highest.end()) {
+      cursors_[i] = Cursor{&it->second, it->second, true, false};
+    }
+  }
+  // Two sources of one batch may render to the same id: they then share the first one's cursor.
+  alias_.clear();
+  if (n_sources > 1) {
+    alias_.resize(n_sources);
+    first_index_.clear();
+    for (size_t i = 0; i < n_sources; ++i) alias_[i] = first_index_.try_emplace(source_ids_[i], i).first->second;
+  }
+  lines_.clear();
+  for (const auto& entry : batch.entries()) {
+    const size_t i = entry.source_index();
+    Cursor& c = cursors_[alias_.empty() ? i : alias_[i]];
+    if (c.known && entry.offset() <= c.high) {
+      ++result.duplicates;
+      continue;
+    }
+    c.known = true;
+    c.high = entry.offset();
+    c.advanced = true;
+    append_entry_line(lines_, entry, LineContext{source_ids_[i], source_paths_[i], resource_json_});
+    ++result.stored;
+  }
+  if (result.stored == 0) {
+    result.ticket = commit_.last_ticket();  // the earlier copies may still be syncing
+    bump(metrics_.duplicates_dropped, result.duplicates);
+    return result;
+  }
+
+  if (auto ec = ensure_segment(pod, lines_.size())) {
+    bump(metrics_.store_errors);
+    result = AppendResult{ec};
+    return result;
+  }
+  size_t done = 0;
+  while (done < lines_.size()) {
+    const ssize_t n = ::write(pod.segment->fd(), lines_.data() + done, lines_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      // Leave no partial line behind: cut back to where this batch began.
+      if (::ftruncate(pod.segment->fd(), static_cast<off_t>(pod.segment_size)) != 0) pod.segment.reset();
+      bump(metrics_.store_errors);
+      log_limited(LogLevel::error, "writing a segment failed", {{"path", pod.segment ? pod.segment->path() : ""},
+                                                                 {"error", std::strerror(err)}});
+      return AppendResult{boost::system::error_code(err, boost::system::system_category())};
+    }
+    done += static_cast<size_t>(n);
+  }
+  pod.segment_size += lines_.size();
+  bump(metrics_.bytes_written, lines_.size());
+  bump(metrics_.entries_stored, result.stored);
+  bump(metrics_.duplicates_dropped, result.duplicates);
+
+  for (size_t i = 0; i < n_sources; ++i) {
+    const Cursor& c = cursors_[i];
+    if (!c.advanced) continue;
+    if (c.slot != nullptr) *c.slot = c.high;
+    else pod.highest.emplace(source_ids_[i], c.high);
+  }
+  result.ticket = commit_.written(pod.segment);
+  return result;
+}
+
+void SegmentStore::close() {
+  commit_.stop();
+  for (auto& [key, pod] : pods_) {
+    if (pod.segment) ::fdatasync(pod.segment->fd());
+    pod.segment.reset();
+  }
+}
+
+std::optional<uint64_t> SegmentStore::highest_offset(std::string_view ns, std::string_view pod,
+                                                     std::string_view source_id) const {
+  const auto it = pods_.find(sanitize_path_component(ns) + "/" + sanitize_path_component(pod));
+  if (it == pods_.end()) return std::nullopt;
+  std::string id;
+  append_json_string(id, source_id);
+  const auto s = it->second.highest.find(id);
+  if (s == it->second.highest.end()) return std::nullopt;
+  return s->second;
+}
+
+}  // namespace logferry::aggregator

@@ -1,0 +1,115 @@
+#pragma once
+// Stores entries as ndjson lines in size-rotated segments under
+// DATA_DIR/<namespace>/<pod>/segment-NNNNNN.ndjson, at most once per
+// idempotency key (source id, offset). The dedupe state (per pod directory and
+// source id, the highest offset stored) is rebuilt on open from the segments
+// themselves, so it always agrees with the data.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "aggregator/aggregator_config.hpp"
+#include "aggregator/aggregator_metrics.hpp"
+#include "aggregator/group_commit.hpp"
+#include "logferry/v1/logferry.pb.h"
+
+namespace logferry::aggregator {
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+// Maps a label value to a safe directory name: [A-Za-z0-9._-] kept, other bytes
+// become '_', "", "." and ".." become "_unknown", at most 128 bytes.
+std::string sanitize_path_component(std::string_view s);
+
+// Cuts a partial trailing line (no final '\n') off the file; returns the bytes removed.
+uint64_t truncate_partial_line(int fd, uint64_t size);
+
+struct AppendResult {
+  boost::system::error_code ec;  // set when the batch could not be written (nothing is stored)
+  uint32_t stored = 0;
+  uint32_t duplicates = 0;
+  uint64_t ticket = 0;  // wait for durable(ticket) before acknowledging
+};
+
+struct StoreOptions {
+  std::string data_dir;
+  uint64_t segment_max_bytes = 64u << 20;
+  FsyncPolicy fsync = FsyncPolicy::always;
+};
+
+class SegmentStore {
+ public:
+  SegmentStore(boost::asio::any_io_executor executor, StoreOptions options, AggregatorMetrics& metrics);
+
+  // Scans the existing segments: truncates partial trailing lines and rebuilds
+  // the dedupe state. Returns "" or what went wrong (start-up only).
+  std::string open();
+
+  // Appends the batch's new entries with one write; duplicates are counted and
+  // dropped. The batch must have passed validate_batch().
+  AppendResult append(const v1::Batch& batch);
+
+  bool durable(uint64_t ticket) const { return commit_.durable(ticket); }
+  bool failed() const { return commit_.failed(); }
+  Event& durable_event() { return commit_.event(); }
+
+  // Syncs every open segment and stops the sync thread.
+  void close();
+
+  // The highest offset stored for a source in DATA_DIR/<ns>/<pod>, if any (for tests).
+  std::optional<uint64_t> highest_offset(std::string_view ns, std::string_view pod, std::string_view source_id) const;
+
+  // Lines found by open() (for tests and the start-up log).
+  uint64_t recovered_lines() const { return recovered_lines_; }
+
+ private:
+  struct Pod {
+    std::filesystem::path dir;
+    uint32_t segment_index = 0;  // 0: no segment yet
+    uint64_t segment_size = 0;
+    SegmentFilePtr segment;      // opened on first append
+    StringMap<uint64_t> highest;  // source id (as a JSON string literal) -> highest offset
+  };
+
+  Pod& pod_for(const v1::Batch& batch);
+  boost::system::error_code ensure_segment(Pod& pod, size_t incoming);
+  std::string scan_pod(Pod& pod);
+
+  StoreOptions options_;
+  AggregatorMetrics& metrics_;
+  GroupCommit commit_;
+  StringMap<Pod> pods_;  // "<ns>/<pod>" -> state
+  uint64_t recovered_lines_ = 0;
+
+  // Reused per batch.
+  std::string pod_key_;
+  std::string resource_json_;
+  std::string lines_;
+  std::vector<std::string> source_ids_;
+  std::vector<std::string> source_paths_;
+  struct Cursor {
+    uint64_t* slot = nullptr;  // the stored state, when the source is known
+    uint64_t high = 0;
+    bool known = false;
+    bool advanced = false;
+  };
+  std::vector<Cursor> cursors_;
+  std::vector<size_t> alias_;
+  StringMap<size_t> first_index_;
+};
+
+}  // namespace logferry::aggregator

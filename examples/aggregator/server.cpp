@@ -1,0 +1,101 @@
+#include "aggregator/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "sidecar/core/logger.hpp"
+
+namespace logferry::aggregator {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+// Completion of a connection's coroutine: an escaping exception ends that connection only.
+void log_exception(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log_limited(LogLevel::error, "connection failed", {{"error", ex.what()}});
+  }
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, const AggregatorConfig& config, SegmentStore* store, AggregatorMetrics& metrics)
+    : io_(io),
+      config_(config),
+      metrics_(metrics),
+      context_{config, ProtocolSettings{config.max_frame_bytes, config.token, config.discard}, metrics, store, {}, {}},
+      acceptor_(io) {
+  context_.on_closed = [this](Connection* c) { connection_closed(c); };
+}
+
+Server::~Server() {
+  // Connections still alive (an io_context destroyed unfinished) must not call back.
+  context_.on_closed = nullptr;
+}
+
+tcp::endpoint Server::listen() {
+  const tcp::endpoint ep(asio::ip::make_address(config_.listen_host), config_.listen_port);
+  acceptor_.open(ep.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(ep);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  return acceptor_.local_endpoint();
+}
+
+void Server::start() {
+  asio::co_spawn(io_, accept_loop(), [](std::exception_ptr e) { log_exception(e); });
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  const auto alive = alive_;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (!*alive || stopping_) break;
+    if (ec) {
+      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) break;
+      // Out of descriptors or similar: wait a little instead of spinning.
+      log_limited(LogLevel::error, "accept failed", {{"error", ec.message()}});
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (!*alive || stopping_) break;
+      continue;
+    }
+    if (live_.size() >= config_.max_connections) {
+      bump(metrics_.connections_refused);
+      log_limited(LogLevel::warn, "too many connections: closed at accept", {{"limit", config_.max_connections}});
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto conn = std::make_shared<Connection>(std::move(socket), context_);
+    live_.insert(conn.get());
+    asio::co_spawn(io_, conn->run(), [conn](std::exception_ptr e) { log_exception(e); });
+  }
+}
+
+void Server::stop(std::function<void()> on_stopped) {
+  stopping_ = true;
+  on_stopped_ = std::move(on_stopped);
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  // Copy: stop() may end a connection synchronously.
+  const std::vector<Connection*> conns(live_.begin(), live_.end());
+  for (Connection* c : conns) c->stop();
+  if (live_.empty() && on_stopped_) asio::post(io_, std::exchange(on_stopped_, nullptr));
+}
+
+void Server::connection_closed(Connection* c) {
+  live_.erase(c);
+  if (stopping_ && live_.empty() && on_stopped_) asio::post(io_, std::exchange(on_stopped_, nullptr));
+}
+
+}  // namespace logferry::aggregator

@@ -1,0 +1,52 @@
+#pragma once
+// The aggregator's TCP server: accepts connections on one io_context and runs
+// each as its own coroutine; stop() stops accepting and lets every connection
+// finish the batches it already read before closing.
+#include <functional>
+#include <memory>
+#include <unordered_set>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "aggregator/aggregator_config.hpp"
+#include "aggregator/aggregator_metrics.hpp"
+#include "aggregator/connection.hpp"
+#include "aggregator/segment_store.hpp"
+
+namespace logferry::aggregator {
+
+class Server {
+ public:
+  // `store` is nullptr in discard mode. All references must outlive the server.
+  Server(boost::asio::io_context& io, const AggregatorConfig& config, SegmentStore* store, AggregatorMetrics& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens (throws boost::system::system_error at start-up); returns the bound endpoint.
+  boost::asio::ip::tcp::endpoint listen();
+  // Starts accepting connections.
+  void start();
+  // Stops accepting and asks connections to finish; `on_stopped` runs once the last one closed.
+  void stop(std::function<void()> on_stopped);
+  // Connections currently open.
+  size_t connections() const { return live_.size(); }
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  void connection_closed(Connection* c);
+
+  boost::asio::io_context& io_;
+  const AggregatorConfig& config_;
+  AggregatorMetrics& metrics_;
+  ConnectionContext context_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::unordered_set<Connection*> live_;
+  bool stopping_ = false;
+  std::function<void()> on_stopped_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace logferry::aggregator

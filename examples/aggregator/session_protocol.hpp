@@ -1,0 +1,92 @@
+#pragma once
+// The aggregator's side of the native protocol without sockets: the hello
+// check, decoding of batch frames (plain or zstd), sequence checks and the
+// replies. The server drives it from a connection; the fuzzer drives it from
+// arbitrary bytes.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <boost/system/error_code.hpp>
+#include <google/protobuf/arena.h>
+
+#include "logferry/v1/logferry.pb.h"
+
+struct ZSTD_DCtx_s;
+
+namespace logferry::aggregator {
+
+struct ProtocolSettings {
+  uint32_t max_frame_bytes = 16u << 20;
+  std::string token;     // "" = none required
+  bool discard = false;  // count entries without decoding them
+};
+
+// Buffers for decoding reused across frames and connections of one thread:
+// the protobuf arena, the decompression context and its output.
+class DecodeScratch {
+ public:
+  DecodeScratch();
+  ~DecodeScratch();
+  DecodeScratch(const DecodeScratch&) = delete;
+  DecodeScratch& operator=(const DecodeScratch&) = delete;
+
+  // Decompresses a zstd payload into inflated(); false when it is corrupt or
+  // would exceed `limit` bytes.
+  bool inflate(std::string_view compressed, size_t limit);
+  std::string_view inflated() const { return {inflated_.data(), inflated_size_}; }
+  // A fresh arena-owned Batch (earlier ones are released).
+  v1::Batch* new_batch();
+
+ private:
+  std::string initial_block_;
+  google::protobuf::Arena arena_;
+  ZSTD_DCtx_s* zstd_ = nullptr;
+  std::string inflated_;
+  size_t inflated_size_ = 0;
+};
+
+// What a batch frame decoded to.
+struct DecodedBatch {
+  uint64_t sequence = 0;
+  uint32_t entry_count = 0;
+  const v1::Batch* batch = nullptr;  // nullptr in discard mode (only counted)
+};
+
+class SessionProtocol {
+ public:
+  explicit SessionProtocol(const ProtocolSettings& settings) : settings_(settings) {}
+
+  // Handles the first frame and appends the HelloAck frame to `reply`.
+  // Returns {} when accepted; malformed_message, protocol_violation or
+  // handshake_refused otherwise (the reply then carries the reason).
+  boost::system::error_code on_hello(std::string_view payload, std::string& reply);
+
+  // Decodes a frame after the hello. Errors (the connection must close):
+  // malformed_message (undecodable, corrupt compression, too large inflated),
+  // protocol_violation (not a batch, sequence not increasing, compression not agreed).
+  boost::system::error_code on_frame(std::string_view payload, DecodeScratch& scratch, DecodedBatch& out);
+
+  bool accepted() const { return accepted_; }
+  bool compressed() const { return zstd_; }
+
+ private:
+  const ProtocolSettings& settings_;
+  bool accepted_ = false;
+  bool zstd_ = false;
+  bool has_sequence_ = false;
+  uint64_t last_sequence_ = 0;
+};
+
+// Returns "" when the batch's contents can be stored, else why not (the batch
+// is then acknowledged as REJECTED).
+std::string validate_batch(const v1::Batch& batch);
+
+// Appends a ServerMessage{Ack} frame.
+void append_ack_frame(std::string& out, uint64_t sequence, uint32_t stored, uint32_t duplicates,
+                      std::string_view rejected_reason = {});
+
+// Compares tokens in constant time (independent of where they differ and of their lengths).
+bool tokens_equal(std::string_view expected, std::string_view given);
+
+}  // namespace logferry::aggregator

@@ -1,0 +1,43 @@
+#include "aggregator/aggregator_config.hpp"
+
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+
+using namespace logferry;
+using namespace logferry::aggregator;
+
+TEST_CASE("aggregator defaults and discard mode need no data directory", "[aggregator]") {
+  const auto r = load_aggregator_config({{"LOGFERRY_AGGREGATOR_DISCARD", "true"}});
+  REQUIRE(r.errors.empty());
+  CHECK(r.config.listen_host == "0.0.0.0");
+  CHECK(r.config.listen_port == 7070);
+  CHECK(r.config.max_frame_bytes == 16u << 20);
+  CHECK(r.config.fsync == FsyncPolicy::always);
+  CHECK(r.config.idle_timeout == std::chrono::minutes(5));
+  CHECK(r.config.frame_timeout == std::chrono::seconds(30));
+}
+
+TEST_CASE("aggregator config errors name the variable, value and what is allowed", "[aggregator]") {
+  const auto r = load_aggregator_config({{"LOGFERRY_AGGREGATOR_LISTEN", "nowhere"},
+                                         {"LOGFERRY_AGGREGATOR_FSYNC", "sometimes"},
+                                         {"LOGFERRY_AGGREGATOR_TOKEN", "hunter2"},
+                                         {"LOGFERRY_AGGREGATOR_TOKEN_FILE", "/nonexistent"},
+                                         {"LOGFERRY_AGGREGATOR_DISCRAD", "true"}});
+  std::string all;
+  for (const auto& e : r.errors) all += e.message + "\n";
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_LISTEN=\"nowhere\": expected HOST:PORT"));
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_FSYNC=\"sometimes\": expected always or never"));
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_DISCRAD: unknown variable; did you mean LOGFERRY_AGGREGATOR_DISCARD?"));
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_DATA_DIR=\"\": required"));
+  CHECK_THAT(all, Catch::Contains("not both"));
+  CHECK(all.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("port 0 is allowed for the listen address", "[aggregator]") {
+  const auto r = load_aggregator_config({{"LOGFERRY_AGGREGATOR_LISTEN", "127.0.0.1:0"},
+                                         {"LOGFERRY_AGGREGATOR_DISCARD", "true"}});
+  REQUIRE(r.errors.empty());
+  CHECK(r.config.listen_port == 0);
+  CHECK(r.config.listen_host == "127.0.0.1");
+}

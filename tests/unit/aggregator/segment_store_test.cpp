@@ -1,0 +1,207 @@
+#include "aggregator/segment_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+using namespace logferry;
+using namespace logferry::aggregator;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("logferry-agg-store-" + std::to_string(rd()) + std::to_string(::getpid()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+v1::Batch make_batch(std::string_view source, uint64_t first_offset, int count, std::string_view pod = "web-0") {
+  v1::Batch b;
+  auto* ns = b.add_resource();
+  ns->set_key("k8s.namespace.name");
+  ns->mutable_value()->set_string_value("prod");
+  auto* p = b.add_resource();
+  p->set_key("k8s.pod.name");
+  p->mutable_value()->set_string_value(std::string(pod));
+  auto* s = b.add_sources();
+  s->set_id(std::string(source));
+  s->set_path("/var/log/app.log");
+  for (int i = 0; i < count; ++i) {
+    auto* e = b.add_entries();
+    e->set_offset(first_offset + static_cast<uint64_t>(i) * 10);
+    e->mutable_body()->set_string_value("line " + std::to_string(i));
+    e->set_observed_time_unix_nano(1);
+  }
+  return b;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+size_t count_lines(const fs::path& dir) {
+  size_t n = 0;
+  for (const auto& f : fs::directory_iterator(dir)) {
+    const std::string s = read_file(f.path());
+    n += static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("path components are sanitized", "[aggregator]") {
+  CHECK(sanitize_path_component("") == "_unknown");
+  CHECK(sanitize_path_component("..") == "_unknown");
+  CHECK(sanitize_path_component("web-0") == "web-0");
+  CHECK(sanitize_path_component("a/b c") == "a_b_c");
+  CHECK(sanitize_path_component(std::string(300, 'x')).size() == 128);
+}
+
+TEST_CASE("the store drops re-sent entries, also after a restart", "[aggregator]") {
+  TempDir dir;
+  AggregatorMetrics metrics;
+  const StoreOptions options{dir.path.string(), 64u << 20, FsyncPolicy::never};
+  {
+    boost::asio::io_context io;
+    SegmentStore store(io.get_executor(), options, metrics);
+    REQUIRE(store.open().empty());
+    auto r = store.append(make_batch("src-a", 0, 3));
+    REQUIRE_FALSE(r.ec);
+    CHECK(r.stored == 3);
+    CHECK(r.duplicates == 0);
+    CHECK(store.durable(r.ticket));
+    // The same batch again: all duplicates; an overlapping one: only the new part.
+    r = store.append(make_batch("src-a", 0, 3));
+    CHECK(r.stored == 0);
+    CHECK(r.duplicates == 3);
+    r = store.append(make_batch("src-a", 10, 3));  // offsets 10, 20, 30
+    CHECK(r.stored == 1);
+    CHECK(r.duplicates == 2);
+    CHECK(store.highest_offset("prod", "web-0", "src-a") == 30u);
+    store.close();
+  }
+  const fs::path pod_dir = dir.path / "prod" / "web-0";
+  CHECK(count_lines(pod_dir) == 4);
+  {
+    boost::asio::io_context io;
+    SegmentStore store(io.get_executor(), options, metrics);
+    REQUIRE(store.open().empty());
+    CHECK(store.recovered_lines() == 4);
+    CHECK(store.highest_offset("prod", "web-0", "src-a") == 30u);
+    auto r = store.append(make_batch("src-a", 0, 4));
+    CHECK(r.stored == 0);
+    CHECK(r.duplicates == 4);
+    r = store.append(make_batch("src-b", 0, 1));  // another source starts at 0
+    CHECK(r.stored == 1);
+    r = store.append(make_batch("src-a", 0, 1, "web-1"));  // same id, other pod: its own state
+    CHECK(r.stored == 1);
+    store.close();
+  }
+  CHECK(count_lines(pod_dir) == 5);
+  CHECK(metrics.duplicates_dropped.load() == 9);
+}
+
+TEST_CASE("a partial trailing line left by a crash is cut off on open", "[aggregator]") {
+  TempDir dir;
+  AggregatorMetrics metrics;
+  const StoreOptions options{dir.path.string(), 64u << 20, FsyncPolicy::always};
+  {
+    boost::asio::io_context io;
+    SegmentStore store(io.get_executor(), options, metrics);
+    REQUIRE(store.open().empty());
+    REQUIRE(store.append(make_batch("src", 0, 2)).stored == 2);
+    store.close();
+  }
+  const fs::path segment = dir.path / "prod" / "web-0" / "segment-000001.ndjson";
+  const std::string good = read_file(segment);
+  {
+    std::ofstream out(segment, std::ios::app | std::ios::binary);
+    out << R"({"source_id":"\"src\"","offset":99,"source_pa)";  // torn write: no newline
+  }
+  boost::asio::io_context io;
+  SegmentStore store(io.get_executor(), options, metrics);
+  REQUIRE(store.open().empty());
+  CHECK(read_file(segment) == good);
+  CHECK(store.highest_offset("prod", "web-0", "src") == 10u);
+  // The entry whose line was torn was never acknowledged: it is stored when re-sent.
+  auto r = store.append(make_batch("src", 20, 1));
+  CHECK(r.stored == 1);
+  store.close();
+  const std::string after = read_file(segment);
+  CHECK(std::count(after.begin(), after.end(), '\n') == 3);
+}
+
+TEST_CASE("segments rotate by size and numbering continues after a restart", "[aggregator]") {
+  TempDir dir;
+  AggregatorMetrics metrics;
+  const StoreOptions options{dir.path.string(), 4096, FsyncPolicy::never};
+  uint64_t next = 0;
+  for (int round = 0; round < 2; ++round) {
+    boost::asio::io_context io;
+    SegmentStore store(io.get_executor(), options, metrics);
+    REQUIRE(store.open().empty());
+    for (int i = 0; i < 20; ++i) {
+      auto r = store.append(make_batch("src", next, 5));
+      REQUIRE(r.stored == 5);
+      next += 50;
+    }
+    store.close();
+  }
+  const fs::path pod_dir = dir.path / "prod" / "web-0";
+  size_t segments = 0;
+  for (const auto& f : fs::directory_iterator(pod_dir)) {
+    ++segments;
+    CHECK(f.path().filename().string().starts_with("segment-"));
+    CHECK(fs::file_size(f.path()) <= 4096);
+  }
+  CHECK(segments > 4);
+  CHECK(fs::exists(pod_dir / "segment-000001.ndjson"));
+  CHECK(fs::exists(pod_dir / fmt::format("segment-{:06}.ndjson", segments)));
+  CHECK(count_lines(pod_dir) == 200);
+}
+
+TEST_CASE("group commit makes a ticket durable after a sync round", "[aggregator]") {
+  TempDir dir;
+  AggregatorMetrics metrics;
+  boost::asio::io_context io;
+  SegmentStore store(io.get_executor(), StoreOptions{dir.path.string(), 64u << 20, FsyncPolicy::always}, metrics);
+  REQUIRE(store.open().empty());
+  const auto r1 = store.append(make_batch("a", 0, 2));
+  const auto r2 = store.append(make_batch("b", 0, 2, "other"));
+  REQUIRE(r1.ticket > 0);
+  REQUIRE(r2.ticket > r1.ticket);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!store.durable(r2.ticket) && std::chrono::steady_clock::now() < deadline) {
+    io.run_for(std::chrono::milliseconds(10));
+    io.restart();
+  }
+  CHECK(store.durable(r1.ticket));
+  CHECK(store.durable(r2.ticket));
+  CHECK(metrics.fsyncs.load() >= 1);
+  // A batch of duplicates only waits for what is already written.
+  const auto dup = store.append(make_batch("a", 0, 2));
+  CHECK(dup.stored == 0);
+  CHECK(store.durable(dup.ticket));
+  store.close();
+}
