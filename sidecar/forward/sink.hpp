@@ -23,6 +23,7 @@ struct SealedBatch {
   uint64_t sequence = 0;
   std::string payload;  // serialized logferry.v1.Batch
   uint32_t entries = 0;
+  bool sent_once = false;  // written at least once (a later write is a re-send)
   // For each origin in the batch: the offset to commit once the batch is acked.
   std::vector<std::pair<OriginPtr, uint64_t>> commits;
   size_t memory_bytes() const { return payload.size() + sizeof(*this) + commits.size() * 24; }

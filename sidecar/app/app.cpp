@@ -1,0 +1,184 @@
+#include "sidecar/app/app.hpp"
+
+#include <csignal>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "sidecar/app/metrics.hpp"
+#include "sidecar/app/status_endpoint.hpp"
+#include "sidecar/checkpoint/file_checkpoint_store.hpp"
+#include "sidecar/core/event.hpp"
+#include "sidecar/core/logger.hpp"
+#include "sidecar/forward/batcher.hpp"
+#include "sidecar/forward/forwarder.hpp"
+#include "sidecar/forward/tcp_sink.hpp"
+#include "sidecar/source/file_source.hpp"
+
+namespace logferry {
+
+namespace asio = boost::asio;
+
+namespace {
+
+class App {
+ public:
+  App(asio::io_context& io, const Config& config, std::vector<CheckpointRecord> checkpoints)
+      : io_(io),
+        config_(config),
+        store_(config.checkpoint_dir),
+        sink_(io.get_executor(), config, metrics_),
+        forwarder_(io.get_executor(), sink_, config, metrics_),
+        batcher_(io.get_executor(), config, forwarder_, metrics_),
+        sources_done_(io.get_executor()),
+        stop_checkpoints_(io.get_executor()) {
+    if (!config.files.empty()) {
+      auto fs = std::make_unique<FileSource>(io.get_executor(), config, metrics_, std::move(checkpoints),
+                                             [this] { save_checkpoints(); });
+      file_source_ = fs.get();
+      sources_.push_back(std::move(fs));
+    }
+    http_ = start_http_server(io.get_executor(), config, metrics_, [this]() -> std::string {
+      return draining_ ? "shutting down" : "";
+    });
+  }
+
+  void start() {
+    auto ex = io_.get_executor();
+    metrics_.start_time_unix = static_cast<uint64_t>(std::time(nullptr));
+    asio::co_spawn(ex, forwarder_.run(), asio::detached);
+    asio::co_spawn(ex, batcher_.run(), asio::detached);
+    asio::co_spawn(ex, checkpoint_loop(), asio::detached);
+    for (auto& s : sources_) {
+      ++running_sources_;
+      asio::co_spawn(ex, s->run(batcher_), [this](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& failure) {
+            log_error("source failed", {{"error", failure.what()}});
+          }
+        }
+        --running_sources_;
+        sources_done_.notify();
+      });
+    }
+    asio::co_spawn(ex, lifecycle(), asio::detached);
+  }
+
+  int exit_code() const { return exit_code_; }
+
+ private:
+  void save_checkpoints() {
+    if (!file_source_) return;
+    auto records = file_source_->checkpoints();
+    metrics_.checkpoint_lag_bytes = file_source_->unacked_bytes();
+    if (records == last_saved_) return;
+    if (auto ec = store_.save(records)) {
+      ++metrics_.checkpoint_errors;
+      log_limited(LogLevel::error, "cannot save checkpoints", {{"path", store_.path()}, {"error", ec.message()}});
+      return;
+    }
+    ++metrics_.checkpoint_saves;
+    last_saved_ = std::move(records);
+  }
+
+  asio::awaitable<void> checkpoint_loop() {
+    while (!stopped_) {
+      co_await stop_checkpoints_.wait_for(config_.checkpoint_interval);
+      if (!stopped_) save_checkpoints();
+    }
+  }
+
+  asio::awaitable<void> lifecycle() {
+    asio::signal_set signals(io_, SIGTERM, SIGINT);
+    auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    log_info("signal received: draining", {{"signal", sig}, {"timeout", format_duration(config_.shutdown_timeout)}});
+    draining_ = true;
+    const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
+    // A second signal ends the drain at once.
+    signals.async_wait([this](const boost::system::error_code& e, int) {
+      if (e) return;
+      log_warn("second signal: exiting now");
+      finish(false);
+    });
+    for (auto& s : sources_) s->drain();
+    while (running_sources_ > 0 && !stopped_) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      co_await sources_done_.wait_for(deadline - now);
+    }
+    if (stopped_) co_return;
+    batcher_.flush_all();
+    const bool all_acked = co_await forwarder_.drain(deadline);
+    if (stopped_) co_return;
+    if (!all_acked) {
+      log_error("shutdown timeout: exiting with unacknowledged batches; they will be re-read after a restart",
+                {{"batches", forwarder_.queued_batches()}});
+    }
+    finish(all_acked);
+  }
+
+  void finish(bool clean) {
+    if (stopped_) return;
+    stopped_ = true;
+    save_checkpoints();
+    exit_code_ = clean ? 0 : 1;
+    if (clean) log_info("drained: every line acknowledged", {{"entries_acked", metrics_.entries_acked}});
+    io_.stop();
+  }
+
+  asio::io_context& io_;
+  const Config& config_;
+  Metrics metrics_;
+  FileCheckpointStore store_;
+  TcpSink sink_;
+  Forwarder forwarder_;
+  Batcher batcher_;
+  std::vector<std::unique_ptr<Source>> sources_;
+  FileSource* file_source_ = nullptr;
+  std::unique_ptr<HttpServer> http_;
+  std::vector<CheckpointRecord> last_saved_;
+  int running_sources_ = 0;
+  Event sources_done_;
+  Event stop_checkpoints_;
+  bool draining_ = false;
+  bool stopped_ = false;
+  int exit_code_ = 1;
+};
+
+}  // namespace
+
+int run_app(const Config& config) {
+  configure_logging(config.log_level, config.log_format, "logferry");
+  std::signal(SIGPIPE, SIG_IGN);
+  asio::io_context io(1);
+  FileCheckpointStore store(config.checkpoint_dir);
+  auto records = store.load();
+  if (!records) {
+    log_error("cannot read checkpoints", {{"path", store.path()}, {"error", records.error().message()}});
+    return 2;
+  }
+  std::unique_ptr<App> app;
+  try {
+    app = std::make_unique<App>(io, config, std::move(*records));
+  } catch (const std::exception& e) {
+    log_error("start-up failed", {{"error", e.what()}});
+    return 2;
+  }
+  app->start();
+  log_info("started", {{"version", LOGFERRY_VERSION}, {"files", config.files.size()}});
+  io.run();
+  return app->exit_code();
+}
+
+}  // namespace logferry

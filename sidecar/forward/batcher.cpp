@@ -1,0 +1,202 @@
+#include "sidecar/forward/batcher.hpp"
+
+#include "sidecar/core/clock.hpp"
+#include "sidecar/core/logger.hpp"
+#include "sidecar/parse/registry.hpp"
+
+namespace logferry {
+
+namespace asio = boost::asio;
+
+namespace {
+// Rough per-entry protobuf overhead (tags, lengths, timestamps) for the size estimate.
+constexpr uint64_t kEntryOverhead = 40;
+}  // namespace
+
+Batcher::Batcher(asio::any_io_executor ex, const Config& config, Forwarder& forwarder, Metrics& metrics)
+    : ex_(ex), config_(config), forwarder_(forwarder), metrics_(metrics), resource_(config.resource_labels()), wake_(ex) {
+  start_batch();
+}
+
+Batcher::~Batcher() = default;
+
+void Batcher::start_batch() {
+  arena_.Reset();
+  batch_ = google::protobuf::Arena::CreateMessage<v1::Batch>(&arena_);
+  batch_bytes_ = 0;
+  batch_origins_.clear();
+}
+
+Batcher::OriginState& Batcher::state_for(const OriginPtr& origin) {
+  auto it = origins_.find(origin);
+  if (it == origins_.end()) {
+    OriginState st;
+    st.parser = make_parser_for(config_, origin->path);
+    st.commit_offset = origin->read_offset;
+    it = origins_.emplace(origin, std::move(st)).first;
+  }
+  return it->second;
+}
+
+v1::Entry* Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
+  if (!st.in_batch) {
+    st.in_batch = true;
+    st.batch_index = static_cast<uint32_t>(batch_->sources_size());
+    auto* src = batch_->add_sources();
+    src->set_id(origin->id);
+    src->set_path(origin->path);
+    batch_origins_.emplace_back(origin, &st);
+  }
+  if (batch_->entries_size() == 0) batch_started_ = std::chrono::steady_clock::now();
+  return batch_->add_entries();
+}
+
+void Batcher::drop_entry() { batch_->mutable_entries()->RemoveLast(); }
+
+void Batcher::finish_entry(ParseResult r, v1::Entry* entry, OriginState& st, uint64_t entry_offset, size_t bytes) {
+  entry->set_source_index(st.batch_index);
+  entry->set_offset(entry_offset);
+  entry->set_observed_time_unix_nano(now_unix_nano());
+  if (r == ParseResult::parse_error) ++metrics_.parse_errors;
+  batch_bytes_ += bytes + kEntryOverhead;
+}
+
+void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
+  OriginState& st = state_for(origin);
+  st.last_line = std::chrono::steady_clock::now();
+  v1::Entry* entry = new_entry(origin, st);
+  const ParseResult r = st.parser->parse(line.text, *entry);
+  switch (r) {
+    case ParseResult::parsed:
+    case ParseResult::parse_error:
+      finish_entry(r, entry, st, st.holding ? st.hold_start : line.offset, line.text.size());
+      if (line.truncated) {
+        auto* kv = entry->add_attributes();
+        kv->set_key("log.truncated");
+        kv->mutable_value()->set_bool_value(true);
+      }
+      st.holding = false;
+      st.commit_offset = line.end_offset;
+      break;
+    case ParseResult::parsed_holding_line:
+      finish_entry(r, entry, st, st.hold_start, line.text.size());
+      st.hold_start = line.offset;
+      st.holding = true;
+      st.commit_offset = line.offset;
+      break;
+    case ParseResult::pending:
+      drop_entry();
+      if (!st.holding) {
+        st.holding = true;
+        st.hold_start = line.offset;
+      }
+      break;
+    case ParseResult::dropped:
+      drop_entry();
+      metrics_.dropped_lines["filter"]++;
+      if (!st.holding) st.commit_offset = line.end_offset;
+      break;
+  }
+  if (batch_->entries_size() >= static_cast<int>(config_.batch_max_entries) ||
+      batch_bytes_ >= config_.batch_max_bytes) {
+    seal();
+  } else if (batch_->entries_size() == 1) {
+    wake_.notify();  // start the batch timer
+  }
+}
+
+void Batcher::retire(const OriginPtr& origin) {
+  auto it = origins_.find(origin);
+  if (it == origins_.end()) return;
+  OriginState& st = it->second;
+  v1::Entry* entry = new_entry(origin, st);
+  const ParseResult r = st.parser->flush(*entry);
+  if (r == ParseResult::pending || r == ParseResult::dropped) {
+    drop_entry();
+  } else {
+    finish_entry(r, entry, st, st.hold_start, 0);
+  }
+  st.holding = false;
+  st.commit_offset = origin->read_offset;
+  // Sealing now lets the origin's last commit travel with this batch.
+  seal();
+  origins_.erase(it);
+}
+
+void Batcher::seal() {
+  if (batch_->sources_size() == 0) return;
+  auto sealed = std::make_shared<SealedBatch>();
+  sealed->sequence = forwarder_.next_sequence();
+  sealed->entries = static_cast<uint32_t>(batch_->entries_size());
+  batch_->set_sequence(sealed->sequence);
+  for (const auto& [k, v] : resource_) {
+    auto* kv = batch_->add_resource();
+    kv->set_key(k);
+    kv->mutable_value()->set_string_value(v);
+  }
+  for (auto& [origin, st] : batch_origins_) {
+    batch_->mutable_sources(static_cast<int>(st->batch_index))->set_end_offset(st->commit_offset);
+    sealed->commits.emplace_back(origin, st->commit_offset);
+    st->in_batch = false;
+  }
+  batch_->SerializeToString(&sealed->payload);
+  forwarder_.push(std::move(sealed));
+  start_batch();
+}
+
+void Batcher::flush_all() {
+  for (auto& [origin, st] : origins_) {
+    if (!st.holding) continue;
+    v1::Entry* entry = new_entry(origin, st);
+    const ParseResult r = st.parser->flush(*entry);
+    if (r == ParseResult::pending || r == ParseResult::dropped) {
+      drop_entry();
+      continue;
+    }
+    finish_entry(r, entry, st, st.hold_start, 0);
+    st.holding = false;
+    st.commit_offset = origin->read_offset;
+  }
+  seal();
+}
+
+void Batcher::stop() {
+  stopping_ = true;
+  wake_.notify();
+}
+
+asio::awaitable<void> Batcher::run() {
+  const auto multiline_timeout = multiline_flush_timeout(config_);
+  while (!stopping_) {
+    if (batch_->entries_size() == 0) {
+      co_await wake_.wait_for(multiline_timeout.count() > 0 ? multiline_timeout : std::chrono::milliseconds(1000));
+    } else {
+      const auto due = batch_started_ + config_.batch_timeout;
+      const auto now = std::chrono::steady_clock::now();
+      if (now < due) co_await wake_.wait_for(due - now);
+      if (batch_->entries_size() > 0 && std::chrono::steady_clock::now() >= batch_started_ + config_.batch_timeout) {
+        seal();
+      }
+    }
+    if (multiline_timeout.count() > 0) {
+      const auto now = std::chrono::steady_clock::now();
+      bool flushed = false;
+      for (auto& [origin, st] : origins_) {
+        if (!st.holding || now - st.last_line < multiline_timeout) continue;
+        v1::Entry* entry = new_entry(origin, st);
+        const ParseResult r = st.parser->flush(*entry);
+        if (r == ParseResult::pending || r == ParseResult::dropped) {
+          drop_entry();
+          continue;
+        }
+        finish_entry(r, entry, st, st.hold_start, 0);
+        st.holding = false;
+        st.commit_offset = origin->read_offset;
+        flushed = true;
+      }
+      if (flushed) seal();
+    }
+  }
+}
+
+}  // namespace logferry

@@ -1,0 +1,74 @@
+#pragma once
+// The pipeline's intake: each line is parsed (by its origin's parser chain)
+// straight into the current batch's protobuf arena; a batch is sealed when it
+// reaches LOGFERRY_BATCH_MAX_ENTRIES or _MAX_BYTES, or when its first entry has
+// waited LOGFERRY_BATCH_TIMEOUT, then encoded once and handed to the Forwarder
+// together with the offsets each origin may commit when it is acknowledged.
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <google/protobuf/arena.h>
+
+#include "logferry/v1/logferry.pb.h"
+#include "sidecar/app/metrics.hpp"
+#include "sidecar/config/config.hpp"
+#include "sidecar/core/event.hpp"
+#include "sidecar/forward/forwarder.hpp"
+#include "sidecar/parse/parser.hpp"
+#include "sidecar/source/source.hpp"
+
+namespace logferry {
+
+class Batcher final : public Intake {
+ public:
+  Batcher(boost::asio::any_io_executor ex, const Config& config, Forwarder& forwarder, Metrics& metrics);
+  ~Batcher() override;
+
+  boost::asio::awaitable<void> wait_for_room() override { co_await forwarder_.wait_for_room(); }
+  bool full() const override { return forwarder_.full(); }
+  void accept(const OriginPtr& origin, const RawLine& line) override;
+  void retire(const OriginPtr& origin) override;
+
+  // Seals the batch on time and flushes parser state (multiline) of quiet
+  // origins; returns after stop().
+  boost::asio::awaitable<void> run();
+  // Emits every origin's held parser state and seals the current batch (drain).
+  void flush_all();
+  void stop();
+
+ private:
+  struct OriginState {
+    std::unique_ptr<Parser> parser;
+    bool holding = false;        // the parser holds lines starting at hold_start
+    uint64_t hold_start = 0;
+    uint64_t commit_offset = 0;  // everything before it is in sealed or current batches
+    uint32_t batch_index = 0;    // index in the current batch's sources, valid when in_batch
+    bool in_batch = false;
+    std::chrono::steady_clock::time_point last_line;
+  };
+
+  OriginState& state_for(const OriginPtr& origin);
+  v1::Entry* new_entry(const OriginPtr& origin, OriginState& st);
+  void finish_entry(ParseResult r, v1::Entry* entry, OriginState& st, uint64_t entry_offset, size_t bytes);
+  void drop_entry();
+  void seal();
+  void start_batch();
+
+  boost::asio::any_io_executor ex_;
+  const Config& config_;
+  Forwarder& forwarder_;
+  Metrics& metrics_;
+  std::map<OriginPtr, OriginState> origins_;
+  std::vector<std::pair<OriginPtr, OriginState*>> batch_origins_;
+  google::protobuf::Arena arena_;
+  v1::Batch* batch_ = nullptr;
+  uint64_t batch_bytes_ = 0;
+  std::chrono::steady_clock::time_point batch_started_;
+  std::vector<std::pair<std::string, std::string>> resource_;
+  Event wake_;
+  bool stopping_ = false;
+};
+
+}  // namespace logferry

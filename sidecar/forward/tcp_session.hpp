@@ -1,0 +1,86 @@
+#pragma once
+// One connection of the native protocol, over a plain or TLS stream.
+#include <zstd.h>
+
+#include <string>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "logferry/v1/logferry.pb.h"
+#include "sidecar/forward/framing.hpp"
+#include "sidecar/forward/sink.hpp"
+
+namespace logferry {
+
+// Encodes the frame header and ClientMessage envelope of a batch payload:
+// [4-byte length][tag of field `field`][varint payload length]. The payload
+// itself is written from its own buffer (no copy).
+std::string batch_frame_header(uint32_t field, size_t payload_size);
+
+// Compresses with zstd into `out`; false on failure.
+bool zstd_compress(ZSTD_CCtx* cctx, std::string_view in, std::string& out);
+
+template <class Stream>
+class TcpSession final : public SinkSession {
+ public:
+  TcpSession(std::unique_ptr<Stream> stream, bool compress, uint32_t max_frame_bytes)
+      : stream_(std::move(stream)), compress_(compress), max_frame_bytes_(max_frame_bytes) {
+    if (compress_) cctx_ = ZSTD_createCCtx();
+  }
+  ~TcpSession() override {
+    if (cctx_) ZSTD_freeCCtx(cctx_);
+  }
+
+  boost::asio::awaitable<boost::system::error_code> write(const SealedBatch& batch) override {
+    namespace asio = boost::asio;
+    std::string_view payload = batch.payload;
+    uint32_t field = 2;  // ClientMessage.batch
+    if (compress_) {
+      if (!zstd_compress(cctx_, payload, compressed_)) co_return make_error_code(Errc::malformed_message);
+      payload = compressed_;
+      field = 3;  // ClientMessage.compressed_batch
+    }
+    header_ = batch_frame_header(field, payload.size());
+    const std::array<asio::const_buffer, 2> bufs{asio::buffer(header_), asio::buffer(payload.data(), payload.size())};
+    auto [ec, n] = co_await asio::async_write(*stream_, bufs, asio::as_tuple(asio::use_awaitable));
+    co_return ec;
+  }
+
+  boost::asio::awaitable<boost::system::result<DeliveryReport>> read_report() override {
+    std::string payload;
+    if (auto ec = co_await async_read_frame(*stream_, payload, max_frame_bytes_)) co_return ec;
+    v1::ServerMessage msg;
+    if (!msg.ParseFromString(payload) || !msg.has_ack()) co_return make_error_code(Errc::malformed_message);
+    DeliveryReport r;
+    r.sequence = msg.ack().sequence();
+    r.outcome = msg.ack().status() == v1::ACK_STATUS_OK ? Outcome::accepted : Outcome::rejected;
+    r.error = msg.ack().error();
+    co_return r;
+  }
+
+  void close() override {
+    boost::system::error_code ec;
+    lowest_layer().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    lowest_layer().close(ec);
+  }
+
+ private:
+  boost::asio::ip::tcp::socket& lowest_layer() {
+    if constexpr (std::is_same_v<Stream, boost::asio::ip::tcp::socket>) return *stream_;
+    else return stream_->next_layer();
+  }
+
+  std::unique_ptr<Stream> stream_;
+  bool compress_;
+  uint32_t max_frame_bytes_;
+  ZSTD_CCtx* cctx_ = nullptr;
+  std::string compressed_;
+  std::string header_;
+};
+
+}  // namespace logferry

@@ -1,0 +1,195 @@
+#include "sidecar/forward/tcp_sink.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <google/protobuf/io/coded_stream.h>
+
+#include "sidecar/core/logger.hpp"
+#include "sidecar/forward/tcp_session.hpp"
+
+namespace logferry {
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using asio::ip::tcp;
+using boost::system::error_code;
+using namespace asio::experimental::awaitable_operators;
+
+std::string batch_frame_header(uint32_t field, size_t payload_size) {
+  uint8_t envelope[16];
+  uint8_t* p = envelope;
+  p = google::protobuf::io::CodedOutputStream::WriteTagToArray((field << 3) | 2, p);
+  p = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(payload_size, p);
+  const size_t envelope_size = static_cast<size_t>(p - envelope);
+  std::string header(kFrameHeaderBytes + envelope_size, '\0');
+  put_frame_length(header.data(), static_cast<uint32_t>(envelope_size + payload_size));
+  std::memcpy(header.data() + kFrameHeaderBytes, envelope, envelope_size);
+  return header;
+}
+
+bool zstd_compress(ZSTD_CCtx* cctx, std::string_view in, std::string& out) {
+  out.resize(ZSTD_compressBound(in.size()));
+  const size_t n = ZSTD_compressCCtx(cctx, out.data(), out.size(), in.data(), in.size(), 1);
+  if (ZSTD_isError(n)) return false;
+  out.resize(n);
+  return true;
+}
+
+namespace {
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Runs `op` with a deadline; a timeout gives asio::error::timed_out.
+template <class T>
+asio::awaitable<std::optional<T>> with_deadline(asio::awaitable<T> op, std::chrono::milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  auto r = co_await (std::move(op) || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  if (r.index() == 0) co_return std::get<0>(std::move(r));
+  co_return std::nullopt;
+}
+
+template <class Stream>
+asio::awaitable<boost::system::result<v1::HelloAck>> handshake(Stream& stream, const v1::Hello& hello) {
+  v1::ClientMessage msg;
+  *msg.mutable_hello() = hello;
+  std::string frame;
+  append_frame(frame, msg);
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
+  if (ec) co_return ec;
+  std::string payload;
+  if (auto rec = co_await async_read_frame(stream, payload, kDefaultMaxFrameBytes)) co_return rec;
+  v1::ServerMessage reply;
+  if (!reply.ParseFromString(payload) || !reply.has_hello_ack()) co_return make_error_code(Errc::malformed_message);
+  co_return reply.hello_ack();
+}
+
+}  // namespace
+
+TcpSink::TcpSink(asio::any_io_executor ex, const Config& config, Metrics& metrics)
+    : ex_(ex), config_(config), metrics_(metrics) {
+  bool any_tls = false;
+  for (const auto& ep : config_.outputs) any_tls = any_tls || ep.scheme == "tls";
+  if (!any_tls) return;
+  tls_.emplace(ssl::context::tls_client);
+  tls_->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                    ssl::context::no_tlsv1_1);
+  error_code ec;
+  if (config_.tls_ca.empty()) {
+    tls_->set_default_verify_paths(ec);
+  } else {
+    tls_->load_verify_file(config_.tls_ca, ec);
+    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_CA=\"{}\": cannot load: {}", config_.tls_ca, ec.message()));
+  }
+  tls_->set_verify_mode(ssl::verify_peer);
+  if (!config_.tls_cert.empty()) {
+    tls_->use_certificate_chain_file(config_.tls_cert, ec);
+    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_CERT=\"{}\": cannot load: {}", config_.tls_cert, ec.message()));
+    tls_->use_private_key_file(config_.tls_key, ssl::context::pem, ec);
+    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_KEY=\"{}\": cannot load: {}", config_.tls_key, ec.message()));
+  }
+}
+
+TcpSink::~TcpSink() = default;
+
+std::string TcpSink::describe() const {
+  std::string out;
+  for (const auto& ep : config_.outputs) out += (out.empty() ? "" : ",") + ep.text;
+  return out;
+}
+
+std::string TcpSink::current_token() const {
+  // A token file is re-read for every connection: mounted Secrets are rotated in place.
+  if (!config_.auth_token_file.empty()) return read_text_file(config_.auth_token_file);
+  return config_.auth_token;
+}
+
+asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::open() {
+  error_code last = asio::error::host_not_found;
+  for (size_t i = 0; i < config_.outputs.size(); ++i) {
+    const size_t idx = (preferred_ + i) % config_.outputs.size();
+    auto r = co_await open_endpoint(config_.outputs[idx]);
+    if (r) {
+      preferred_ = idx;
+      co_return r;
+    }
+    last = r.error();
+    if (last == Errc::handshake_refused) co_return last;  // a refusal is not a reason to fail over
+  }
+  co_return last;
+}
+
+asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::open_endpoint(const Endpoint& ep) {
+  const auto deadline = config_.connect_timeout;
+  tcp::resolver resolver(ex_);
+  auto resolved = co_await with_deadline(
+      resolver.async_resolve(ep.host, std::to_string(ep.port), asio::as_tuple(asio::use_awaitable)), deadline);
+  if (!resolved) co_return asio::error::timed_out;
+  auto [rec, results] = *resolved;
+  if (rec) co_return rec;
+
+  auto socket = std::make_unique<tcp::socket>(ex_);
+  auto connected =
+      co_await with_deadline(asio::async_connect(*socket, results, asio::as_tuple(asio::use_awaitable)), deadline);
+  if (!connected) co_return asio::error::timed_out;
+  if (auto [cec, endpoint] = *connected; cec) co_return cec;
+  socket->set_option(tcp::no_delay(true));
+
+  v1::Hello hello;
+  hello.set_protocol_version(kProtocolVersion);
+  hello.set_token(current_token());
+  hello.set_agent(fmt::format("logferry/{}", LOGFERRY_VERSION));
+  if (config_.compress) hello.add_compressions(v1::COMPRESSION_ZSTD);
+
+  auto finish = [&](const v1::HelloAck& ack) -> boost::system::result<bool> {
+    if (!ack.accepted()) {
+      log_limited(LogLevel::error, "the aggregator refused the handshake", {{"output", ep.text}, {"reason", ack.error()}});
+      return boost::system::result<bool>(boost::system::in_place_error, make_error_code(Errc::handshake_refused));
+    }
+    return ack.compression() == v1::COMPRESSION_ZSTD;
+  };
+
+  if (ep.scheme == "tls") {
+    using TlsStream = ssl::stream<tcp::socket>;
+    auto stream = std::make_unique<TlsStream>(std::move(*socket), *tls_);
+    const std::string name = config_.tls_server_name.empty() ? ep.host : config_.tls_server_name;
+    SSL_set_tlsext_host_name(stream->native_handle(), name.c_str());
+    stream->set_verify_callback(ssl::host_name_verification(name));
+    auto hs = co_await with_deadline(stream->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable)),
+                                     deadline);
+    if (!hs) co_return asio::error::timed_out;
+    if (auto [hec] = *hs; hec) {
+      log_limited(LogLevel::error, "TLS handshake failed", {{"output", ep.text}, {"error", hec.message()}});
+      co_return hec;
+    }
+    auto ack = co_await with_deadline(handshake(*stream, hello), deadline);
+    if (!ack) co_return asio::error::timed_out;
+    if (!*ack) co_return ack->error();
+    auto zstd = finish(**ack);
+    if (!zstd) co_return zstd.error();
+    const uint32_t max_frame = (*ack)->max_frame_bytes() ? (*ack)->max_frame_bytes() : kDefaultMaxFrameBytes;
+    co_return std::make_unique<TcpSession<TlsStream>>(std::move(stream), *zstd, max_frame);
+  }
+  auto ack = co_await with_deadline(handshake(*socket, hello), deadline);
+  if (!ack) co_return asio::error::timed_out;
+  if (!*ack) co_return ack->error();
+  auto zstd = finish(**ack);
+  if (!zstd) co_return zstd.error();
+  const uint32_t max_frame = (*ack)->max_frame_bytes() ? (*ack)->max_frame_bytes() : kDefaultMaxFrameBytes;
+  co_return std::make_unique<TcpSession<tcp::socket>>(std::move(socket), *zstd, max_frame);
+}
+
+}  // namespace logferry

@@ -1,0 +1,308 @@
+#include "sidecar/source/file_source.hpp"
+
+#include <fcntl.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include "sidecar/core/logger.hpp"
+
+namespace logferry {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr size_t kReadBufferBytes = 256 * 1024;
+constexpr auto kCheckInterval = std::chrono::milliseconds(100);
+}  // namespace
+
+FileSource::FileSource(asio::any_io_executor ex, const Config& config, Metrics& metrics,
+                       std::vector<CheckpointRecord> checkpoints, std::function<void()> save_checkpoints)
+    : ex_(ex),
+      config_(config),
+      metrics_(metrics),
+      include_(config.files),
+      exclude_(config.exclude),
+      pending_checkpoints_(std::move(checkpoints)),
+      save_checkpoints_(std::move(save_checkpoints)),
+      buffer_(kReadBufferBytes),
+      wake_(ex),
+      rng_(std::random_device{}()) {}
+
+FileSource::~FileSource() {
+  if (inotify_) inotify_->close();
+}
+
+void FileSource::drain() {
+  draining_ = true;
+  wake_.notify();
+}
+
+bool FileSource::excluded(const std::string& path) const { return !exclude_.empty() && exclude_.matches(path); }
+
+OriginPtr FileSource::new_origin(const std::string& path, dev_t dev, ino_t ino) {
+  auto o = std::make_shared<Origin>();
+  o->id = fmt::format("file:{}:{}:{:016x}", static_cast<uint64_t>(dev), static_cast<uint64_t>(ino), rng_());
+  o->path = path;
+  return o;
+}
+
+void FileSource::start_inotify() {
+  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) {
+    log_warn("inotify unavailable; relying on polling", {{"error", std::strerror(errno)},
+                                                         {"poll_interval", format_duration(config_.poll_interval)}});
+    return;
+  }
+  inotify_.emplace(ex_, inotify_fd_);
+  asio::co_spawn(ex_, watch_inotify(), asio::detached);
+}
+
+asio::awaitable<void> FileSource::watch_inotify() {
+  // Each event only wakes the reading loop; directory changes also ask for a rescan.
+  std::vector<char> buf(64 * 1024);
+  auto* descriptor = &*inotify_;
+  while (true) {
+    auto [ec, n] = co_await descriptor->async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;  // closed: the source is gone, touch nothing
+    size_t pos = 0;
+    while (pos + sizeof(inotify_event) <= n) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf.data() + pos);
+      if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_Q_OVERFLOW)) {
+        rescan_wanted_ = true;
+      }
+      pos += sizeof(inotify_event) + ev->len;
+    }
+    wake_.notify();
+  }
+}
+
+void FileSource::open_file(const std::string& path, const struct stat& st, Intake& intake, bool first) {
+  (void)st;
+  if (watchers_.size() >= config_.max_open_files) {
+    if (std::find(waiting_.begin(), waiting_.end(), path) == waiting_.end()) waiting_.push_back(path);
+    return;
+  }
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    log_limited(LogLevel::warn, "cannot open file", {{"path", path}, {"error", std::strerror(errno)}});
+    return;
+  }
+  struct stat fst {};
+  if (::fstat(fd.get(), &fst) != 0 || !S_ISREG(fst.st_mode)) return;
+  const Key key{fst.st_dev, fst.st_ino};
+  if (watchers_.contains(key)) {
+    by_path_[path] = key;
+    return;
+  }
+  OriginPtr origin;
+  uint64_t offset = 0;
+  // A checkpoint for this device+inode counts only if the file still starts
+  // with the bytes it started with then (an inode can be reused by a new file).
+  auto it = std::find_if(pending_checkpoints_.begin(), pending_checkpoints_.end(), [&](const CheckpointRecord& r) {
+    return r.device == static_cast<uint64_t>(fst.st_dev) && r.inode == static_cast<uint64_t>(fst.st_ino);
+  });
+  if (it != pending_checkpoints_.end()) {
+    std::string head(it->head_length, '\0');
+    const ssize_t n = it->head_length == 0 ? 0 : ::pread(fd.get(), head.data(), head.size(), 0);
+    const bool same = n == static_cast<ssize_t>(it->head_length) && head_hash(head) == it->head_hash &&
+                      it->offset <= static_cast<uint64_t>(fst.st_size);
+    if (same) {
+      origin = std::make_shared<Origin>();
+      origin->id = it->id;
+      origin->path = path;
+      origin->acked_offset = it->offset;
+      offset = it->offset;
+      log_info("resuming file from checkpoint", {{"path", path}, {"offset", offset}});
+    } else {
+      log_info("file replaced since its checkpoint; reading it from the start", {{"path", path}});
+    }
+    pending_checkpoints_.erase(it);
+  }
+  if (!origin) {
+    origin = new_origin(path, fst.st_dev, fst.st_ino);
+    if (first && config_.read_from == ReadFrom::tail) offset = static_cast<uint64_t>(fst.st_size);
+    origin->acked_offset = offset;
+    new_origins_ = true;
+    log_info("watching new file", {{"path", path}, {"offset", offset}});
+  }
+  (void)intake;
+  watchers_.emplace(key, std::make_unique<FileWatcher>(origin, std::move(fd), fst.st_dev, fst.st_ino, offset,
+                                                       WatcherLimits{config_.max_line_bytes, config_.partial_flush}));
+  by_path_[path] = key;
+  ++metrics_.files_discovered;
+  metrics_.files_watched = watchers_.size();
+}
+
+void FileSource::rescan(Intake& intake, bool first) {
+  rescan_wanted_ = false;
+  std::vector<std::string> files, dirs;
+  include_.scan(files, dirs);
+  if (inotify_) {
+    for (const auto& d : dirs) {
+      if (watched_dirs_.contains(d)) continue;
+      const int wd = ::inotify_add_watch(inotify_fd_, d.c_str(),
+                                         IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY |
+                                             IN_CLOSE_WRITE | IN_DELETE_SELF);
+      if (wd < 0) {
+        log_limited(LogLevel::warn, "inotify watch failed; that directory is polled",
+                    {{"dir", d}, {"error", std::strerror(errno)}});
+        continue;
+      }
+      watched_dirs_.emplace(d, wd);
+    }
+  }
+  std::map<std::string, Key> now_by_path;
+  for (const auto& path : files) {
+    if (excluded(path)) continue;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const Key key{st.st_dev, st.st_ino};
+    now_by_path[path] = key;
+    if (watchers_.contains(key)) continue;
+    if (auto old = by_path_.find(path); old != by_path_.end() && old->second != key) {
+      // The path now leads to another file: the one we read was rotated away.
+      if (auto w = watchers_.find(old->second); w != watchers_.end() && !w->second->rotated) {
+        w->second->rotated = true;
+        ++metrics_.rotations;
+        log_info("file rotated", {{"path", path}});
+      }
+    }
+    // A file that appeared after start-up is new: always read from its head.
+    open_file(path, st, intake, first);
+  }
+  for (auto& [key, w] : watchers_) {
+    bool still_there = false;
+    for (const auto& [p, k] : now_by_path) still_there = still_there || k == key;
+    if (!still_there) w->rotated = true;  // deleted, or renamed out of the globs
+  }
+  by_path_ = std::move(now_by_path);
+  if (first) pending_checkpoints_.clear();  // records of files that are gone
+  if (new_origins_) {
+    // Persist new identities before their first line can be acknowledged, so a
+    // restart finds the same identity (the aggregator dedupes by it).
+    new_origins_ = false;
+    if (save_checkpoints_) save_checkpoints_();
+  }
+}
+
+void FileSource::close_watcher(Key key, Intake& intake) {
+  auto it = watchers_.find(key);
+  if (it == watchers_.end()) return;
+  FileWatcher& w = *it->second;
+  w.flush_partial(intake, metrics_, true);
+  intake.retire(w.origin());
+  if (w.origin()->acked_offset < w.origin()->read_offset) {
+    closed_.push_back({w.origin(), CheckpointRecord{w.origin()->id, w.origin()->path, static_cast<uint64_t>(w.device()),
+                                                    static_cast<uint64_t>(w.inode()), w.head_length(),
+                                                    w.head_fingerprint(), w.origin()->acked_offset}});
+  }
+  log_info("file released", {{"path", w.origin()->path}, {"offset", w.offset()}});
+  watchers_.erase(it);
+  metrics_.files_watched = watchers_.size();
+  while (!waiting_.empty() && watchers_.size() < config_.max_open_files) {
+    const std::string path = waiting_.front();
+    waiting_.pop_front();
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) open_file(path, st, intake, false);
+  }
+}
+
+void FileSource::check_watchers(Intake& intake, bool draining) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Key> to_close;
+  for (auto& [key, w] : watchers_) {
+    if (w->replaced_in_place()) {
+      ++metrics_.truncations;
+      log_info("file truncated (copytruncate); reading it again from the start", {{"path", w->origin()->path}});
+      intake.retire(w->origin());
+      if (w->origin()->acked_offset < w->origin()->read_offset) {
+        closed_.push_back({w->origin(), CheckpointRecord{w->origin()->id, w->origin()->path, key.first, key.second,
+                                                         w->head_length(), w->head_fingerprint(),
+                                                         w->origin()->acked_offset}});
+      }
+      w->restart(new_origin(w->origin()->path, key.first, key.second));
+      new_origins_ = true;
+      continue;
+    }
+    w->flush_partial(intake, metrics_, draining);
+    if (w->rotated && !w->has_unread_bytes() && (draining || now - w->last_data() >= config_.rotate_wait)) {
+      to_close.push_back(key);
+    }
+  }
+  for (const auto& key : to_close) close_watcher(key, intake);
+  std::erase_if(closed_, [](const Closed& c) { return c.origin->acked_offset >= c.origin->read_offset; });
+  if (new_origins_) {
+    new_origins_ = false;
+    if (save_checkpoints_) save_checkpoints_();
+  }
+}
+
+asio::awaitable<void> FileSource::run(Intake& intake) {
+  start_inotify();
+  rescan(intake, true);
+  metrics_.sources_open = true;
+  auto last_scan = std::chrono::steady_clock::now();
+  auto last_check = last_scan;
+  while (true) {
+    bool progress = false;
+    for (auto& [key, w] : watchers_) {
+      if (intake.full()) co_await intake.wait_for_room();
+      if (w->read_some(buffer_, config_.read_budget_bytes, intake, metrics_) == FileWatcher::Status::data) {
+        progress = true;
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!progress || now - last_check >= kCheckInterval) {
+      check_watchers(intake, draining_ && !progress);
+      last_check = now;
+    }
+    if (draining_) {
+      if (!progress) co_return;
+    } else if (rescan_wanted_ || now - last_scan >= config_.poll_interval) {
+      rescan(intake, false);
+      last_scan = now;
+      continue;
+    }
+    if (progress) {
+      co_await asio::post(ex_, asio::use_awaitable);  // let delivery run between passes
+    } else if (!draining_) {
+      co_await wake_.wait_for(std::min<std::chrono::steady_clock::duration>(config_.poll_interval, kCheckInterval * 5));
+    }
+  }
+}
+
+std::vector<CheckpointRecord> FileSource::checkpoints() const {
+  std::vector<CheckpointRecord> out;
+  for (const auto& [key, w] : watchers_) {
+    out.push_back(CheckpointRecord{w->origin()->id, w->origin()->path, static_cast<uint64_t>(key.first),
+                                   static_cast<uint64_t>(key.second), w->head_length(), w->head_fingerprint(),
+                                   w->origin()->acked_offset});
+  }
+  for (const auto& c : closed_) {
+    CheckpointRecord r = c.record;
+    r.offset = c.origin->acked_offset;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+uint64_t FileSource::unacked_bytes() const {
+  uint64_t n = 0;
+  for (const auto& [key, w] : watchers_) n += w->origin()->read_offset - std::min(w->origin()->read_offset, w->origin()->acked_offset);
+  for (const auto& c : closed_) n += c.origin->read_offset - std::min(c.origin->read_offset, c.origin->acked_offset);
+  return n;
+}
+
+}  // namespace logferry

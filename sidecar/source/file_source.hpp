@@ -1,0 +1,88 @@
+#pragma once
+// The file tailer: finds files matching LOGFERRY_FILES (inotify wake-ups plus a
+// polling rescan as the fallback), keeps one FileWatcher per file identity
+// (device + inode, checked against a hash of the first bytes), reads them
+// round-robin with a per-pass byte budget, follows rotation by rename (the old
+// file is read to its end) and by copytruncate (re-read from 0 under a new
+// identity), and resumes from checkpoints.
+#include <sys/types.h>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include "sidecar/app/metrics.hpp"
+#include "sidecar/checkpoint/checkpoint_store.hpp"
+#include "sidecar/config/config.hpp"
+#include "sidecar/core/event.hpp"
+#include "sidecar/source/file_watcher.hpp"
+#include "sidecar/source/glob_set.hpp"
+#include "sidecar/source/source.hpp"
+
+namespace logferry {
+
+class FileSource final : public Source {
+ public:
+  // `save_checkpoints` is called when new file identities must be persisted
+  // before any of their lines can be acknowledged.
+  FileSource(boost::asio::any_io_executor ex, const Config& config, Metrics& metrics,
+             std::vector<CheckpointRecord> checkpoints, std::function<void()> save_checkpoints);
+  ~FileSource() override;
+
+  boost::asio::awaitable<void> run(Intake& intake) override;
+  void drain() override;
+
+  // The records to persist: every open file and every closed one whose lines
+  // are not all acknowledged yet.
+  std::vector<CheckpointRecord> checkpoints() const;
+  // Bytes read but not acknowledged, over all files.
+  uint64_t unacked_bytes() const;
+
+ private:
+  using Key = std::pair<dev_t, ino_t>;
+  struct Closed {
+    OriginPtr origin;
+    CheckpointRecord record;
+  };
+
+  void start_inotify();
+  boost::asio::awaitable<void> watch_inotify();
+  void rescan(Intake& intake, bool first);
+  void open_file(const std::string& path, const struct stat& st, Intake& intake, bool first);
+  void check_watchers(Intake& intake, bool draining);
+  void close_watcher(Key key, Intake& intake);
+  OriginPtr new_origin(const std::string& path, dev_t dev, ino_t ino);
+  bool excluded(const std::string& path) const;
+
+  boost::asio::any_io_executor ex_;
+  const Config& config_;
+  Metrics& metrics_;
+  GlobSet include_;
+  GlobSet exclude_;
+  std::vector<CheckpointRecord> pending_checkpoints_;  // loaded, not matched yet
+  std::function<void()> save_checkpoints_;
+  bool new_origins_ = false;
+  std::map<Key, std::unique_ptr<FileWatcher>> watchers_;
+  std::map<std::string, Key> by_path_;  // current path -> identity
+  std::deque<std::string> waiting_;     // found while at the open-file limit
+  std::vector<Closed> closed_;          // closed files with unacked lines
+  std::vector<char> buffer_;
+  Event wake_;
+  bool draining_ = false;
+  bool rescan_wanted_ = true;
+  int inotify_fd_ = -1;
+  std::optional<boost::asio::posix::stream_descriptor> inotify_;
+  std::map<std::string, int> watched_dirs_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace logferry

@@ -1,0 +1,96 @@
+#pragma once
+// One open file being tailed: reads from its fd at an offset, splits bytes into
+// lines (framing is separate from parsing), holds an unterminated last line,
+// cuts over-long lines, and notices truncation (copytruncate). The fd stays
+// open after a rename or delete, so a rotated file is read to its end.
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/origin.hpp"
+#include "sidecar/source/source.hpp"
+
+namespace logferry {
+
+// Owns a file descriptor (closed on destruction).
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+inline constexpr uint32_t kHeadBytes = 256;
+
+// FNV-1a over bytes: the file-head fingerprint (not a security hash).
+uint64_t head_hash(std::string_view bytes);
+
+struct WatcherLimits {
+  uint64_t max_line_bytes = 256 * 1024;
+  std::chrono::milliseconds partial_flush{5000};
+};
+
+class FileWatcher {
+ public:
+  FileWatcher(OriginPtr origin, UniqueFd fd, dev_t device, ino_t inode, uint64_t offset, WatcherLimits limits);
+
+  enum class Status { data, idle, error };
+  // Reads at most `budget` bytes through `buffer`, handing complete lines to `intake`.
+  Status read_some(std::span<char> buffer, uint64_t budget, Intake& intake, Metrics& metrics);
+  // Forwards a held unterminated line when it waited past the partial flush
+  // timeout (or at once when `force`). Returns true when it forwarded one.
+  bool flush_partial(Intake& intake, Metrics& metrics, bool force);
+  // True when the file is now shorter than what was read (copytruncate) or its
+  // first bytes changed. Reads up to kHeadBytes.
+  bool replaced_in_place();
+  // Starts over at offset 0 under a new origin (after truncation).
+  void restart(OriginPtr origin);
+  // Reads the file's current head (up to kHeadBytes) into head_ and returns its length.
+  uint32_t refresh_head();
+
+  const OriginPtr& origin() const { return origin_; }
+  dev_t device() const { return device_; }
+  ino_t inode() const { return inode_; }
+  uint64_t offset() const { return offset_; }
+  uint32_t head_length() const { return static_cast<uint32_t>(head_.size()); }
+  uint64_t head_fingerprint() const { return head_hash(head_); }
+  // When the last byte was read (or the watcher was opened).
+  std::chrono::steady_clock::time_point last_data() const { return last_data_; }
+  // Whether the current size is beyond what was read.
+  bool has_unread_bytes() const;
+  int fd() const { return fd_.get(); }
+
+  // Set by the file source when the path no longer leads to this file.
+  bool rotated = false;
+
+ private:
+  void emit(Intake& intake, Metrics& metrics, std::string_view text, uint64_t start, uint64_t end, bool truncated);
+  void consume(std::string_view chunk, Intake& intake, Metrics& metrics);
+
+  OriginPtr origin_;
+  UniqueFd fd_;
+  dev_t device_;
+  ino_t inode_;
+  uint64_t offset_;  // next byte to read
+  WatcherLimits limits_;
+  std::string head_;     // first bytes of the file, up to kHeadBytes
+  std::string partial_;  // bytes of an unterminated line
+  uint64_t partial_start_ = 0;
+  bool skipping_ = false;  // discarding the rest of an over-long line
+  std::chrono::steady_clock::time_point last_data_;
+};
+
+}  // namespace logferry

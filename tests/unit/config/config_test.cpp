@@ -1,0 +1,142 @@
+#include "sidecar/config/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+
+using namespace logferry;
+
+namespace {
+
+Environment minimal(const test::TempDir& tmp) {
+  return {{"LOGFERRY_FILES", (tmp / "*.log").string()},
+          {"LOGFERRY_OUTPUT", "tcp://127.0.0.1:7070"},
+          {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}};
+}
+
+std::vector<std::string> messages(const ConfigResult& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors) out.push_back(e.message);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a minimal environment loads with the documented defaults", "[config]") {
+  test::TempDir tmp;
+  auto r = load_config(minimal(tmp));
+  REQUIRE(r.errors.empty());
+  CHECK(r.config.files == std::vector<std::string>{(tmp / "*.log").string()});
+  REQUIRE(r.config.outputs.size() == 1);
+  CHECK(r.config.outputs[0].host == "127.0.0.1");
+  CHECK(r.config.outputs[0].port == 7070);
+  CHECK(r.config.read_from == ReadFrom::head);
+  CHECK(r.config.batch_max_entries == 4096);
+  CHECK(r.config.batch_max_bytes == 512 * 1024);
+  CHECK(r.config.buffer_max_bytes == 4 * 1024 * 1024);
+  CHECK(r.config.batch_timeout == std::chrono::milliseconds(200));
+  CHECK(r.config.shutdown_timeout == std::chrono::seconds(25));
+}
+
+TEST_CASE("every bad value is reported at once with its name, value and what is allowed", "[config]") {
+  test::TempDir tmp;
+  auto env = minimal(tmp);
+  env["LOGFERRY_OUTPUT"] = "bogus";
+  env["LOGFERRY_BATCH_MAX_BYTES"] = "lots";
+  env["LOGFERRY_BATCH_TIMEOUT"] = "soon";
+  env["LOGFERRY_READ_FROM"] = "middle";
+  env["LOGFERRY_LABELS"] = "team";
+  env["LOGFERRY_MAX_IN_FLIGHT"] = "0";
+  env["LOGFERRY_COMPRESS"] = "maybe";
+  env["LOGFERRY_LOG_LEVEL"] = "loud";
+  auto r = load_config(env);
+  const auto m = messages(r);
+  CHECK(m == std::vector<std::string>{
+                 "LOGFERRY_READ_FROM=\"middle\": expected head or tail",
+                 "LOGFERRY_OUTPUT=\"bogus\": expected tcp://HOST:PORT or tls://HOST:PORT, several separated by "
+                 "commas for failover",
+                 "LOGFERRY_LABELS=\"team\": expected comma-separated key=value pairs, e.g. team=payments,env=prod",
+                 "LOGFERRY_BATCH_MAX_BYTES=\"lots\": expected a size of at least 1KiB such as 64KiB, 4MiB or 1048576",
+                 "LOGFERRY_BATCH_TIMEOUT=\"soon\": expected a duration such as 250ms, 5s or 2m",
+                 "LOGFERRY_MAX_IN_FLIGHT=\"0\": expected a whole number from 1 to 1024",
+                 "LOGFERRY_COMPRESS=\"maybe\": expected true or false",
+                 "LOGFERRY_LOG_LEVEL=\"loud\": expected debug, info, warn or error",
+             });
+}
+
+TEST_CASE("required settings and cross-checks have exact messages", "[config]") {
+  test::TempDir tmp;
+  SECTION("no output and no source") {
+    auto r = load_config({{"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}});
+    CHECK(messages(r) == std::vector<std::string>{
+                             "LOGFERRY_OUTPUT=\"\": required: expected tcp://HOST:PORT",
+                             "LOGFERRY_FILES=\"\": no source configured: set LOGFERRY_FILES (globs)",
+                         });
+  }
+  SECTION("buffer smaller than two batches") {
+    auto env = minimal(tmp);
+    env["LOGFERRY_BUFFER_MAX_BYTES"] = "512KiB";
+    CHECK(messages(load_config(env)) ==
+          std::vector<std::string>{"LOGFERRY_BUFFER_MAX_BYTES=\"512KiB\": must be at least twice "
+                                   "LOGFERRY_BATCH_MAX_BYTES (512KiB)"});
+  }
+  SECTION("backoff max below initial") {
+    auto env = minimal(tmp);
+    env["LOGFERRY_BACKOFF_INITIAL"] = "10s";
+    env["LOGFERRY_BACKOFF_MAX"] = "1s";
+    CHECK(messages(load_config(env)) ==
+          std::vector<std::string>{"LOGFERRY_BACKOFF_MAX=\"1s\": must not be shorter than LOGFERRY_BACKOFF_INITIAL"});
+  }
+  SECTION("TLS certificate without key") {
+    auto env = minimal(tmp);
+    env["LOGFERRY_TLS_CERT"] = "/tls/client.pem";
+    CHECK(messages(load_config(env)) ==
+          std::vector<std::string>{"LOGFERRY_TLS_KEY=\"\": LOGFERRY_TLS_CERT and LOGFERRY_TLS_KEY go together"});
+  }
+  SECTION("checkpoint dir that is a file") {
+    auto env = minimal(tmp);
+    const auto file = tmp.write_file("not-a-dir", "x");
+    env["LOGFERRY_CHECKPOINT_DIR"] = file.string();
+    const auto m = messages(load_config(env));
+    REQUIRE(m.size() == 1);
+    CHECK(m[0].starts_with("LOGFERRY_CHECKPOINT_DIR=\"" + file.string() + "\": cannot create the directory: "));
+  }
+}
+
+TEST_CASE("a misspelt LOGFERRY_ variable is an error with a hint", "[config]") {
+  test::TempDir tmp;
+  auto env = minimal(tmp);
+  env["LOGFERRY_FILSE"] = "/x/*.log";
+  env["LOGFERRY_WHATEVER_THIS_IS"] = "1";
+  env["LOGFERRY_AGGREGATOR_LISTEN"] = "0.0.0.0:7070";  // the aggregator's; not ours to judge
+  CHECK(messages(load_config(env)) == std::vector<std::string>{
+                                          "LOGFERRY_FILSE: unknown variable; did you mean LOGFERRY_FILES?",
+                                          "LOGFERRY_WHATEVER_THIS_IS: unknown variable",
+                                      });
+}
+
+TEST_CASE("secrets are redacted in errors and in the effective configuration", "[config]") {
+  test::TempDir tmp;
+  auto env = minimal(tmp);
+  env["LOGFERRY_AUTH_TOKEN"] = "s3cr3t-value";
+  const std::string effective = render_effective<Config>(config_table(), env);
+  CHECK(effective.find("s3cr3t-value") == std::string::npos);
+  CHECK(effective.find("LOGFERRY_AUTH_TOKEN=<redacted>") != std::string::npos);
+  const std::string help = render_help<Config>(config_table());
+  CHECK(help.find("LOGFERRY_AUTH_TOKEN") != std::string::npos);
+}
+
+TEST_CASE("outputs: several addresses, IPv6 and the allowed schemes", "[config]") {
+  auto eps = parse_outputs("tcp://agg-0.agg:7070, tls://[::1]:7443");
+  REQUIRE(eps);
+  REQUIRE(eps->size() == 2);
+  CHECK((*eps)[0].host == "agg-0.agg");
+  CHECK((*eps)[1].scheme == "tls");
+  CHECK((*eps)[1].host == "::1");
+  CHECK((*eps)[1].port == 7443);
+  CHECK_FALSE(parse_outputs("tcp://host").has_value());
+  CHECK_FALSE(parse_outputs("tcp://host:0").has_value());
+  CHECK_FALSE(parse_outputs("tcp://host:70000").has_value());
+  CHECK_FALSE(parse_outputs("udp://host:514").has_value());
+  CHECK_FALSE(parse_outputs("").has_value());
+}

@@ -1,0 +1,156 @@
+#include "sidecar/source/file_watcher.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+
+using namespace logferry;
+
+namespace {
+
+// Collects what a source hands over.
+class RecordingIntake final : public Intake {
+ public:
+  boost::asio::awaitable<void> wait_for_room() override { co_return; }
+  bool full() const override { return false; }
+  void accept(const OriginPtr&, const RawLine& line) override { lines.push_back({std::string(line.text), line.offset, line.end_offset, line.truncated}); }
+  void retire(const OriginPtr&) override {}
+  struct Line {
+    std::string text;
+    uint64_t offset, end;
+    bool truncated;
+    bool operator==(const Line&) const = default;
+  };
+  std::vector<Line> lines;
+};
+
+void append(const std::filesystem::path& p, std::string_view s) {
+  std::ofstream out(p, std::ios::app | std::ios::binary);
+  out << s;
+}
+
+struct Fixture {
+  test::TempDir tmp;
+  std::filesystem::path file = tmp / "app.log";
+  Metrics metrics;
+  RecordingIntake intake;
+  std::vector<char> buffer = std::vector<char>(16);  // tiny: lines span reads
+
+  std::unique_ptr<FileWatcher> open(WatcherLimits limits = {}) {
+    append(file, "");
+    UniqueFd fd(::open(file.c_str(), O_RDONLY));
+    auto origin = std::make_shared<Origin>();
+    origin->id = "test";
+    origin->path = file.string();
+    return std::make_unique<FileWatcher>(origin, std::move(fd), 0, 0, 0, limits);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("lines are split across reads with exact offsets", "[source]") {
+  Fixture f;
+  auto w = f.open();
+  append(f.file, "first line\nsecond, a longer line\n\nfourth");
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::data);
+  using L = RecordingIntake::Line;
+  CHECK(f.intake.lines == std::vector<L>{{"first line", 0, 11, false},
+                                         {"second, a longer line", 11, 33, false},
+                                         {"", 33, 34, false}});
+  // The unterminated "fourth" is held until its newline arrives...
+  append(f.file, " and more\n");
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::data);
+  REQUIRE(f.intake.lines.size() == 4);
+  CHECK(f.intake.lines[3] == L{"fourth and more", 34, 50, false});
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::idle);
+  CHECK(f.metrics.lines_read == 4);
+  CHECK(f.metrics.bytes_read == 50);
+}
+
+TEST_CASE("a final line without newline is forwarded after the partial flush", "[source]") {
+  Fixture f;
+  auto w = f.open(WatcherLimits{1024, std::chrono::milliseconds(0)});
+  append(f.file, "done\nno newline at the end");
+  w->read_some(f.buffer, 1 << 20, f.intake, f.metrics);
+  REQUIRE(f.intake.lines.size() == 1);
+  CHECK(w->flush_partial(f.intake, f.metrics, false));
+  REQUIRE(f.intake.lines.size() == 2);
+  CHECK(f.intake.lines[1].text == "no newline at the end");
+  CHECK(f.intake.lines[1].end == 26);
+  CHECK(f.metrics.partial_lines_flushed == 1);
+  CHECK_FALSE(w->flush_partial(f.intake, f.metrics, true));  // nothing held any more
+}
+
+TEST_CASE("over-long lines are cut, marked and counted, and reading goes on", "[source]") {
+  Fixture f;
+  auto w = f.open(WatcherLimits{64, std::chrono::milliseconds(5000)});
+  const std::string big(10 * 1024 * 1024, 'z');  // a 10 MiB line
+  append(f.file, "before\n" + big + "\nafter\n");
+  f.buffer.resize(64 * 1024);
+  while (w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::data) {
+  }
+  REQUIRE(f.intake.lines.size() == 3);
+  CHECK(f.intake.lines[0].text == "before");
+  CHECK(f.intake.lines[1].text == std::string(64, 'z'));
+  CHECK(f.intake.lines[1].truncated);
+  CHECK(f.intake.lines[2].text == "after");
+  CHECK(f.intake.lines[2].offset == 7 + big.size() + 1);
+  CHECK(f.metrics.lines_truncated == 1);
+}
+
+TEST_CASE("an over-long line inside one buffer is cut too", "[source]") {
+  Fixture f;
+  auto w = f.open(WatcherLimits{8, std::chrono::milliseconds(5000)});
+  append(f.file, "0123456789abcdef\nok\n");
+  f.buffer.resize(4096);
+  w->read_some(f.buffer, 1 << 20, f.intake, f.metrics);
+  REQUIRE(f.intake.lines.size() == 2);
+  CHECK(f.intake.lines[0].text == "01234567");
+  CHECK(f.intake.lines[0].truncated);
+  CHECK(f.intake.lines[0].end == 17);
+  CHECK(f.intake.lines[1].text == "ok");
+}
+
+TEST_CASE("binary bytes and invalid UTF-8 pass through the splitter unchanged", "[source]") {
+  Fixture f;
+  auto w = f.open();
+  const std::string odd("\x00\xff\xfe bin\r", 8);
+  append(f.file, odd + "\n");
+  w->read_some(f.buffer, 1 << 20, f.intake, f.metrics);
+  REQUIRE(f.intake.lines.size() == 1);
+  CHECK(f.intake.lines[0].text == odd);
+}
+
+TEST_CASE("truncation in place is detected", "[source]") {
+  Fixture f;
+  auto w = f.open();
+  append(f.file, "one\ntwo\n");
+  w->read_some(f.buffer, 1 << 20, f.intake, f.metrics);
+  CHECK_FALSE(w->replaced_in_place());
+  std::filesystem::resize_file(f.file, 0);
+  CHECK(w->replaced_in_place());
+  auto fresh = std::make_shared<Origin>();
+  fresh->id = "test-2";
+  w->restart(fresh);
+  append(f.file, "three\n");
+  w->read_some(f.buffer, 1 << 20, f.intake, f.metrics);
+  REQUIRE(f.intake.lines.size() == 3);
+  CHECK(f.intake.lines[2].text == "three");
+  CHECK(f.intake.lines[2].offset == 0);
+}
+
+TEST_CASE("the byte budget bounds one pass", "[source]") {
+  Fixture f;
+  auto w = f.open();
+  std::string data;
+  for (int i = 0; i < 100; ++i) data += "0123456789\n";
+  append(f.file, data);
+  w->read_some(f.buffer, 32, f.intake, f.metrics);
+  CHECK(f.metrics.bytes_read == 32);
+  CHECK(w->offset() == 32);
+}
