@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include "aggregator/aggregator_config.hpp"
 #include "aggregator/aggregator_metrics.hpp"
@@ -24,8 +25,15 @@ std::string format_endpoint(const boost::asio::ip::tcp::endpoint& ep) {
   return addr.is_v6() ? fmt::format("[{}]:{}", addr.to_string(), ep.port()) : fmt::format("{}:{}", addr.to_string(), ep.port());
 }
 
+// libprotobuf logs every invalid UTF-8 string it parses; a hostile client could
+// flood stderr with that, so it goes through the rate-limited logger at debug.
+void protobuf_log(google::protobuf::LogLevel, const char*, int, const std::string& message) {
+  log_limited(LogLevel::debug, "protobuf", {{"detail", message}});
+}
+
 int serve(const AggregatorConfig& config) {
   configure_logging(config.log_level, config.log_format, "logferry-aggregator");
+  google::protobuf::SetLogHandler(protobuf_log);
   boost::asio::io_context io(1);
   AggregatorMetrics metrics;
   std::optional<SegmentStore> store;
