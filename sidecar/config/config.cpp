@@ -9,6 +9,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "sidecar/parse/registry.hpp"
+#include "sidecar/parse/severity.hpp"
+
 namespace logferry {
 namespace {
 
@@ -96,11 +99,68 @@ const std::array kTable{
         "The app container's name (label k8s.container.name)."},
     Var{"LOGFERRY_PARSER", "plain",
         [](Config& c, std::string_view v) {
-          if (v != "plain") return std::string("expected one of: plain");
+          if (!is_parser_name(v)) return "expected one of: " + parser_names_text();
           c.parser = std::string(v);
           return std::string();
         },
-        "How lines become entries, for all sources."},
+        "How lines become entries, for all sources: plain, json, logfmt, regex, cri, docker, nginx, apache, "
+        "syslog, klog, k8s-audit or auto."},
+    Var{"LOGFERRY_PARSERS", "",
+        [](Config& c, std::string_view v) {
+          c.parser_overrides.clear();
+          for (const auto& item : split_list(v, ';')) {
+            const size_t eq = item.rfind('=');
+            if (eq == std::string::npos || eq == 0)
+              return std::string("expected GLOB=PARSER pairs separated by ';', e.g. /var/log/app/*.json=json");
+            std::string name = item.substr(eq + 1);
+            if (!is_parser_name(name))
+              return fmt::format("unknown parser \"{}\" for {}: expected one of: {}", name, item.substr(0, eq),
+                                 parser_names_text());
+            c.parser_overrides.emplace_back(item.substr(0, eq), std::move(name));
+          }
+          return std::string();
+        },
+        "Per-source parsers: GLOB=PARSER;GLOB=PARSER (fnmatch on the file path, first match wins), "
+        "e.g. /var/log/app/access.log=nginx;/var/log/app/*.json=json. Others use LOGFERRY_PARSER."},
+    Var{"LOGFERRY_REGEX", "", set_string<&Config::regex>,
+        "RE2 pattern of the regex parser; named groups (?P<name>...) become attributes, groups named like "
+        "LOGFERRY_MESSAGE_FIELDS/TIME_FIELDS/LEVEL_FIELDS set the body, time and severity."},
+    Var{"LOGFERRY_MESSAGE_FIELDS", "msg,message,log",
+        [](Config& c, std::string_view v) { c.message_fields = split_list(v); return std::string(); },
+        "Fields of structured lines (json, logfmt, regex, klog) used as the body; the first present wins."},
+    Var{"LOGFERRY_TIME_FIELDS", "time,ts,timestamp,@timestamp",
+        [](Config& c, std::string_view v) { c.time_fields = split_list(v); return std::string(); },
+        "Fields holding the event time: RFC 3339 or epoch seconds/ms/us/ns (guessed by magnitude)."},
+    Var{"LOGFERRY_LEVEL_FIELDS", "level,severity,lvl,loglevel",
+        [](Config& c, std::string_view v) { c.level_fields = split_list(v); return std::string(); },
+        "Fields holding the level (info, WARN, E, 30, ...), mapped to the OpenTelemetry severity."},
+    Var{"LOGFERRY_MULTILINE", "",
+        [](Config& c, std::string_view v) {
+          if (!v.empty() && v != "java" && v != "python" && v != "go")
+            return std::string("expected java, python or go");
+          c.multiline = std::string(v);
+          return std::string();
+        },
+        "Join stack traces into one entry with a preset: java, python or go."},
+    Var{"LOGFERRY_MULTILINE_START", "", set_string<&Config::multiline_start>,
+        "RE2 pattern matching the first line of a record; other lines are joined to the record before them."},
+    Var{"LOGFERRY_MULTILINE_TIMEOUT", "1s", set_duration<&Config::multiline_timeout>,
+        "A held record (multiline, or a partial cri/docker line) is forwarded after this long without more lines."},
+    Var{"LOGFERRY_MULTILINE_MAX_LINES", "500",
+        [](Config& c, std::string_view v) { return set_count<&Config::multiline_max_lines>(c, v, 1, 100000); },
+        "A record is cut after this many lines (the rest starts a new entry)."},
+    Var{"LOGFERRY_MULTILINE_MAX_BYTES", "256KiB",
+        [](Config& c, std::string_view v) { return set_size<&Config::multiline_max_bytes>(c, v, 1024); },
+        "A record is cut before it grows beyond this size (the rest starts a new entry)."},
+    Var{"LOGFERRY_DROP", "", set_string<&Config::drop>,
+        "RE2 pattern: lines matching it are dropped before parsing (and counted)."},
+    Var{"LOGFERRY_MIN_SEVERITY", "",
+        [](Config& c, std::string_view v) {
+          c.min_severity = v.empty() ? 0 : parse_min_severity(v);
+          if (c.min_severity == 0 && !v.empty()) return std::string("expected trace, debug, info, warn, error, fatal or 1 to 24");
+          return std::string();
+        },
+        "Entries with a known severity below this are dropped (entries without a level are kept)."},
     Var{"LOGFERRY_MAX_LINE_BYTES", "256KiB", [](Config& c, std::string_view v) { return set_size<&Config::max_line_bytes>(c, v, 64); },
         "Longer lines are cut to this size, forwarded with attribute log.truncated=true and counted."},
     Var{"LOGFERRY_PARTIAL_FLUSH", "5s", set_duration<&Config::partial_flush>,
@@ -255,6 +315,9 @@ ConfigResult load_config(const Environment& env) {
   if ((c.tls_cert.empty() != c.tls_key.empty()) && !has_error("LOGFERRY_TLS_KEY")) {
     r.errors.push_back({"LOGFERRY_TLS_KEY", env_error_text("LOGFERRY_TLS_KEY", c.tls_key.empty() ? "" : "<set>",
                                                            "LOGFERRY_TLS_CERT and LOGFERRY_TLS_KEY go together")});
+  }
+  for (auto& e : check_parse_config(c)) {
+    if (!has_error(e.variable)) r.errors.push_back(std::move(e));
   }
   return r;
 }

@@ -49,6 +49,16 @@ struct Config {
 
   // Parsing.
   std::string parser;
+  std::vector<std::pair<std::string, std::string>> parser_overrides;  // (path glob, parser), first match wins
+  std::string regex;                                                   // LOGFERRY_REGEX
+  std::vector<std::string> message_fields, time_fields, level_fields;  // "" = built-in defaults
+  std::string multiline;                                               // preset java|python|go; "" = none
+  std::string multiline_start;                                         // RE2: first line of a record
+  milliseconds multiline_timeout{0};
+  uint64_t multiline_max_lines = 0;
+  uint64_t multiline_max_bytes = 0;
+  std::string drop;          // RE2: matching lines are dropped
+  int32_t min_severity = 0;  // OTel severity number; 0 = keep all
 
   // Delivery.
   std::vector<Endpoint> outputs;

@@ -1,9 +1,11 @@
 #include "sidecar/parse/plain_parser.hpp"
 
+#include "sidecar/parse/entry_writer.hpp"
+
 namespace logferry {
 
 ParseResult PlainParser::parse(std::string_view line, v1::Entry& entry) {
-  entry.mutable_body()->set_string_value(line.data(), line.size());
+  set_string(*entry.mutable_body(), line);
   return ParseResult::parsed;
 }
 

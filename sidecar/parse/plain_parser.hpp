@@ -1,5 +1,6 @@
 #pragma once
-// `plain`: the whole line is the body, as a string.
+// `plain`: the whole line is the body, as a string (invalid UTF-8 bytes
+// replaced by U+FFFD).
 #include "sidecar/parse/parser.hpp"
 
 namespace logferry {

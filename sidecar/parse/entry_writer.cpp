@@ -1,0 +1,188 @@
+#include "sidecar/parse/entry_writer.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include <simdjson.h>
+
+namespace logferry {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
+size_t utf8_length_at(std::string_view s, size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return 1;
+  size_t len = 0;
+  uint32_t min = 0;
+  uint32_t cp = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2, min = 0x80, cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, min = 0x800, cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, min = 0x10000, cp = b0 & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+}  // namespace
+
+// Length of the leading ASCII run of `text`, 8 bytes at a time.
+static size_t ascii_prefix(std::string_view text) {
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    if (word & 0x8080808080808080ULL) break;
+  }
+  while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
+  return i;
+}
+
+void assign_utf8(std::string* out, std::string_view text) {
+  // Most log text is ASCII: a cheap scan first, SIMD validation for the rest.
+  const size_t ascii = ascii_prefix(text);
+  if (ascii == text.size() || simdjson::validate_utf8(text.data() + ascii, text.size() - ascii)) {
+    out->assign(text.data(), text.size());
+    return;
+  }
+  out->clear();
+  out->reserve(text.size() + 8);
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = utf8_length_at(text, i);
+    if (n == 0) {
+      out->append("\xEF\xBF\xBD");
+      ++i;
+    } else {
+      out->append(text.data() + i, n);
+      i += n;
+    }
+  }
+}
+
+v1::KeyValue& add_attribute(v1::Entry& entry, std::string_view key) {
+  v1::KeyValue* kv = entry.add_attributes();
+  assign_utf8(kv->mutable_key(), key);
+  return *kv;
+}
+
+void add_string_attribute(v1::Entry& entry, std::string_view key, std::string_view value) {
+  set_string(*add_attribute(entry, key).mutable_value(), value);
+}
+
+void add_int_attribute(v1::Entry& entry, std::string_view key, int64_t value) {
+  add_attribute(entry, key).mutable_value()->set_int_value(value);
+}
+
+void add_bool_attribute(v1::Entry& entry, std::string_view key, bool value) {
+  add_attribute(entry, key).mutable_value()->set_bool_value(value);
+}
+
+bool parse_int64(std::string_view text, int64_t& out) {
+  if (text.empty()) return false;
+  const size_t digits = text[0] == '-' ? 1 : 0;
+  if (text.size() == digits || text == "-0") return false;
+  if (text[digits] == '0' && text.size() > digits + 1) return false;  // no leading zeros
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+void set_inferred(v1::AnyValue& value, std::string_view text) {
+  int64_t i = 0;
+  if (parse_int64(text, i)) {
+    value.set_int_value(i);
+    return;
+  }
+  if (text == "true" || text == "false") {
+    value.set_bool_value(text == "true");
+    return;
+  }
+  // A JSON-style decimal with a fraction or exponent becomes a double.
+  if (!text.empty() && text.size() < 64 && (text[0] == '-' || (text[0] >= '0' && text[0] <= '9')) &&
+      text.find_first_of(".eE") != std::string_view::npos &&
+      text.find_first_not_of("0123456789+-.eE") == std::string_view::npos) {
+    double d = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+    if (ec == std::errc() && end == text.data() + text.size()) {
+      value.set_double_value(d);
+      return;
+    }
+  }
+  set_string(value, text);
+}
+
+void keep_last_of_duplicates(v1::Entry& entry, int from) {
+  auto& attrs = *entry.mutable_attributes();
+  const int n = attrs.size();
+  if (n - from < 2) return;
+  if (n - from <= 32) {
+    // Small: look for a duplicate without allocating; most lines have none.
+    bool any = false;
+    for (int i = from; i < n && !any; ++i)
+      for (int j = i + 1; j < n && !any; ++j) any = attrs[i].key() == attrs[j].key();
+    if (!any) return;
+  }
+  std::vector<bool> dead(static_cast<size_t>(n), false);
+  bool any = false;
+  if (n - from <= 32) {
+    for (int i = from; i < n; ++i)
+      for (int j = i + 1; j < n && !dead[static_cast<size_t>(i)]; ++j)
+        if (attrs[i].key() == attrs[j].key()) dead[static_cast<size_t>(i)] = any = true;
+  } else {
+    std::unordered_map<std::string_view, int> last;
+    last.reserve(static_cast<size_t>(n - from));
+    for (int i = from; i < n; ++i) {
+      auto [it, fresh] = last.try_emplace(attrs[i].key(), i);
+      if (!fresh) dead[static_cast<size_t>(it->second)] = any = true, it->second = i;
+    }
+  }
+  if (!any) return;
+  int out = from;
+  for (int i = from; i < n; ++i) {
+    if (dead[static_cast<size_t>(i)]) continue;
+    if (out != i) attrs.SwapElements(out, i);
+    ++out;
+  }
+  while (attrs.size() > out) attrs.RemoveLast();
+}
+
+EntryMark::EntryMark(const v1::Entry& entry)
+    : attributes_(entry.attributes_size()),
+      time_(entry.time_unix_nano()),
+      severity_number_(entry.severity_number()),
+      had_body_(entry.has_body()),
+      had_severity_text_(!entry.severity_text().empty()),
+      had_trace_(!entry.trace_id().empty() || !entry.span_id().empty()) {}
+
+void EntryMark::restore(v1::Entry& entry) const {
+  while (entry.attributes_size() > attributes_) entry.mutable_attributes()->RemoveLast();
+  entry.set_time_unix_nano(time_);
+  entry.set_severity_number(severity_number_);
+  if (!had_body_) entry.clear_body();
+  if (!had_severity_text_) entry.clear_severity_text();
+  if (!had_trace_) {
+    entry.clear_trace_id();
+    entry.clear_span_id();
+    entry.clear_flags();
+  }
+}
+
+void set_parse_error(v1::Entry& entry, const EntryMark& mark, std::string_view line, std::string_view reason) {
+  mark.restore(entry);
+  set_string(*entry.mutable_body(), line);
+  add_string_attribute(entry, "log.parse_error", reason);
+}
+
+}  // namespace logferry

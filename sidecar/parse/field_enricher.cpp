@@ -1,0 +1,150 @@
+#include "sidecar/parse/field_enricher.hpp"
+
+#include <cstring>
+
+#include "sidecar/parse/entry_writer.hpp"
+#include "sidecar/parse/severity.hpp"
+#include "sidecar/parse/time_parse.hpp"
+
+namespace logferry {
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string hex_to_id(std::string_view hex, size_t bytes) {
+  if (hex.size() != bytes * 2) return {};
+  std::string out(bytes, '\0');
+  bool nonzero = false;
+  for (size_t i = 0; i < bytes; ++i) {
+    const int hi = hex_digit(hex[2 * i]);
+    const int lo = hex_digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return {};
+    out[i] = static_cast<char>((hi << 4) | lo);
+    nonzero = nonzero || out[i] != 0;
+  }
+  return nonzero ? out : std::string();
+}
+
+bool apply_traceparent(std::string_view t, v1::Entry& entry) {
+  // version(2)-trace(32)-span(16)-flags(2)
+  if (t.size() < 55 || t[2] != '-' || t[35] != '-' || t[52] != '-') return false;
+  if (t.substr(0, 2) == "ff" || hex_digit(t[0]) < 0 || hex_digit(t[1]) < 0) return false;
+  if (t.substr(0, 2) == "00" && t.size() != 55) return false;
+  std::string trace = hex_to_id(t.substr(3, 32), 16);
+  std::string span = hex_to_id(t.substr(36, 16), 8);
+  const int f1 = hex_digit(t[53]);
+  const int f2 = hex_digit(t[54]);
+  if (trace.empty() || span.empty() || f1 < 0 || f2 < 0) return false;
+  entry.set_trace_id(std::move(trace));
+  entry.set_span_id(std::move(span));
+  entry.set_flags(static_cast<uint32_t>((f1 << 4) | f2));
+  return true;
+}
+
+FieldEnricher::FieldEnricher(const FieldNames& names) {
+  for (const auto& n : names.message) known_.push_back({n, FieldRole::message});
+  for (const auto& n : names.time) known_.push_back({n, FieldRole::time});
+  for (const auto& n : names.level) known_.push_back({n, FieldRole::level});
+  for (const char* n : {"trace_id", "traceId", "trace.id", "traceid"}) known_.push_back({n, FieldRole::trace_id});
+  for (const char* n : {"span_id", "spanId", "span.id", "spanid"}) known_.push_back({n, FieldRole::span_id});
+  known_.push_back({"traceparent", FieldRole::traceparent});
+  for (const char* n : {"trace_flags", "traceFlags"}) known_.push_back({n, FieldRole::trace_flags});
+  for (const auto& k : known_) {
+    max_key_ = std::max(max_key_, k.name.size());
+    if (!k.name.empty()) first_chars_.set(static_cast<unsigned char>(k.name[0]));
+  }
+}
+
+FieldRole FieldEnricher::classify(std::string_view key) const {
+  if (key.empty() || key.size() > max_key_ || !first_chars_.test(static_cast<unsigned char>(key[0])))
+    return FieldRole::other;
+  for (const auto& k : known_) {
+    if (k.name.size() == key.size() && std::memcmp(k.name.data(), key.data(), key.size()) == 0) return k.role;
+  }
+  return FieldRole::other;
+}
+
+bool FieldEnricher::absorb(FieldRole role, v1::AnyValue& value, v1::Entry& entry) const {
+  switch (role) {
+    case FieldRole::other:
+      return false;
+    case FieldRole::message:
+      if (entry.has_body()) return false;  // the first message field wins
+      entry.mutable_body()->Swap(&value);
+      return true;
+    case FieldRole::time: {
+      std::optional<uint64_t> t;
+      if (value.has_string_value()) t = parse_timestamp_text(value.string_value());
+      else if (value.has_int_value()) t = epoch_to_unix_nano(value.int_value());
+      else if (value.has_double_value()) t = epoch_to_unix_nano(value.double_value());
+      if (!t) return false;
+      entry.set_time_unix_nano(*t);
+      return true;
+    }
+    case FieldRole::level: {
+      if (value.has_string_value()) {
+        const std::string& text = value.string_value();
+        if (text.empty() || text.size() > 32) return false;
+        entry.set_severity_number(severity_from_text(text));
+        entry.set_severity_text(text);
+        return true;
+      }
+      if (value.has_int_value()) {
+        const int32_t n = severity_from_number(value.int_value());
+        if (n == 0) return false;
+        entry.set_severity_number(n);
+        entry.set_severity_text(std::to_string(value.int_value()));
+        return true;
+      }
+      return false;
+    }
+    case FieldRole::trace_id:
+    case FieldRole::span_id: {
+      if (!value.has_string_value()) return false;
+      const bool is_trace = role == FieldRole::trace_id;
+      std::string id = hex_to_id(value.string_value(), is_trace ? 16 : 8);
+      if (id.empty()) return false;
+      if (is_trace) entry.set_trace_id(std::move(id));
+      else entry.set_span_id(std::move(id));
+      return true;
+    }
+    case FieldRole::traceparent:
+      return value.has_string_value() && apply_traceparent(value.string_value(), entry);
+    case FieldRole::trace_flags:
+      if (value.has_int_value() && value.int_value() >= 0 && value.int_value() <= 255) {
+        entry.set_flags(static_cast<uint32_t>(value.int_value()));
+        return true;
+      }
+      if (value.has_string_value() && value.string_value().size() == 2) {
+        const int hi = hex_digit(value.string_value()[0]);
+        const int lo = hex_digit(value.string_value()[1]);
+        if (hi < 0 || lo < 0) return false;
+        entry.set_flags(static_cast<uint32_t>((hi << 4) | lo));
+        return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+void FieldEnricher::add_text_field(std::string_view key, std::string_view value, Infer infer,
+                                   v1::Entry& entry) const {
+  v1::KeyValue& kv = add_attribute(entry, key);
+  v1::AnyValue& v = *kv.mutable_value();
+  if (infer == Infer::yes) set_inferred(v, value);
+  else set_string(v, value);
+  const FieldRole role = classify(key);
+  if (role == FieldRole::other) return;
+  // Message fields keep text as written, not inferred numbers.
+  if (role == FieldRole::message && infer == Infer::yes && !v.has_string_value()) set_string(v, value);
+  if (absorb(role, v, entry)) entry.mutable_attributes()->RemoveLast();
+}
+
+}  // namespace logferry
