@@ -90,6 +90,9 @@ std::string render_prometheus(const Metrics& m) {
   w.family("logferry_batches_acked_total", counter, "Batches acknowledged by the output.", m.batches_acked);
   w.family("logferry_batches_retried_total", counter, "Batches re-sent after a failure.", m.batches_retried);
   w.family("logferry_batches_rejected_total", counter, "Batches the output rejected for good.", m.batches_rejected);
+  w.family("logferry_entries_rejected_partial_total", counter,
+           "Entries an HTTP output dropped inside an accepted batch (OTLP partial success).",
+           m.entries_rejected_partial);
   w.family("logferry_sent_bytes_total", counter, "Bytes written to the output on the wire, framing included.",
            m.bytes_sent);
   w.family("logferry_output_connected", gauge, "1 while a connection to the output is established.",

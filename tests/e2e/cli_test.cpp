@@ -100,7 +100,8 @@ TEST_CASE("cli: configuration errors, all at once, exit 2", "[e2e][cli]") {
       "logferry: configuration error: LOGFERRY_BATCH_TIMEOUT=\"soon\": expected a duration such as 250ms, 5s or 2m\n"
       "logferry: configuration error: LOGFERRY_FLIES: unknown variable; did you mean LOGFERRY_FILES?\n"
       "logferry: configuration error: LOGFERRY_OUTPUT=\"\": required: expected tcp://HOST:PORT\n"
-      "logferry: configuration error: LOGFERRY_FILES=\"\": no source configured: set LOGFERRY_FILES (globs)\n";
+      "logferry: configuration error: LOGFERRY_FILES=\"\": no source configured: set LOGFERRY_FILES (globs), "
+      "LOGFERRY_PIPE or LOGFERRY_STDIN=true\n";
   for (const auto& args : {std::vector<std::string>{"--check-config"}, std::vector<std::string>{}}) {
     const auto r = run_logferry(args, env);
     REQUIRE(r.status);

@@ -145,7 +145,10 @@ ProcessEnv container_env(const ContainerSpec& c, const TempDir& root) {
     std::string v = *e.value;
     if (v.starts_with("/")) {
       std::string moved;
-      for (const auto& item : logferry::split_list(v)) moved += (moved.empty() ? "" : ",") + (root / item.substr(1)).string();
+      for (const auto& item : logferry::split_list(v)) {
+        if (!moved.empty()) moved += ',';
+        moved += (root / item.substr(1)).string();
+      }
       v = moved;
       if (e.name.ends_with("_FILE")) root.write_file(e.value->substr(1), "placeholder-token\n");
     }

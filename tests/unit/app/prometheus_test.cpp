@@ -42,6 +42,7 @@ TEST_CASE("prometheus: every sidecar metric, exact text", "[ops][metrics]") {
   m.batches_acked = 15;
   m.batches_retried = 16;
   m.batches_rejected = 17;
+  m.entries_rejected_partial = 27;
   m.entries_acked = 18;
   m.bytes_sent = 19;
   m.reconnects = 20;
@@ -127,6 +128,9 @@ logferry_batches_retried_total 16
 # HELP logferry_batches_rejected_total Batches the output rejected for good.
 # TYPE logferry_batches_rejected_total counter
 logferry_batches_rejected_total 17
+# HELP logferry_entries_rejected_partial_total Entries an HTTP output dropped inside an accepted batch (OTLP partial success).
+# TYPE logferry_entries_rejected_partial_total counter
+logferry_entries_rejected_partial_total 27
 # HELP logferry_sent_bytes_total Bytes written to the output on the wire, framing included.
 # TYPE logferry_sent_bytes_total counter
 logferry_sent_bytes_total 19
@@ -169,6 +173,6 @@ TEST_CASE("prometheus: empty metrics still declare every family", "[ops][metrics
   size_t helps = 0, types = 0;
   for (size_t pos = 0; (pos = text.find("# HELP ", pos)) != std::string::npos; ++pos) ++helps;
   for (size_t pos = 0; (pos = text.find("# TYPE ", pos)) != std::string::npos; ++pos) ++types;
-  CHECK(helps == 32);
-  CHECK(types == 32);
+  CHECK(helps == 33);
+  CHECK(types == 33);
 }
