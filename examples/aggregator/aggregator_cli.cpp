@@ -12,6 +12,7 @@
 
 #include "aggregator/aggregator_config.hpp"
 #include "aggregator/aggregator_metrics.hpp"
+#include "aggregator/http_endpoint.hpp"
 #include "aggregator/segment_store.hpp"
 #include "aggregator/server.hpp"
 #include "aggregator/version.hpp"
@@ -60,18 +61,38 @@ int serve(const AggregatorConfig& config) {
                          {"fsync", config.fsync == FsyncPolicy::always ? "always" : "never"},
                          {"discard", config.discard}});
   server.start();
+  bool stopping = false;
+  std::unique_ptr<HttpServer> http;
+  try {
+    http = start_aggregator_http(io.get_executor(), config, metrics, [&]() -> std::string {
+      if (stopping) return "shutting down";
+      if (store && store->failed()) return "the store failed (see the logs)";
+      return {};
+    });
+  } catch (const std::exception& e) {
+    log_error("cannot start the HTTP endpoint",
+              {{"LOGFERRY_AGGREGATOR_HTTP_ADDR", config.http_addr}, {"error", e.what()}});
+    return 1;
+  }
+  if (http) {
+    std::fputs(fmt::format("http endpoint on {}\n", format_endpoint(http->local_endpoint())).c_str(), stdout);
+    std::fflush(stdout);
+  }
 
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
+    stopping = true;
     log_info("stopping: finishing in-flight batches", {{"signal", sig}});
     server.stop([&] {
+      if (http) http->stop();  // the endpoint would keep io.run() going
       if (store) store->close();
       log_info("stopped", {{"entries_stored", metrics.entries_stored.load()},
                            {"duplicates_dropped", metrics.duplicates_dropped.load()}});
     });
   });
   io.run();
+  if (http) http->stop();
   if (store) store->close();
   return store && store->failed() ? 1 : 0;
 }

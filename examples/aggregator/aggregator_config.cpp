@@ -1,5 +1,6 @@
 #include "aggregator/aggregator_config.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -99,7 +100,8 @@ const std::array kTable{
     Var{"LOGFERRY_AGGREGATOR_TOKEN", "", set_string<&AggregatorConfig::token>,
         "Token every client must send in its hello; unset: no token required.", Secret::yes},
     Var{"LOGFERRY_AGGREGATOR_TOKEN_FILE", "", set_string<&AggregatorConfig::token_file>,
-        "File holding the token (a mounted Secret); read once at start. Trailing newlines are ignored."},
+        "File holding the token (a mounted Secret); read at start and again on a handshake after it changed "
+        "(mtime check). Trailing newlines are ignored."},
     Var{"LOGFERRY_AGGREGATOR_MAX_FRAME_BYTES", "16MiB", set_max_frame,
         "Largest frame accepted; a longer frame closes the connection. Announced to clients in the hello ack."},
     Var{"LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT", "5s", set_duration<&AggregatorConfig::handshake_timeout>,
@@ -117,6 +119,15 @@ const std::array kTable{
         "true: acknowledge batches without storing them (for benchmarks); no dedupe."},
     Var{"LOGFERRY_AGGREGATOR_MAX_CONNECTIONS", "4096", set_max_connections,
         "Connections above this number are closed right after accept."},
+    Var{"LOGFERRY_AGGREGATOR_TLS_CERT", "", set_string<&AggregatorConfig::tls_cert>,
+        "PEM certificate chain of the server; set: clients must speak TLS (tls://)."},
+    Var{"LOGFERRY_AGGREGATOR_TLS_KEY", "", set_string<&AggregatorConfig::tls_key>,
+        "PEM private key of LOGFERRY_AGGREGATOR_TLS_CERT."},
+    Var{"LOGFERRY_AGGREGATOR_TLS_CLIENT_CA", "", set_string<&AggregatorConfig::tls_client_ca>,
+        "PEM CAs for client certificates; set: every client must present a certificate they signed (mutual TLS)."},
+    Var{"LOGFERRY_AGGREGATOR_HTTP_ADDR", "", set_string<&AggregatorConfig::http_addr>,
+        "HOST:PORT for /healthz, /readyz and /metrics (Prometheus text); unset: no HTTP endpoint. The bound "
+        "address is printed on stdout as `http endpoint on HOST:PORT`."},
     Var{"LOGFERRY_LOG_LEVEL", "info", set_log_level, "Threshold of the aggregator's own log lines on stderr."},
     Var{"LOGFERRY_LOG_FORMAT", "json", set_log_format, "Format of the aggregator's own log lines on stderr."},
 };
@@ -156,6 +167,14 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
     else if (t.empty()) add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file, "expected a non-empty token");
     else c.token = std::move(t);
   }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    add_error(r.errors, "LOGFERRY_AGGREGATOR_TLS_KEY", c.tls_key.empty() ? "" : "<set>",
+              "LOGFERRY_AGGREGATOR_TLS_CERT and LOGFERRY_AGGREGATOR_TLS_KEY go together");
+  }
+  if (!c.tls_client_ca.empty() && c.tls_cert.empty()) {
+    add_error(r.errors, "LOGFERRY_AGGREGATOR_TLS_CLIENT_CA", c.tls_client_ca,
+              "needs LOGFERRY_AGGREGATOR_TLS_CERT and LOGFERRY_AGGREGATOR_TLS_KEY");
+  }
   if (!c.discard) {
     if (c.data_dir.empty()) {
       add_error(r.errors, "LOGFERRY_AGGREGATOR_DATA_DIR", "",
@@ -165,6 +184,30 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
     }
   }
   return r;
+}
+
+TokenFile::TokenFile(std::string path, std::string initial) : path_(std::move(path)), token_(std::move(initial)) {
+  current();
+}
+
+const std::string& TokenFile::current() {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) return token_;
+  const Stamp now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  if (now == stamp_) return token_;
+  std::ifstream in(path_, std::ios::binary);
+  std::stringstream ss;
+  if (in) ss << in.rdbuf();
+  std::string t = ss.str();
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  if (!in || t.empty()) return token_;  // keep the last good token; try again next time
+  stamp_ = now;
+  if (t != token_) {
+    token_ = std::move(t);
+    log_info("token file changed: using the new token", {{"path", path_}});
+  }
+  return token_;
 }
 
 }  // namespace logferry::aggregator

@@ -32,6 +32,10 @@ struct AggregatorConfig {
   uint64_t segment_max_bytes = 64u << 20;
   bool discard = false;
   uint64_t max_connections = 4096;
+  std::string tls_cert;       // PEM server certificate chain; "" = plain TCP
+  std::string tls_key;        // PEM private key of tls_cert
+  std::string tls_client_ca;  // PEM CAs for client certificates; set = client certificates required
+  std::string http_addr;      // HOST:PORT of /healthz /readyz /metrics; "" = none
   LogLevel log_level = LogLevel::info;
   LogFormat log_format = LogFormat::json;
 };
@@ -47,5 +51,24 @@ struct AggregatorConfigResult {
 // Parses and validates the environment: reads the token file, checks that the
 // data directory exists or can be created and is writable (unless discarding).
 AggregatorConfigResult load_aggregator_config(const Environment& env);
+
+// The token of LOGFERRY_AGGREGATOR_TOKEN_FILE, read again whenever the file's
+// identity, size or mtime changed (a rotated Secret); the last good token is
+// kept while the file is unreadable or empty.
+class TokenFile {
+ public:
+  TokenFile(std::string path, std::string initial);
+  // Checks the file (one stat) and returns the current token.
+  const std::string& current();
+
+ private:
+  std::string path_;
+  std::string token_;
+  struct Stamp {
+    uint64_t dev = 0, ino = 0, size = 0;
+    int64_t mtime_ns = 0;
+    bool operator==(const Stamp&) const = default;
+  } stamp_;
+};
 
 }  // namespace logferry::aggregator

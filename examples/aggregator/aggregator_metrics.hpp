@@ -14,6 +14,7 @@ struct AggregatorMetrics {
   Counter connections_active{0};     // connections currently open (a gauge)
   Counter connections_refused{0};    // closed at accept: over LOGFERRY_AGGREGATOR_MAX_CONNECTIONS
   Counter handshake_failures{0};     // hello refused (version, token), malformed or too late
+  Counter tls_handshake_failures{0}; // TLS handshake failed (bad or missing client certificate, not TLS, ...)
   Counter frames_oversized{0};       // frame length over the maximum: connection closed
   Counter frames_malformed{0};       // undecodable frame or protocol violation: connection closed
   Counter frames_stalled{0};         // idle or mid-frame deadline passed: connection closed

@@ -111,6 +111,7 @@ asio::awaitable<void> Connection::handshake() {
     co_return;
   }
   out_.clear();
+  if (context_.token_file) context_.protocol.token = context_.token_file->current();
   const error_code refused = protocol_.on_hello(payload_, out_);
   auto [wec, n] = co_await asio::async_write(socket_, asio::buffer(out_), asio::as_tuple(asio::use_awaitable));
   if (refused || wec) {

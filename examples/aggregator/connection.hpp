@@ -33,6 +33,7 @@ struct ConnectionContext {
   SegmentStore* store;  // nullptr in discard mode
   DecodeScratch scratch;
   std::function<void(Connection*)> on_closed;  // called from the connection's destructor
+  TokenFile* token_file = nullptr;  // when set, checked before each hello (a rotated Secret)
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

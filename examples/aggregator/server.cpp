@@ -30,9 +30,15 @@ Server::Server(asio::io_context& io, const AggregatorConfig& config, SegmentStor
     : io_(io),
       config_(config),
       metrics_(metrics),
-      context_{config, ProtocolSettings{config.max_frame_bytes, config.token, config.discard}, metrics, store, {}, {}},
+      context_{config, ProtocolSettings{config.max_frame_bytes, config.token, config.discard}, metrics, store, {}, {},
+               nullptr},
       acceptor_(io) {
   context_.on_closed = [this](Connection* c) { connection_closed(c); };
+  if (!config.tls_cert.empty()) tls_ = std::make_unique<TlsTerminator>(config, metrics);
+  if (!config.token_file.empty()) {
+    token_file_ = std::make_unique<TokenFile>(config.token_file, config.token);
+    context_.token_file = token_file_.get();
+  }
 }
 
 Server::~Server() {
@@ -76,10 +82,25 @@ asio::awaitable<void> Server::accept_loop() {
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto conn = std::make_shared<Connection>(std::move(socket), context_);
-    live_.insert(conn.get());
-    asio::co_spawn(io_, conn->run(), [conn](std::exception_ptr e) { log_exception(e); });
+    if (tls_) {
+      asio::co_spawn(io_, start_tls(std::move(socket)), [](std::exception_ptr e) { log_exception(e); });
+      continue;
+    }
+    start_connection(std::move(socket));
   }
+}
+
+asio::awaitable<void> Server::start_tls(tcp::socket socket) {
+  const auto alive = alive_;
+  auto plain = co_await tls_->accept(std::move(socket));
+  if (!*alive || stopping_ || !plain) co_return;
+  start_connection(std::move(*plain));
+}
+
+void Server::start_connection(tcp::socket socket) {
+  auto conn = std::make_shared<Connection>(std::move(socket), context_);
+  live_.insert(conn.get());
+  asio::co_spawn(io_, conn->run(), [conn](std::exception_ptr e) { log_exception(e); });
 }
 
 void Server::stop(std::function<void()> on_stopped) {

@@ -14,12 +14,14 @@
 #include "aggregator/aggregator_metrics.hpp"
 #include "aggregator/connection.hpp"
 #include "aggregator/segment_store.hpp"
+#include "aggregator/tls_terminator.hpp"
 
 namespace logferry::aggregator {
 
 class Server {
  public:
   // `store` is nullptr in discard mode. All references must outlive the server.
+  // Throws std::runtime_error when the TLS files cannot be loaded (start-up).
   Server(boost::asio::io_context& io, const AggregatorConfig& config, SegmentStore* store, AggregatorMetrics& metrics);
   ~Server();
   Server(const Server&) = delete;
@@ -37,12 +39,17 @@ class Server {
  private:
   boost::asio::awaitable<void> accept_loop();
   void connection_closed(Connection* c);
+  // Starts the Connection of a plain socket (or of a TLS client's relayed plaintext).
+  void start_connection(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> start_tls(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& io_;
   const AggregatorConfig& config_;
   AggregatorMetrics& metrics_;
   ConnectionContext context_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<TlsTerminator> tls_;  // set when TLS is configured
+  std::unique_ptr<TokenFile> token_file_;  // set with LOGFERRY_AGGREGATOR_TOKEN_FILE
   std::unordered_set<Connection*> live_;
   bool stopping_ = false;
   std::function<void()> on_stopped_;

@@ -205,6 +205,9 @@ const std::array kTable{
     Var{"LOGFERRY_SHUTDOWN_TIMEOUT", "25s", set_duration<&Config::shutdown_timeout>,
         "On SIGTERM: read to the end, flush and wait for acks at most this long (keep it below the Pod's "
         "terminationGracePeriodSeconds)."},
+    Var{"LOGFERRY_DRAIN_QUIET", "1s", set_duration<&Config::drain_quiet>,
+        "On SIGTERM: keep reading each file until it had no new data for this long (lines the app writes "
+        "while it stops are still sent), bounded by LOGFERRY_SHUTDOWN_TIMEOUT."},
     Var{"LOGFERRY_HTTP_ADDR", "", set_string<&Config::http_addr>,
         "HOST:PORT for /healthz, /readyz and /metrics; unset: no HTTP endpoint."},
     Var{"LOGFERRY_LOG_LEVEL", "info",

@@ -80,6 +80,7 @@ struct Config {
   std::string checkpoint_dir;
   milliseconds checkpoint_interval{0};
   milliseconds shutdown_timeout{0};
+  milliseconds drain_quiet{0};  // drain: a source is done once quiet this long
 
   // Identity: resource labels on every batch.
   Labels labels;

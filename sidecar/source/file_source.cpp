@@ -25,6 +25,7 @@ namespace asio = boost::asio;
 namespace {
 constexpr size_t kReadBufferBytes = 256 * 1024;
 constexpr auto kCheckInterval = std::chrono::milliseconds(100);
+constexpr auto kDrainPoll = std::chrono::milliseconds(20);  // re-read interval while draining
 }  // namespace
 
 FileSource::FileSource(asio::any_io_executor ex, const Config& config, Metrics& metrics,
@@ -46,6 +47,7 @@ FileSource::~FileSource() {
 
 void FileSource::drain() {
   draining_ = true;
+  drain_started_ = std::chrono::steady_clock::now();
   wake_.notify();
 }
 
@@ -268,8 +270,12 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
       check_watchers(intake, draining_ && !progress);
       last_check = now;
     }
+    if (progress) last_data_ = now;
     if (draining_) {
-      if (!progress) co_return;
+      // Done once every file was quiet for LOGFERRY_DRAIN_QUIET (counted from the
+      // signal at the earliest): lines an app writes while it stops still go out.
+      const auto quiet_since = std::max(last_data_, drain_started_);
+      if (!progress && now - quiet_since >= config_.drain_quiet) co_return;
     } else if (rescan_wanted_ || now - last_scan >= config_.poll_interval) {
       rescan(intake, false);
       last_scan = now;
@@ -279,6 +285,8 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
       co_await asio::post(ex_, asio::use_awaitable);  // let delivery run between passes
     } else if (!draining_) {
       co_await wake_.wait_for(std::min<std::chrono::steady_clock::duration>(config_.poll_interval, kCheckInterval * 5));
+    } else {
+      co_await wake_.wait_for(kDrainPoll);
     }
   }
 }

@@ -78,6 +78,8 @@ class FileSource final : public Source {
   std::vector<char> buffer_;
   Event wake_;
   bool draining_ = false;
+  std::chrono::steady_clock::time_point drain_started_;  // when drain() was called
+  std::chrono::steady_clock::time_point last_data_;      // last pass that read data
   bool rescan_wanted_ = true;
   int inotify_fd_ = -1;
   std::optional<boost::asio::posix::stream_descriptor> inotify_;

@@ -1,0 +1,144 @@
+#include "aggregator/tls_terminator.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+#include "sidecar/core/logger.hpp"
+
+namespace logferry::aggregator {
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr size_t kRelayBufferBytes = 16 * 1024;
+
+// One terminated client: the TLS stream and the relay's end of the socketpair.
+struct Relay {
+  Relay(tcp::socket s, ssl::context& context) : tls(std::move(s), context), plain(tls.get_executor()) {}
+  ssl::stream<tcp::socket> tls;
+  asio::local::stream_protocol::socket plain;
+};
+
+// Client to Connection; at the client's end, the Connection sees end-of-file
+// (it still sends the acks of batches it read).
+asio::awaitable<void> relay_up(std::shared_ptr<Relay> r) {
+  std::array<char, kRelayBufferBytes> buf;
+  for (;;) {
+    auto [ec, n] = co_await r->tls.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+    if (n > 0) {
+      auto [wec, w] = co_await asio::async_write(r->plain, asio::buffer(buf.data(), n), asio::as_tuple(asio::use_awaitable));
+      if (wec) break;
+    }
+    if (ec) break;
+  }
+  error_code ignored;
+  r->plain.shutdown(asio::socket_base::shutdown_send, ignored);
+}
+
+// Connection to client; when the Connection closes, so does the client's socket.
+asio::awaitable<void> relay_down(std::shared_ptr<Relay> r) {
+  std::array<char, kRelayBufferBytes> buf;
+  for (;;) {
+    auto [ec, n] = co_await r->plain.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+    if (n > 0) {
+      auto [wec, w] = co_await asio::async_write(r->tls, asio::buffer(buf.data(), n), asio::as_tuple(asio::use_awaitable));
+      if (wec) break;
+    }
+    if (ec) break;
+  }
+  error_code ignored;
+  r->tls.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
+  r->tls.lowest_layer().close(ignored);
+  r->plain.close(ignored);
+}
+
+std::string peer_of(const tcp::socket& s) {
+  error_code ec;
+  const auto ep = s.remote_endpoint(ec);
+  if (ec) return "unknown";
+  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+}  // namespace
+
+TlsTerminator::TlsTerminator(const AggregatorConfig& config, AggregatorMetrics& metrics)
+    : config_(config), metrics_(metrics), context_(ssl::context::tls_server) {
+  context_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  error_code ec;
+  context_.use_certificate_chain_file(config.tls_cert, ec);
+  if (ec) {
+    throw std::runtime_error(
+        fmt::format("LOGFERRY_AGGREGATOR_TLS_CERT=\"{}\": cannot load: {}", config.tls_cert, ec.message()));
+  }
+  context_.use_private_key_file(config.tls_key, ssl::context::pem, ec);
+  if (ec) {
+    throw std::runtime_error(
+        fmt::format("LOGFERRY_AGGREGATOR_TLS_KEY=\"{}\": cannot load: {}", config.tls_key, ec.message()));
+  }
+  if (!config.tls_client_ca.empty()) {
+    context_.load_verify_file(config.tls_client_ca, ec);
+    if (ec) {
+      throw std::runtime_error(fmt::format("LOGFERRY_AGGREGATOR_TLS_CLIENT_CA=\"{}\": cannot load: {}",
+                                           config.tls_client_ca, ec.message()));
+    }
+    context_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  }
+}
+
+asio::awaitable<std::optional<tcp::socket>> TlsTerminator::accept(tcp::socket client) {
+  using namespace asio::experimental::awaitable_operators;
+  auto ex = client.get_executor();
+  const std::string peer = peer_of(client);
+  // Built in place: the stream is never moved once it holds TLS state.
+  auto relay = std::make_shared<Relay>(std::move(client), context_);
+  asio::steady_timer timer(ex, config_.handshake_timeout);
+  auto r = co_await (relay->tls.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable)) ||
+                     timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  error_code ec = r.index() == 0 ? std::get<0>(std::get<0>(r)) : asio::error::timed_out;
+  if (ec) {
+    bump(metrics_.tls_handshake_failures);
+    log_limited(LogLevel::warn, "TLS handshake failed: client disconnected",
+                {{"peer", peer}, {"reason", ec == asio::error::timed_out ? "no TLS handshake in time" : ec.message()}});
+    error_code ignored;
+    relay->tls.lowest_layer().close(ignored);
+    co_return std::nullopt;
+  }
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    log_limited(LogLevel::error, "cannot relay a TLS client: socketpair failed", {{"error", std::strerror(errno)}});
+    co_return std::nullopt;
+  }
+  tcp::socket inner(ex);
+  error_code aec;
+  inner.assign(tcp::v4(), fds[0], aec);
+  if (aec) ::close(fds[0]);
+  error_code bec;
+  relay->plain.assign(asio::local::stream_protocol(), fds[1], bec);
+  if (bec) ::close(fds[1]);
+  if (aec || bec) co_return std::nullopt;
+  asio::co_spawn(ex, relay_up(relay), asio::detached);
+  asio::co_spawn(ex, relay_down(relay), asio::detached);
+  co_return std::optional<tcp::socket>(std::move(inner));
+}
+
+}  // namespace logferry::aggregator

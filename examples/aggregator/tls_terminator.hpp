@@ -1,0 +1,36 @@
+#pragma once
+// TLS for the aggregator (LOGFERRY_AGGREGATOR_TLS_CERT/_KEY, and _TLS_CLIENT_CA
+// for mutual TLS). Each TLS client is handshaken here, then its plaintext is
+// relayed over a socketpair to an ordinary Connection, so the protocol code is
+// the same for both transports. A failed handshake is counted, logged with the
+// peer and OpenSSL's reason, and the client is disconnected.
+#include <memory>
+#include <optional>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "aggregator/aggregator_config.hpp"
+#include "aggregator/aggregator_metrics.hpp"
+
+namespace logferry::aggregator {
+
+class TlsTerminator {
+ public:
+  // Loads the certificate, key and client CAs; throws std::runtime_error (start-up only).
+  TlsTerminator(const AggregatorConfig& config, AggregatorMetrics& metrics);
+
+  // Handshakes with `client` within the handshake timeout. On success returns
+  // the plaintext side (a local socket wrapped as a tcp::socket) and keeps
+  // relaying, with one fixed 16 KiB buffer per direction, until either side
+  // closes. On failure returns nullopt (counted, logged, disconnected).
+  boost::asio::awaitable<std::optional<boost::asio::ip::tcp::socket>> accept(boost::asio::ip::tcp::socket client);
+
+ private:
+  const AggregatorConfig& config_;
+  AggregatorMetrics& metrics_;
+  boost::asio::ssl::context context_;
+};
+
+}  // namespace logferry::aggregator
