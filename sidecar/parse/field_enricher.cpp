@@ -18,18 +18,18 @@ int hex_digit(char c) {
 
 }  // namespace
 
-std::string hex_to_id(std::string_view hex, size_t bytes) {
-  if (hex.size() != bytes * 2) return {};
-  std::string out(bytes, '\0');
+bool hex_to_id(std::string_view hex, size_t bytes, std::string& out) {
+  if (hex.size() != bytes * 2) return false;
+  out.resize(bytes);
   bool nonzero = false;
   for (size_t i = 0; i < bytes; ++i) {
     const int hi = hex_digit(hex[2 * i]);
     const int lo = hex_digit(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return {};
+    if (hi < 0 || lo < 0) return false;
     out[i] = static_cast<char>((hi << 4) | lo);
     nonzero = nonzero || out[i] != 0;
   }
-  return nonzero ? out : std::string();
+  return nonzero;
 }
 
 bool apply_traceparent(std::string_view t, v1::Entry& entry) {
@@ -37,11 +37,11 @@ bool apply_traceparent(std::string_view t, v1::Entry& entry) {
   if (t.size() < 55 || t[2] != '-' || t[35] != '-' || t[52] != '-') return false;
   if (t.substr(0, 2) == "ff" || hex_digit(t[0]) < 0 || hex_digit(t[1]) < 0) return false;
   if (t.substr(0, 2) == "00" && t.size() != 55) return false;
-  std::string trace = hex_to_id(t.substr(3, 32), 16);
-  std::string span = hex_to_id(t.substr(36, 16), 8);
+  std::string trace, span;
   const int f1 = hex_digit(t[53]);
   const int f2 = hex_digit(t[54]);
-  if (trace.empty() || span.empty() || f1 < 0 || f2 < 0) return false;
+  if (!hex_to_id(t.substr(3, 32), 16, trace) || !hex_to_id(t.substr(36, 16), 8, span) || f1 < 0 || f2 < 0)
+    return false;
   entry.set_trace_id(std::move(trace));
   entry.set_span_id(std::move(span));
   entry.set_flags(static_cast<uint32_t>((f1 << 4) | f2));
@@ -109,11 +109,10 @@ bool FieldEnricher::absorb(FieldRole role, v1::AnyValue& value, v1::Entry& entry
     case FieldRole::span_id: {
       if (!value.has_string_value()) return false;
       const bool is_trace = role == FieldRole::trace_id;
-      std::string id = hex_to_id(value.string_value(), is_trace ? 16 : 8);
-      if (id.empty()) return false;
-      if (is_trace) entry.set_trace_id(std::move(id));
-      else entry.set_span_id(std::move(id));
-      return true;
+      std::string* id = is_trace ? entry.mutable_trace_id() : entry.mutable_span_id();
+      if (hex_to_id(value.string_value(), is_trace ? 16 : 8, *id)) return true;
+      id->clear();
+      return false;
     }
     case FieldRole::traceparent:
       return value.has_string_value() && apply_traceparent(value.string_value(), entry);

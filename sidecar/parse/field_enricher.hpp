@@ -49,8 +49,9 @@ class FieldEnricher {
   std::bitset<256> first_chars_;  // quick rejection of most keys
 };
 
-// Hex text of `bytes` length to bytes ("" when not hex or all zero).
-std::string hex_to_id(std::string_view hex, size_t bytes);
+// Hex text of `bytes` bytes into `out`; false when not hex, of another
+// length, or all zero (an invalid W3C id). `out` is unspecified on false.
+bool hex_to_id(std::string_view hex, size_t bytes, std::string& out);
 
 // W3C traceparent "00-<32 hex>-<16 hex>-<2 hex>" into entry; false if invalid.
 bool apply_traceparent(std::string_view text, v1::Entry& entry);

@@ -31,8 +31,14 @@ constexpr std::array<std::pair<std::string_view, int32_t>, 27> kNames{{
 
 int32_t severity_from_text(std::string_view text) {
   if (text.empty() || text.size() > 13) return 0;
+  char lower[13];
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  const std::string_view key(lower, text.size());
   for (const auto& [name, number] : kNames)
-    if (iequals(text, name)) return number;
+    if (key == name) return number;
   return 0;
 }
 
