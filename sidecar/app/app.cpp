@@ -8,6 +8,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +23,8 @@
 #include "sidecar/forward/forwarder.hpp"
 #include "sidecar/forward/tcp_sink.hpp"
 #include "sidecar/source/file_source.hpp"
+#include "sidecar/source/pipe_source.hpp"
+#include "sidecar/source/stdin_source.hpp"
 
 namespace logferry {
 
@@ -46,6 +49,8 @@ class App {
       file_source_ = fs.get();
       sources_.push_back(std::move(fs));
     }
+    if (!config.pipe.empty()) sources_.push_back(std::make_unique<PipeSource>(io.get_executor(), config, metrics_));
+    if (config.read_stdin) sources_.push_back(std::make_unique<StdinSource>(io.get_executor(), config, metrics_));
     http_ = start_http_server(io.get_executor(), config, metrics_, [this]() -> std::string {
       return draining_ ? "shutting down" : "";
     });
@@ -67,6 +72,7 @@ class App {
             log_error("source failed", {{"error", failure.what()}});
           }
         }
+        if (!e && !draining_) input_ended_ = true;  // stdin at EOF: the app's output is complete
         --running_sources_;
         sources_done_.notify();
       });
@@ -99,10 +105,20 @@ class App {
   }
 
   asio::awaitable<void> lifecycle() {
+    using namespace asio::experimental::awaitable_operators;
     asio::signal_set signals(io_, SIGTERM, SIGINT);
-    auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-    log_info("signal received: draining", {{"signal", sig}, {"timeout", format_duration(config_.shutdown_timeout)}});
+    // A signal, or a source ending on its own (stdin at EOF), starts the drain.
+    auto input_ended = [this]() -> asio::awaitable<void> {
+      while (!input_ended_) co_await sources_done_.wait();
+    };
+    auto first = co_await (signals.async_wait(asio::as_tuple(asio::use_awaitable)) || input_ended());
+    if (first.index() == 0) {
+      auto [ec, sig] = std::get<0>(first);
+      if (ec) co_return;
+      log_info("signal received: draining", {{"signal", sig}, {"timeout", format_duration(config_.shutdown_timeout)}});
+    } else {
+      log_info("input ended: draining", {{"timeout", format_duration(config_.shutdown_timeout)}});
+    }
     draining_ = true;
     const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
     // A second signal ends the drain at once.
@@ -152,6 +168,7 @@ class App {
   Event sources_done_;
   Event stop_checkpoints_;
   bool draining_ = false;
+  bool input_ended_ = false;
   bool stopped_ = false;
   int exit_code_ = 1;
 };

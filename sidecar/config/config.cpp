@@ -56,6 +56,19 @@ std::string set_count(Config& c, std::string_view v, uint64_t min, uint64_t max)
   return {};
 }
 
+// "0622", "622" or "0o622": an octal file mode the owner can read and write.
+std::optional<uint32_t> parse_octal_mode(std::string_view v) {
+  if (v.starts_with("0o")) v.remove_prefix(2);
+  if (v.empty() || v.size() > 4) return std::nullopt;
+  uint32_t mode = 0;
+  for (const char ch : v) {
+    if (ch < '0' || ch > '7') return std::nullopt;
+    mode = mode * 8 + static_cast<uint32_t>(ch - '0');
+  }
+  if (mode > 0777 || (mode & 0600) != 0600) return std::nullopt;
+  return mode;
+}
+
 const std::array kTable{
     Var{"LOGFERRY_FILES", "", [](Config& c, std::string_view v) { c.files = split_list(v); return std::string(); },
         "Comma-separated globs of files to tail, e.g. /var/log/app/*.log; ** matches any depth."},
@@ -69,6 +82,43 @@ const std::array kTable{
           return std::string();
         },
         "Where to start a file seen for the first time (no checkpoint): head or tail."},
+    Var{"LOGFERRY_PIPE", "", set_string<&Config::pipe>,
+        "Path of a named pipe (FIFO) the app writes its lines into; created if missing. logferry keeps it "
+        "open for writing too, so it never sees end-of-file and several writers may come and go."},
+    Var{"LOGFERRY_PIPE_MODE", "0622",
+        [](Config& c, std::string_view v) {
+          auto m = parse_octal_mode(v);
+          if (!m) return std::string("expected an octal mode from 0600 to 0777 such as 0622 or 0660");
+          c.pipe_mode = *m;
+          return std::string();
+        },
+        "Permissions of a FIFO logferry creates (umask not applied). 0622: any user of the Pod's containers "
+        "may write (the app may run as another user), only logferry reads; use 0660 with a shared fsGroup."},
+    Var{"LOGFERRY_STDIN", "false", set_bool<&Config::read_stdin>,
+        "Read lines from standard input (app | logferry); at end-of-file drain and exit 0."},
+    Var{"LOGFERRY_SPILL_DIR", "",
+        set_string<&Config::spill_dir>,
+        "Where pipe lines go on disk while the output is slow or down (segment files, replayed in order, "
+        "also after a restart). Default: the pipe-spill directory inside LOGFERRY_CHECKPOINT_DIR."},
+    Var{"LOGFERRY_SPILL_MAX_BYTES", "64MiB",
+        [](Config& c, std::string_view v) {
+          auto n = parse_size(v);
+          if (!n || (*n != 0 && *n < 64 * 1024))
+            return std::string("expected 0 (no spilling) or a size of at least 64KiB such as 64MiB or 1GiB");
+          c.spill_max_bytes = *n;
+          return std::string();
+        },
+        "Cap on the pipe's spill directory; beyond it LOGFERRY_PIPE_OVERFLOW applies. 0: no spilling."},
+    Var{"LOGFERRY_PIPE_OVERFLOW", "block",
+        [](Config& c, std::string_view v) {
+          if (v == "block") c.pipe_overflow = PipeOverflow::block;
+          else if (v == "drop_oldest") c.pipe_overflow = PipeOverflow::drop_oldest;
+          else if (v == "drop_newest") c.pipe_overflow = PipeOverflow::drop_newest;
+          else return std::string("expected block, drop_oldest or drop_newest");
+          return std::string();
+        },
+        "When memory and spill are full: block (stop reading; the app's writes block), drop_oldest (discard "
+        "the oldest spilled segment) or drop_newest (discard incoming lines). Drops are counted."},
     Var{"LOGFERRY_OUTPUT", "",
         [](Config& c, std::string_view v) {
           auto eps = parse_outputs(v);
@@ -295,9 +345,24 @@ ConfigResult load_config(const Environment& env) {
   if (c.outputs.empty() && !has_error("LOGFERRY_OUTPUT")) {
     r.errors.push_back({"LOGFERRY_OUTPUT", env_error_text("LOGFERRY_OUTPUT", "", "required: expected tcp://HOST:PORT")});
   }
-  if (c.files.empty() && c.pipe.empty() && !c.read_stdin && !has_error("LOGFERRY_FILES")) {
-    r.errors.push_back({"LOGFERRY_FILES", env_error_text("LOGFERRY_FILES", "",
-                                                         "no source configured: set LOGFERRY_FILES (globs)")});
+  if (c.files.empty() && c.pipe.empty() && !c.read_stdin && !has_error("LOGFERRY_FILES") &&
+      !has_error("LOGFERRY_PIPE") && !has_error("LOGFERRY_STDIN")) {
+    r.errors.push_back({"LOGFERRY_FILES",
+                        env_error_text("LOGFERRY_FILES", "",
+                                       "no source configured: set LOGFERRY_FILES (globs), LOGFERRY_PIPE or "
+                                       "LOGFERRY_STDIN=true")});
+  }
+  if (!c.pipe.empty()) {
+    struct stat st {};
+    if (::stat(c.pipe.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
+      r.errors.push_back({"LOGFERRY_PIPE", env_error_text("LOGFERRY_PIPE", c.pipe, "exists and is not a named pipe")});
+    }
+    if (c.spill_dir.empty()) c.spill_dir = (std::filesystem::path(c.checkpoint_dir) / "pipe-spill").string();
+    if (c.spill_max_bytes > 0 && !has_error("LOGFERRY_SPILL_DIR") && !has_error("LOGFERRY_CHECKPOINT_DIR")) {
+      if (auto why = check_writable_dir(c.spill_dir); !why.empty()) {
+        r.errors.push_back({"LOGFERRY_SPILL_DIR", env_error_text("LOGFERRY_SPILL_DIR", c.spill_dir, why)});
+      }
+    }
   }
   if (!has_error("LOGFERRY_CHECKPOINT_DIR")) {
     if (auto why = check_writable_dir(c.checkpoint_dir); !why.empty()) {

@@ -34,7 +34,7 @@ struct Config {
   std::vector<std::string> files;    // globs
   std::vector<std::string> exclude;  // globs
   std::string pipe;                  // FIFO path; "" = none
-  uint32_t pipe_mode = 0600;
+  uint32_t pipe_mode = 0622;
   bool read_stdin = false;
   ReadFrom read_from = ReadFrom::head;
   uint64_t max_line_bytes = 0;

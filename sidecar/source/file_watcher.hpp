@@ -12,6 +12,7 @@
 
 #include "sidecar/app/metrics.hpp"
 #include "sidecar/core/origin.hpp"
+#include "sidecar/source/line_splitter.hpp"
 #include "sidecar/source/source.hpp"
 
 namespace logferry {
@@ -64,11 +65,13 @@ class FileWatcher {
   const OriginPtr& origin() const { return origin_; }
   dev_t device() const { return device_; }
   ino_t inode() const { return inode_; }
-  uint64_t offset() const { return offset_; }
+  uint64_t offset() const { return splitter_.offset(); }
   uint32_t head_length() const { return static_cast<uint32_t>(head_.size()); }
   uint64_t head_fingerprint() const { return head_hash(head_); }
   // When the last byte was read (or the watcher was opened).
   std::chrono::steady_clock::time_point last_data() const { return last_data_; }
+  // Whether an unterminated line is held.
+  bool has_partial() const { return splitter_.line_start() != splitter_.offset(); }
   // Whether the current size is beyond what was read.
   bool has_unread_bytes() const;
   int fd() const { return fd_.get(); }
@@ -77,19 +80,15 @@ class FileWatcher {
   bool rotated = false;
 
  private:
-  void emit(Intake& intake, Metrics& metrics, std::string_view text, uint64_t start, uint64_t end, bool truncated);
-  void consume(std::string_view chunk, Intake& intake, Metrics& metrics);
+  void emit(Intake& intake, Metrics& metrics, const RawLine& line);
 
   OriginPtr origin_;
   UniqueFd fd_;
   dev_t device_;
   ino_t inode_;
-  uint64_t offset_;  // next byte to read
   WatcherLimits limits_;
-  std::string head_;     // first bytes of the file, up to kHeadBytes
-  std::string partial_;  // bytes of an unterminated line
-  uint64_t partial_start_ = 0;
-  bool skipping_ = false;  // discarding the rest of an over-long line
+  LineSplitter splitter_;  // its offset() is the next byte to read
+  std::string head_;       // first bytes of the file, up to kHeadBytes
   std::chrono::steady_clock::time_point last_data_;
 };
 

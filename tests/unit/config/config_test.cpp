@@ -70,7 +70,8 @@ TEST_CASE("required settings and cross-checks have exact messages", "[config]") 
     auto r = load_config({{"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}});
     CHECK(messages(r) == std::vector<std::string>{
                              "LOGFERRY_OUTPUT=\"\": required: expected tcp://HOST:PORT",
-                             "LOGFERRY_FILES=\"\": no source configured: set LOGFERRY_FILES (globs)",
+                             "LOGFERRY_FILES=\"\": no source configured: set LOGFERRY_FILES (globs), "
+                             "LOGFERRY_PIPE or LOGFERRY_STDIN=true",
                          });
   }
   SECTION("buffer smaller than two batches") {
