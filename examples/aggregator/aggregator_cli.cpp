@@ -5,6 +5,8 @@
 #include <optional>
 #include <string_view>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
@@ -13,6 +15,7 @@
 #include "aggregator/aggregator_config.hpp"
 #include "aggregator/aggregator_metrics.hpp"
 #include "aggregator/http_endpoint.hpp"
+#include "aggregator/relay.hpp"
 #include "aggregator/segment_store.hpp"
 #include "aggregator/server.hpp"
 #include "aggregator/version.hpp"
@@ -38,7 +41,19 @@ int serve(const AggregatorConfig& config) {
   boost::asio::io_context io(1);
   AggregatorMetrics metrics;
   std::optional<SegmentStore> store;
-  if (!config.discard) {
+  const bool relay_only = !config.relay.empty() && config.relay_mode == RelayMode::relay_only;
+  std::unique_ptr<Relay> relay;
+  if (!config.relay.empty()) {
+    try {
+      relay = std::make_unique<Relay>(io.get_executor(), config.relay_sink);
+    } catch (const std::exception& e) {
+      log_error("cannot start the relay", {{"LOGFERRY_AGGREGATOR_RELAY", config.relay}, {"error", e.what()}});
+      return 1;
+    }
+    relay->start();
+    log_info("relaying", {{"to", config.relay}, {"mode", relay_only ? "relay_only" : "store_and_forward"}});
+  }
+  if (!config.discard && !relay_only) {
     store.emplace(io.get_executor(), StoreOptions{config.data_dir, config.segment_max_bytes, config.fsync}, metrics);
     if (auto err = store->open(); !err.empty()) {
       log_error("cannot open the data directory", {{"error", err}});
@@ -47,6 +62,7 @@ int serve(const AggregatorConfig& config) {
     log_info("store opened", {{"data_dir", config.data_dir}, {"lines", store->recovered_lines()}});
   }
   Server server(io, config, store ? &*store : nullptr, metrics);
+  if (relay) server.set_relay(relay.get());
   boost::asio::ip::tcp::endpoint bound;
   try {
     bound = server.listen();
@@ -84,6 +100,14 @@ int serve(const AggregatorConfig& config) {
     if (ec) return;
     stopping = true;
     log_info("stopping: finishing in-flight batches", {{"signal", sig}});
+    if (relay) {
+      // Deliver what is queued downstream (bounded), then let io.run() end.
+      boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+        const bool drained = co_await relay->drain(std::chrono::steady_clock::now() + std::chrono::seconds(20));
+        if (!drained) log_error("stopping with batches not relayed", {{"relay", config.relay}});
+        relay->stop();
+      }, boost::asio::detached);
+    }
     server.stop([&] {
       if (http) http->stop();  // the endpoint would keep io.run() going
       if (store) store->close();

@@ -10,6 +10,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "aggregator/relay.hpp"
+
 namespace logferry::aggregator {
 namespace {
 
@@ -117,6 +119,20 @@ const std::array kTable{
         "A segment file is closed and the next one started when a batch would make it larger than this."},
     Var{"LOGFERRY_AGGREGATOR_DISCARD", "false", set_discard,
         "true: acknowledge batches without storing them (for benchmarks); no dedupe."},
+    Var{"LOGFERRY_AGGREGATOR_RELAY", "", set_string<&AggregatorConfig::relay>,
+        "Forward every batch to otlp+http(s)://HOST[:PORT][/PATH] or loki+http(s)://HOST[:PORT][/PATH], "
+        "configured like the sidecar's output (LOGFERRY_OTLP_*, LOGFERRY_LOKI_*, LOGFERRY_SERVICE_NAME, "
+        "LOGFERRY_TLS_*, LOGFERRY_BACKOFF_*); unset: no relay."},
+    Var{"LOGFERRY_AGGREGATOR_RELAY_MODE", "store_and_forward",
+        [](AggregatorConfig& c, std::string_view v) {
+          if (v == "store_and_forward") c.relay_mode = RelayMode::store_and_forward;
+          else if (v == "relay_only") c.relay_mode = RelayMode::relay_only;
+          else return std::string("expected store_and_forward or relay_only");
+          return std::string();
+        },
+        "store_and_forward: acknowledge sidecars after the durable local write and relay asynchronously (a "
+        "crash may lose or repeat relayed batches); relay_only: store nothing, acknowledge once the downstream "
+        "accepted."},
     Var{"LOGFERRY_AGGREGATOR_MAX_CONNECTIONS", "4096", set_max_connections,
         "Connections above this number are closed right after accept."},
     Var{"LOGFERRY_AGGREGATOR_TLS_CERT", "", set_string<&AggregatorConfig::tls_cert>,
@@ -175,7 +191,13 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
     add_error(r.errors, "LOGFERRY_AGGREGATOR_TLS_CLIENT_CA", c.tls_client_ca,
               "needs LOGFERRY_AGGREGATOR_TLS_CERT and LOGFERRY_AGGREGATOR_TLS_KEY");
   }
-  if (!c.discard) {
+  const bool relay_only = !c.relay.empty() && c.relay_mode == RelayMode::relay_only;
+  if (!c.relay.empty()) {
+    for (auto& e : relay_sink_config(env, c.relay, c.relay_sink)) r.errors.push_back(std::move(e));
+  } else if (c.relay_mode == RelayMode::relay_only) {
+    add_error(r.errors, "LOGFERRY_AGGREGATOR_RELAY_MODE", "relay_only", "needs LOGFERRY_AGGREGATOR_RELAY");
+  }
+  if (!c.discard && !relay_only) {
     if (c.data_dir.empty()) {
       add_error(r.errors, "LOGFERRY_AGGREGATOR_DATA_DIR", "",
                 "required (a writable directory) unless LOGFERRY_AGGREGATOR_DISCARD=true");

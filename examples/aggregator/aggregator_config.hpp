@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sidecar/config/config.hpp"
 #include "sidecar/config/env_table.hpp"
 #include "sidecar/core/logger.hpp"
 
@@ -17,6 +18,10 @@ using std::chrono::milliseconds;
 // always: fdatasync (grouped across connections) before every ack.
 // never: ack once written to the page cache; a machine crash loses acked data.
 enum class FsyncPolicy { always, never };
+
+// store_and_forward: ack after the durable local write, relay asynchronously.
+// relay_only: no local store; ack once the downstream accepted the batch.
+enum class RelayMode { store_and_forward, relay_only };
 
 struct AggregatorConfig {
   std::string listen_host = "0.0.0.0";
@@ -32,6 +37,9 @@ struct AggregatorConfig {
   uint64_t segment_max_bytes = 64u << 20;
   bool discard = false;
   uint64_t max_connections = 4096;
+  std::string relay;  // LOGFERRY_AGGREGATOR_RELAY (otlp+http://..., loki+http://...); "" = no relay
+  RelayMode relay_mode = RelayMode::store_and_forward;
+  Config relay_sink;  // the relay's output settings, from the sidecar's output variables
   std::string tls_cert;       // PEM server certificate chain; "" = plain TCP
   std::string tls_key;        // PEM private key of tls_cert
   std::string tls_client_ca;  // PEM CAs for client certificates; set = client certificates required

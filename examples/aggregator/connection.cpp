@@ -6,6 +6,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
 
+#include "aggregator/relay.hpp"
 #include "sidecar/core/errors.hpp"
 #include "sidecar/core/logger.hpp"
 #include "sidecar/forward/framing.hpp"
@@ -62,6 +63,7 @@ void Connection::stop() {
 }
 
 bool Connection::ack_ready(const PendingAck& p) const {
+  if (p.relayed && p.relayed->acked_offset == 0) return false;
   return context_.store == nullptr || context_.store->durable(p.ticket);
 }
 
@@ -130,6 +132,12 @@ asio::awaitable<void> Connection::reader() {
       set_deadline(Clock::now() + context_.config.idle_timeout, Phase::waiting);
       co_await room_.wait();
     }
+    // A full relay buffer slows the sidecars down (waited for before decoding:
+    // the decoded batch lives in the shared scratch).
+    if (context_.relay != nullptr) {
+      set_deadline(Clock::now() + context_.config.idle_timeout, Phase::waiting);
+      co_await context_.relay->wait_for_room();
+    }
     if (closed_) break;
     const error_code ec = co_await read_frame(Clock::now() + context_.config.idle_timeout, false);
     if (ec) {
@@ -161,6 +169,13 @@ asio::awaitable<void> Connection::reader() {
       ack.duplicates = r.duplicates;
       ack.ticket = r.ticket;
     }
+    if (context_.relay != nullptr && decoded.batch != nullptr && ack.rejected.empty()) {
+      OriginPtr relayed = context_.relay->submit(*decoded.batch);
+      if (context_.config.relay_mode == RelayMode::relay_only) {
+        ack.relayed = std::move(relayed);
+        ack.stored = static_cast<uint32_t>(decoded.batch->entries_size());
+      }
+    }
     bump(context_.metrics.batches);
     pending_.push_back(std::move(ack));
     queued_.notify();
@@ -176,6 +191,14 @@ asio::awaitable<void> Connection::writer() {
     if (pending_.empty()) {
       if (reader_done_) break;
       co_await queued_.wait();
+      continue;
+    }
+    if (const auto& relayed = pending_.front().relayed; relayed && relayed->acked_offset == 0) {
+      if (context_.relay->stopped()) {
+        close_now();  // not relayed: the sidecar re-sends it later
+        break;
+      }
+      co_await context_.relay->event().wait();
       continue;
     }
     if (!ack_ready(pending_.front())) {

@@ -20,10 +20,12 @@
 #include "aggregator/segment_store.hpp"
 #include "aggregator/session_protocol.hpp"
 #include "sidecar/core/event.hpp"
+#include "sidecar/core/origin.hpp"
 
 namespace logferry::aggregator {
 
 class Connection;
+class Relay;
 
 // What all connections of one server share (single io thread).
 struct ConnectionContext {
@@ -34,6 +36,7 @@ struct ConnectionContext {
   DecodeScratch scratch;
   std::function<void(Connection*)> on_closed;  // called from the connection's destructor
   TokenFile* token_file = nullptr;  // when set, checked before each hello (a rotated Secret)
+  Relay* relay = nullptr;           // when set, valid batches are relayed downstream
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -57,6 +60,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     uint32_t stored = 0;
     uint32_t duplicates = 0;
     std::string rejected;  // "" unless the batch is rejected
+    OriginPtr relayed;     // relay_only: acked once relayed->acked_offset is set
   };
 
   boost::asio::awaitable<boost::system::error_code> read_frame(Clock::time_point wait_until, bool handshake);

@@ -21,7 +21,7 @@
 #include "sidecar/core/logger.hpp"
 #include "sidecar/forward/batcher.hpp"
 #include "sidecar/forward/forwarder.hpp"
-#include "sidecar/forward/tcp_sink.hpp"
+#include "sidecar/forward/sink_factory.hpp"
 #include "sidecar/source/file_source.hpp"
 #include "sidecar/source/pipe_source.hpp"
 #include "sidecar/source/stdin_source.hpp"
@@ -38,8 +38,8 @@ class App {
       : io_(io),
         config_(config),
         store_(config.checkpoint_dir),
-        sink_(io.get_executor(), config, metrics_),
-        forwarder_(io.get_executor(), sink_, config, metrics_),
+        sink_(make_sink(io.get_executor(), config, metrics_)),
+        forwarder_(io.get_executor(), *sink_, config, metrics_),
         batcher_(io.get_executor(), config, forwarder_, metrics_),
         sources_done_(io.get_executor()),
         stop_checkpoints_(io.get_executor()) {
@@ -157,7 +157,7 @@ class App {
   const Config& config_;
   Metrics metrics_;
   FileCheckpointStore store_;
-  TcpSink sink_;
+  std::unique_ptr<Sink> sink_;  // chosen by the output's scheme
   Forwarder forwarder_;
   Batcher batcher_;
   std::vector<std::unique_ptr<Source>> sources_;

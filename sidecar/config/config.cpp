@@ -122,12 +122,17 @@ const std::array kTable{
     Var{"LOGFERRY_OUTPUT", "",
         [](Config& c, std::string_view v) {
           auto eps = parse_outputs(v);
-          if (!eps) return std::string("expected tcp://HOST:PORT or tls://HOST:PORT, several separated by commas for failover");
+          if (!eps)
+            return std::string(
+                "expected tcp://HOST:PORT or tls://HOST:PORT (several separated by commas for failover), "
+                "otlp+http(s)://HOST[:PORT][/PATH] or loki+http(s)://HOST[:PORT][/PATH]");
           c.outputs = std::move(*eps);
           return std::string();
         },
         "Where to send entries: tcp://HOST:PORT (the logferry aggregator) or tls://HOST:PORT; "
-        "several comma-separated addresses fail over in order. Required."},
+        "otlp+http://HOST:4318 (OpenTelemetry, POST /v1/logs) or otlp+https://...; "
+        "loki+http://HOST:3100 (Grafana Loki, POST /loki/api/v1/push) or loki+https://...; a path after the "
+        "port replaces the default one. Several comma-separated addresses of one kind fail over in order. Required."},
     Var{"LOGFERRY_CHECKPOINT_DIR", "/var/lib/logferry", set_string<&Config::checkpoint_dir>,
         "Directory for the checkpoint file (read offsets acknowledged by the output). Must be writable; "
         "put it on the shared emptyDir so it survives container restarts."},
@@ -252,6 +257,48 @@ const std::array kTable{
     Var{"LOGFERRY_TLS_KEY", "", set_string<&Config::tls_key>, "PEM private key of LOGFERRY_TLS_CERT."},
     Var{"LOGFERRY_TLS_SERVER_NAME", "", set_string<&Config::tls_server_name>,
         "Name the server certificate must carry; default: the output's host."},
+    Var{"LOGFERRY_OTLP_HEADERS", "",
+        [](Config& c, std::string_view v) {
+          auto l = parse_labels(v);
+          if (!l) return std::string("expected comma-separated Name=value pairs, e.g. Authorization=Bearer abc");
+          c.http_headers = std::move(*l);
+          return std::string();
+        },
+        "Extra HTTP headers for otlp+http(s) and loki+http(s) outputs: Name=value,Name2=value2 "
+        "(e.g. an API key).", Secret::yes},
+    Var{"LOGFERRY_OTLP_COMPRESSION", "none",
+        [](Config& c, std::string_view v) {
+          if (v == "none") c.otlp_gzip = false;
+          else if (v == "gzip") c.otlp_gzip = true;
+          else return std::string("expected none or gzip");
+          return std::string();
+        },
+        "Body compression of OTLP requests: none or gzip."},
+    Var{"LOGFERRY_LOKI_TENANT", "", set_string<&Config::loki_tenant>,
+        "Loki tenant, sent as X-Scope-OrgID; unset: no header (single-tenant Loki)."},
+    Var{"LOGFERRY_LOKI_LABELS", "namespace,pod,container,filename",
+        [](Config& c, std::string_view v) {
+          c.loki_labels = split_list(v);
+          for (const auto& item : c.loki_labels) {
+            const std::string name = item.substr(0, item.find('='));
+            bool ok = !name.empty() && !name.starts_with("__") && !(name[0] >= '0' && name[0] <= '9');
+            for (const char ch : name)
+              ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_');
+            if (!ok || (item.find('=') != std::string::npos && item.find('=') + 1 == item.size()))
+              return fmt::format("\"{}\" is not a label: expected names matching [a-zA-Z_][a-zA-Z0-9_]* such as "
+                                 "namespace,pod,container,node,filename,service_name, or NAME=RESOURCE_KEY",
+                                 item);
+          }
+          return std::string();
+        },
+        "Loki stream labels (keep the set small): namespace, pod, container, node (from the Downward API), "
+        "filename (the source file's name), service_name, any LOGFERRY_LABELS key, or NAME=RESOURCE_KEY."},
+    Var{"LOGFERRY_LOKI_STRUCTURED_METADATA", "false", set_bool<&Config::loki_structured_metadata>,
+        "true: attributes, level and trace/span ids go into Loki structured metadata (Loki 3); false: they are "
+        "appended to the line as logfmt."},
+    Var{"LOGFERRY_SERVICE_NAME", "", set_string<&Config::service_name>,
+        "service.name of the OTLP resource (and Loki's service_name label); default: a service.name label, "
+        "else the container name."},
     Var{"LOGFERRY_SHUTDOWN_TIMEOUT", "25s", set_duration<&Config::shutdown_timeout>,
         "On SIGTERM: read to the end, flush and wait for acks at most this long (keep it below the Pod's "
         "terminationGracePeriodSeconds)."},
@@ -311,7 +358,26 @@ std::optional<std::vector<Endpoint>> parse_outputs(std::string_view text) {
       out.push_back(std::move(ep));
       continue;
     }
-    if (ep.scheme != "tcp" && ep.scheme != "tls") return std::nullopt;
+    const bool http = ep.scheme == "otlp+http" || ep.scheme == "otlp+https" || ep.scheme == "loki+http" ||
+                      ep.scheme == "loki+https";
+    if (ep.scheme != "tcp" && ep.scheme != "tls" && !http) return std::nullopt;
+    if (http) {
+      const size_t slash = rest.find('/');
+      if (slash != std::string_view::npos) {
+        ep.path = std::string(rest.substr(slash));
+        rest = rest.substr(0, slash);
+      }
+      const bool bracketed = rest.starts_with('[');
+      const bool has_port = bracketed ? rest.find("]:") != std::string_view::npos : rest.find(':') != std::string_view::npos;
+      if (!has_port) {  // default port: 4318 (OTLP), 3100 (Loki), 443 (https)
+        if (bracketed && !rest.ends_with(']')) return std::nullopt;
+        ep.host = std::string(bracketed ? rest.substr(1, rest.size() - 2) : rest);
+        ep.port = ep.scheme.ends_with("https") ? 443 : ep.scheme.starts_with("otlp") ? 4318 : 3100;
+        if (ep.host.empty()) return std::nullopt;
+        out.push_back(std::move(ep));
+        continue;
+      }
+    }
     const auto hp = parse_host_port(rest);
     if (!hp || hp->second == 0) return std::nullopt;
     ep.host = hp->first;
@@ -319,6 +385,13 @@ std::optional<std::vector<Endpoint>> parse_outputs(std::string_view text) {
     out.push_back(std::move(ep));
   }
   if (out.empty()) return std::nullopt;
+  // One kind per configuration: failover between different protocols makes no sense.
+  const auto kind = [](const std::string& scheme) { return scheme.substr(0, scheme.find('+')); };
+  for (const auto& ep : out) {
+    const bool native = ep.scheme == "tcp" || ep.scheme == "tls";
+    const bool first_native = out[0].scheme == "tcp" || out[0].scheme == "tls";
+    if (native != first_native || (!native && kind(ep.scheme) != kind(out[0].scheme))) return std::nullopt;
+  }
   return out;
 }
 

@@ -75,6 +75,13 @@ struct Config {
   std::string auth_token;
   std::string auth_token_file;
   std::string tls_ca, tls_cert, tls_key, tls_server_name;
+  // HTTP outputs (otlp+http(s), loki+http(s)).
+  Labels http_headers;                   // LOGFERRY_OTLP_HEADERS, sent with every request
+  bool otlp_gzip = false;                // LOGFERRY_OTLP_COMPRESSION=gzip
+  std::string loki_tenant;               // X-Scope-OrgID; "" = none
+  std::vector<std::string> loki_labels;  // stream label names (see LOGFERRY_LOKI_LABELS)
+  bool loki_structured_metadata = false;
+  std::string service_name;              // resource service.name; "" = from labels
 
   // State and lifecycle.
   std::string checkpoint_dir;

@@ -53,8 +53,8 @@ TEST_CASE("every bad value is reported at once with its name, value and what is 
   const auto m = messages(r);
   CHECK(m == std::vector<std::string>{
                  "LOGFERRY_READ_FROM=\"middle\": expected head or tail",
-                 "LOGFERRY_OUTPUT=\"bogus\": expected tcp://HOST:PORT or tls://HOST:PORT, several separated by "
-                 "commas for failover",
+                 "LOGFERRY_OUTPUT=\"bogus\": expected tcp://HOST:PORT or tls://HOST:PORT (several separated by "
+                 "commas for failover), otlp+http(s)://HOST[:PORT][/PATH] or loki+http(s)://HOST[:PORT][/PATH]",
                  "LOGFERRY_LABELS=\"team\": expected comma-separated key=value pairs, e.g. team=payments,env=prod",
                  "LOGFERRY_BATCH_MAX_BYTES=\"lots\": expected a size of at least 1KiB such as 64KiB, 4MiB or 1048576",
                  "LOGFERRY_BATCH_TIMEOUT=\"soon\": expected a duration such as 250ms, 5s or 2m",

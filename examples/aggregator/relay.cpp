@@ -1,0 +1,103 @@
+#include "aggregator/relay.hpp"
+
+#include <array>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "sidecar/forward/sink_factory.hpp"
+
+namespace logferry::aggregator {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Sidecar variables that shape an output; others (sources, parsing) do not apply.
+constexpr std::array<std::string_view, 8> kOutputPrefixes{
+    "LOGFERRY_OTLP_", "LOGFERRY_LOKI_", "LOGFERRY_SERVICE_NAME", "LOGFERRY_TLS_",
+    "LOGFERRY_BACKOFF_", "LOGFERRY_CONNECT_TIMEOUT", "LOGFERRY_ACK_TIMEOUT", "LOGFERRY_BUFFER_MAX_BYTES"};
+
+}  // namespace
+
+std::vector<EnvError> relay_sink_config(const Environment& env, std::string_view relay_output, Config& out) {
+  Environment picked;
+  for (const auto& [name, value] : env) {
+    for (const auto p : kOutputPrefixes)
+      if (name.starts_with(p)) picked.emplace(name, value);
+  }
+  picked["LOGFERRY_OUTPUT"] = std::string(relay_output);
+  if (!picked.count("LOGFERRY_BUFFER_MAX_BYTES")) picked["LOGFERRY_BUFFER_MAX_BYTES"] = "64MiB";
+  auto errors = apply_environment<Config>(config_table(), picked, out, "LOGFERRY_NONE_");
+  for (auto& e : errors) {
+    if (e.variable == "LOGFERRY_OUTPUT") {
+      e.variable = "LOGFERRY_AGGREGATOR_RELAY";
+      e.message = "LOGFERRY_AGGREGATOR_RELAY" + e.message.substr(std::string_view("LOGFERRY_OUTPUT").size());
+    }
+  }
+  return errors;
+}
+
+// Wraps the real sink so that every downstream answer wakes the connections
+// waiting for it (the Forwarder commits right after read_report returns,
+// before the woken waiters run).
+class Relay::NotifyingSink final : public Sink {
+ public:
+  NotifyingSink(Sink& inner, Event& event) : inner_(inner), event_(event) {}
+  asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> open() override {
+    auto s = co_await inner_.open();
+    if (!s) co_return s.error();
+    co_return std::make_unique<Session>(std::move(*s), event_);
+  }
+  size_t max_in_flight() const override { return inner_.max_in_flight(); }
+  std::string describe() const override { return inner_.describe(); }
+
+ private:
+  class Session final : public SinkSession {
+   public:
+    Session(std::unique_ptr<SinkSession> inner, Event& event) : inner_(std::move(inner)), event_(event) {}
+    asio::awaitable<boost::system::error_code> write(const SealedBatch& b) override { return inner_->write(b); }
+    asio::awaitable<boost::system::result<DeliveryReport>> read_report() override {
+      auto r = co_await inner_->read_report();
+      event_.notify();
+      co_return r;
+    }
+    void close() override { inner_->close(); }
+
+   private:
+    std::unique_ptr<SinkSession> inner_;
+    Event& event_;
+  };
+  Sink& inner_;
+  Event& event_;
+};
+
+Relay::Relay(asio::any_io_executor ex, const Config& config)
+    : event_(ex),
+      sink_(make_sink(ex, config, metrics_)),
+      notifying_(std::make_unique<NotifyingSink>(*sink_, event_)),
+      forwarder_(ex, *notifying_, config, metrics_),
+      ex_(ex) {}
+
+Relay::~Relay() = default;
+
+void Relay::start() { asio::co_spawn(ex_, forwarder_.run(), asio::detached); }
+
+OriginPtr Relay::submit(const v1::Batch& batch) {
+  auto origin = std::make_shared<Origin>();
+  auto sealed = std::make_shared<SealedBatch>();
+  sealed->sequence = forwarder_.next_sequence();
+  sealed->entries = static_cast<uint32_t>(batch.entries_size());
+  batch.SerializeToString(&sealed->payload);
+  sealed->commits.emplace_back(origin, 1);
+  forwarder_.push(std::move(sealed));
+  return origin;
+}
+
+void Relay::stop() {
+  stopped_ = true;
+  forwarder_.stop();
+  event_.notify();
+}
+
+}  // namespace logferry::aggregator

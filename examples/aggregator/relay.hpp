@@ -1,0 +1,70 @@
+#pragma once
+// The aggregator as a relay: batches received from sidecars are forwarded to
+// an OTLP/HTTP or Loki endpoint (LOGFERRY_AGGREGATOR_RELAY) with the sidecar's
+// own Sink and Forwarder (ordering, retries, backoff, Retry-After). In
+// relay_only mode a sidecar's batch is acknowledged only once the downstream
+// accepted (or definitively rejected) it; in store_and_forward mode the
+// sidecar is acknowledged after the durable local write and the relay runs
+// asynchronously from memory: a crash loses the relay of batches not yet
+// accepted downstream (they are in the store), and batches a sidecar re-sends
+// are relayed again (the downstream may see an entry twice).
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "aggregator/aggregator_config.hpp"
+#include "logferry/v1/logferry.pb.h"
+#include "sidecar/app/metrics.hpp"
+#include "sidecar/config/config.hpp"
+#include "sidecar/config/env_table.hpp"
+#include "sidecar/core/event.hpp"
+#include "sidecar/core/origin.hpp"
+#include "sidecar/forward/forwarder.hpp"
+#include "sidecar/forward/sink.hpp"
+
+namespace logferry::aggregator {
+
+// The sink settings of the relay: LOGFERRY_AGGREGATOR_RELAY as the output plus
+// the sidecar's output variables found in `env` (LOGFERRY_OTLP_*, LOGFERRY_LOKI_*,
+// LOGFERRY_SERVICE_NAME, LOGFERRY_TLS_*, LOGFERRY_BACKOFF_*, ...). Returns the
+// errors ("NAME=value: ..."), empty when usable.
+std::vector<EnvError> relay_sink_config(const Environment& env, std::string_view relay_output, Config& out);
+
+class Relay {
+ public:
+  // Throws std::runtime_error at start-up (TLS material). `config` must outlive the relay.
+  Relay(boost::asio::any_io_executor ex, const Config& config);
+  ~Relay();
+
+  // Starts delivering.
+  void start();
+  // Queues a batch; the returned origin's acked_offset becomes 1 once the
+  // downstream accepted or rejected it (event() is notified then).
+  OriginPtr submit(const v1::Batch& batch);
+  // Completes once the relay buffer has room (LOGFERRY_BUFFER_MAX_BYTES).
+  boost::asio::awaitable<void> wait_for_room() { return forwarder_.wait_for_room(); }
+  // Notified after every downstream answer, and on stop().
+  Event& event() { return event_; }
+  // Waits until everything queued was delivered, at most until `deadline`.
+  boost::asio::awaitable<bool> drain(std::chrono::steady_clock::time_point deadline) { return forwarder_.drain(deadline); }
+  // Stops delivering; undelivered batches stay unacknowledged.
+  void stop();
+  bool stopped() const { return stopped_; }
+  const Metrics& metrics() const { return metrics_; }
+
+ private:
+  class NotifyingSink;
+  Metrics metrics_;
+  Event event_;
+  std::unique_ptr<Sink> sink_;
+  std::unique_ptr<Sink> notifying_;
+  Forwarder forwarder_;
+  boost::asio::any_io_executor ex_;
+  bool stopped_ = false;
+};
+
+}  // namespace logferry::aggregator

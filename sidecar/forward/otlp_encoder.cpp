@@ -1,0 +1,140 @@
+#include "sidecar/forward/otlp_encoder.hpp"
+
+#include <zlib.h>
+
+#include <google/protobuf/arena.h>
+
+namespace logferry {
+
+namespace {
+
+constexpr std::string_view kScopeName = "logferry";
+
+void copy_key_values(const google::protobuf::RepeatedPtrField<v1::KeyValue>& from,
+                     google::protobuf::RepeatedPtrField<otlp::common::KeyValue>& to) {
+  to.Reserve(to.size() + from.size());
+  for (const auto& kv : from) {
+    auto* out = to.Add();
+    out->set_key(kv.key());
+    if (kv.has_value()) copy_any_value(kv.value(), *out->mutable_value());
+  }
+}
+
+void set_string_attribute(google::protobuf::RepeatedPtrField<otlp::common::KeyValue>& attrs, std::string_view key,
+                          std::string_view value) {
+  for (auto& kv : attrs) {
+    if (kv.key() == key) {
+      kv.mutable_value()->set_string_value(std::string(value));
+      return;
+    }
+  }
+  auto* kv = attrs.Add();
+  kv->set_key(std::string(key));
+  kv->mutable_value()->set_string_value(std::string(value));
+}
+
+const otlp::common::KeyValue* find_attribute(const google::protobuf::RepeatedPtrField<otlp::common::KeyValue>& attrs,
+                                             std::string_view key) {
+  for (const auto& kv : attrs)
+    if (kv.key() == key) return &kv;
+  return nullptr;
+}
+
+}  // namespace
+
+void copy_any_value(const v1::AnyValue& from, otlp::common::AnyValue& to) {
+  switch (from.value_case()) {
+    case v1::AnyValue::kStringValue: to.set_string_value(from.string_value()); break;
+    case v1::AnyValue::kBoolValue: to.set_bool_value(from.bool_value()); break;
+    case v1::AnyValue::kIntValue: to.set_int_value(from.int_value()); break;
+    case v1::AnyValue::kDoubleValue: to.set_double_value(from.double_value()); break;
+    case v1::AnyValue::kBytesValue: to.set_bytes_value(from.bytes_value()); break;
+    case v1::AnyValue::kArrayValue: {
+      auto* out = to.mutable_array_value()->mutable_values();
+      for (const auto& v : from.array_value().values()) copy_any_value(v, *out->Add());
+      break;
+    }
+    case v1::AnyValue::kKvlistValue:
+      copy_key_values(from.kvlist_value().values(), *to.mutable_kvlist_value()->mutable_values());
+      break;
+    case v1::AnyValue::VALUE_NOT_SET: break;
+  }
+}
+
+void batch_to_otlp(const v1::Batch& batch, std::string_view service_name, otlp::collector::ExportLogsServiceRequest& out) {
+  auto* rl = out.add_resource_logs();
+  auto& resource = *rl->mutable_resource()->mutable_attributes();
+  copy_key_values(batch.resource(), resource);
+  if (!service_name.empty()) {
+    set_string_attribute(resource, "service.name", service_name);
+  } else if (find_attribute(resource, "service.name") == nullptr) {
+    if (const auto* container = find_attribute(resource, "k8s.container.name")) {
+      set_string_attribute(resource, "service.name", container->value().string_value());
+    }
+  }
+  auto* sl = rl->add_scope_logs();
+  sl->mutable_scope()->set_name(std::string(kScopeName));
+  sl->mutable_scope()->set_version(LOGFERRY_VERSION);
+  auto* records = sl->mutable_log_records();
+  records->Reserve(batch.entries_size());
+  for (const auto& e : batch.entries()) {
+    auto* r = records->Add();
+    r->set_time_unix_nano(e.time_unix_nano());
+    r->set_observed_time_unix_nano(e.observed_time_unix_nano());
+    r->set_severity_number(static_cast<otlp::logs::SeverityNumber>(e.severity_number()));
+    r->set_severity_text(e.severity_text());
+    if (e.has_body()) copy_any_value(e.body(), *r->mutable_body());
+    copy_key_values(e.attributes(), *r->mutable_attributes());
+    if (e.source_index() < static_cast<uint32_t>(batch.sources_size())) {
+      const auto& path = batch.sources(static_cast<int>(e.source_index())).path();
+      if (!path.empty() && find_attribute(r->attributes(), "log.file.path") == nullptr) {
+        auto* kv = r->add_attributes();
+        kv->set_key("log.file.path");
+        kv->mutable_value()->set_string_value(path);
+      }
+    }
+    r->set_flags(e.flags());
+    r->set_trace_id(e.trace_id());
+    r->set_span_id(e.span_id());
+  }
+}
+
+bool gzip_compress(std::string_view in, std::string& out) {
+  z_stream zs{};
+  // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+  out.resize(deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return rc == Z_STREAM_END;
+}
+
+bool OtlpEncoder::encode(std::string_view batch_payload, HttpBody& out) {
+  google::protobuf::Arena arena;
+  auto* batch = google::protobuf::Arena::CreateMessage<v1::Batch>(&arena);
+  if (!batch->ParseFromArray(batch_payload.data(), static_cast<int>(batch_payload.size()))) return false;
+  auto* request = google::protobuf::Arena::CreateMessage<otlp::collector::ExportLogsServiceRequest>(&arena);
+  batch_to_otlp(*batch, config_.service_name, *request);
+  out.content_type = "application/x-protobuf";
+  if (!config_.otlp_gzip) return request->SerializeToString(&out.data);
+  std::string plain;
+  if (!request->SerializeToString(&plain)) return false;
+  out.content_encoding = "gzip";
+  return gzip_compress(plain, out.data);
+}
+
+uint64_t OtlpEncoder::partially_rejected(std::string_view body, std::string& error) const {
+  if (body.empty()) return 0;
+  otlp::collector::ExportLogsServiceResponse response;
+  if (!response.ParseFromArray(body.data(), static_cast<int>(body.size())) || !response.has_partial_success()) return 0;
+  const int64_t n = response.partial_success().rejected_log_records();
+  error = response.partial_success().error_message();
+  return n > 0 ? static_cast<uint64_t>(n) : 0;
+}
+
+}  // namespace logferry
