@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""logferry's end-to-end benchmark (issue 8). Run it through tests/bench/run.sh.
+
+Builds Release binaries if needed, generates deterministic inputs, runs every
+scenario --repeat times (interleaved, so machine load hits all alike), checks
+that every line arrived once, and writes results/results.json, results/results.md
+and results/chart.png (gnuplot, when installed).
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import scenarios
+from benchlib import HERE, make_input
+
+REPO = HERE.parent.parent
+
+
+def build(build_dir: Path) -> dict:
+    if not (build_dir / "CMakeCache.txt").exists():
+        subprocess.run(["cmake", "-S", str(REPO), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release"], check=True)
+    subprocess.run(["cmake", "--build", str(build_dir), "-j2", "--target", "logferry", "logferry-aggregator",
+                    "logferry_parser_bench"], check=True)
+    return {"logferry": build_dir / "logferry", "aggregator": build_dir / "logferry-aggregator",
+            "parser_bench": build_dir / "tests" / "logferry_parser_bench"}
+
+
+def summarize(runs: list) -> dict:
+    """Median and range of each measure over the repeats of one scenario."""
+    def stat(values):
+        return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+    first = runs[0]
+    out = {"lines": first.lines, "bytes": first.nbytes, "repeats": len(runs), "all_ok": all(r.ok for r in runs),
+           "wall_s": stat([r.wall_s for r in runs]), "lines_per_s": stat([r.lines_per_s for r in runs]),
+           "mib_per_s": stat([r.mib_per_s for r in runs]), "cpu_s": {}, "lines_per_cpu_s": {}, "peak_rss_mib": {},
+           "checked": [r.checked for r in runs]}
+    for proc in first.cpu:
+        out["cpu_s"][proc] = stat([r.cpu[proc] for r in runs])
+        out["lines_per_cpu_s"][proc] = stat([r.lines_per_cpu_s(proc) for r in runs])
+    for proc in first.rss_kib:
+        out["peak_rss_mib"][proc] = stat([r.rss_kib[proc] / 1024 for r in runs])
+    out["anon_rss_mib"] = {p: stat([r.anon_kib[p] / 1024 for r in runs]) for p in first.anon_kib}
+    return out
+
+
+def fmt_range(s: dict, scale: float = 1.0, digits: int = 2) -> str:
+    return f"{s['median'] / scale:.{digits}f} ({s['min'] / scale:.{digits}f}-{s['max'] / scale:.{digits}f})"
+
+
+def table(summary: dict) -> str:
+    rows = ["| scenario | lines/s (M) | MiB/s | CPU s per process | lines per CPU-s (M) | peak RSS MiB "
+            "| anon RSS MiB at the end | every line once |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, s in summary.items():
+        cpu = ", ".join(f"{p} {v['median']:.2f}" for p, v in s["cpu_s"].items())
+        per_cpu = ", ".join(f"{p} {fmt_range(v, 1e6)}" for p, v in s["lines_per_cpu_s"].items())
+        rss = ", ".join(f"{p} {v['median']:.1f}" for p, v in s["peak_rss_mib"].items())
+        anon = ", ".join(f"{p} {v['median']:.1f}" for p, v in s["anon_rss_mib"].items()) or "-"
+        rows.append(f"| {name} | {fmt_range(s['lines_per_s'], 1e6)} | {s['mib_per_s']['median']:.0f} | {cpu} | "
+                    f"{per_cpu} | {rss} | {anon} | {'yes' if s['all_ok'] else 'NO'} |")
+    return "\n".join(rows)
+
+
+def chart(summary: dict, out_png: Path) -> bool:
+    """Throughput and peak RSS side by side (medians, with the range as error bars)."""
+    if not shutil.which("gnuplot"):
+        return False
+    dat = out_png.with_suffix(".dat")
+    with open(dat, "w") as f:
+        f.write("# scenario lines_s_med min max rss_med min max\n")
+        for name, s in summary.items():
+            lps = s["lines_per_s"]
+            proc = next(iter(s["peak_rss_mib"]))
+            rss = s["peak_rss_mib"][proc]
+            label = f"{name} [{proc}]".replace('"', "'")
+            f.write(f'"{label}" {lps["median"] / 1e6} {lps["min"] / 1e6} {lps["max"] / 1e6} '
+                    f'{rss["median"]} {rss["min"]} {rss["max"]}\n')
+    top_lps = max(s["lines_per_s"]["max"] for s in summary.values()) / 1e6
+    top_rss = max(next(iter(s["peak_rss_mib"].values()))["max"] for s in summary.values())
+    script = f"""
+set terminal pngcairo size 1400,600 font ",10"
+set output "{out_png}"
+set multiplot layout 1,2 title "logferry benchmark (median, error bar = range over repeats)"
+set style data histogram
+set style histogram errorbars gap 1 lw 1
+set style fill solid 0.6 border -1
+set xtics rotate by -35 left
+set bmargin 10
+set grid ytics
+set title "throughput (million lines/s)"
+set yrange [0:{top_lps * 1.1}]
+plot "{dat}" using 2:3:4:xtic(1) notitle lc rgb "#3070b0"
+set title "peak RSS (MiB) of the process in brackets"
+set yrange [0:{top_rss * 1.1}]
+plot "{dat}" using 5:6:7:xtic(1) notitle lc rgb "#b05030"
+unset multiplot
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    return True
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=5_000_000, help="lines per input file (default 5000000)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each scenario (default 3)")
+    ap.add_argument("--sidecars", type=int, default=100, help="sidecars of the fan-in scenario (default 100)")
+    ap.add_argument("--build-dir", type=Path, default=REPO / "build-bench")
+    ap.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "logferry-bench",
+                    help="inputs (kept for reuse) and scratch space")
+    ap.add_argument("--out", type=Path, default=HERE / "results")
+    ap.add_argument("--only", default="", help="run only scenarios whose name contains this text")
+    ap.add_argument("--logferry", type=Path, help="use this sidecar binary instead of the built one (A/B runs)")
+    args = ap.parse_args()
+
+    bins = build(args.build_dir)
+    if args.logferry:
+        bins["logferry"] = args.logferry.resolve()
+    work = args.work_dir
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"generating inputs in {work} ...", flush=True)
+    inputs = {k: make_input(work / f"{k}-{args.lines}.log", k, args.lines) for k in ("plain", "json")}
+    each = max(1, args.lines // args.sidecars)
+    fan_files = [make_input(work / f"fanin-{i}-{each}.log", "plain", each, seed=i) for i in range(args.sidecars)]
+
+    plan = []
+    for kind in ("plain", "json"):
+        plan.append((f"cat+socat {kind}", lambda k=kind: scenarios.run_socat(k, inputs[k], args.lines)))
+    if shutil.which("rsyslogd"):
+        plan.append(("rsyslog plain", lambda: scenarios.run_rsyslog("plain", inputs["plain"], args.lines,
+                                                                    work / "rsyslog")))
+    for kind in ("plain", "json"):
+        for store, compress in ((False, True), (False, False), (True, True)):
+            name = f"logferry {kind} {'store' if store else 'discard'}{'' if compress else ' no-zstd'}"
+            plan.append((name, lambda k=kind, s=store, c=compress: scenarios.run_logferry(
+                k, inputs[k], args.lines, bins, work / "run", s, c)))
+    plan.append((f"aggregator store, {args.sidecars} sidecars",
+                 lambda: scenarios.run_fanin(fan_files, each, bins, work / "fanin")))
+    plan = [(n, f) for n, f in plan if args.only in n]
+
+    runs = {}
+    for rep in range(args.repeat):
+        for name, fn in plan:
+            print(f"[{rep + 1}/{args.repeat}] {name} ...", end=" ", flush=True)
+            r = fn()
+            runs.setdefault(name, []).append(r)
+            print(f"{r.lines_per_s / 1e6:.2f} M lines/s, {r.wall_s:.2f} s, cpu {r.cpu}, "
+                  f"{'ok' if r.ok else 'FAILED: ' + r.checked}", flush=True)
+    summary = {name: summarize(rs) for name, rs in runs.items()}
+
+    idle = scenarios.run_idle(bins, work / "idle") if not args.only else {}
+    parsers = scenarios.run_parser_bench(bins["parser_bench"], 200_000) if not args.only else []
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    text = table(summary)
+    load = os.getloadavg()
+    meta = {"lines": args.lines, "repeat": args.repeat, "cpus": os.cpu_count(),
+            "loadavg_at_end": [round(x, 2) for x in load], "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    (args.out / "results.json").write_text(json.dumps(
+        {"meta": meta, "scenarios": summary, "idle": idle, "parsers": parsers}, indent=2) + "\n")
+    md = [f"{args.lines} lines per file, {args.repeat} repeats, {meta['cpus']} CPUs, "
+          f"load average at the end {meta['loadavg_at_end']}, {meta['date']}", "", text, ""]
+    if idle:
+        md.append(f"Idle sidecar: RSS {idle['rss_kib'] / 1024:.1f} MiB (anonymous {idle['anon_kib'] / 1024:.1f}, "
+                  f"shared-library and binary pages {idle['file_kib'] / 1024:.1f}; PSS {idle['pss_kib'] / 1024:.1f}), "
+                  f"CPU {idle['cpu_s']} s in {idle['seconds']} s.")
+    if parsers:
+        md += ["", "| parser | lines/s (M) | MB/s | reused entry lines/s (M) |", "| --- | --- | --- | --- |"]
+        md += [f"| {p['parser']} | {p['lines_per_s'] / 1e6:.2f} | {p['mb_per_s']:.0f} | "
+               f"{p['reused_lines_per_s'] / 1e6:.2f} |" for p in parsers]
+    (args.out / "results.md").write_text("\n".join(md) + "\n")
+    if chart(summary, args.out / "chart.png"):
+        md.append(f"\nchart: {args.out / 'chart.png'}")
+    print("\n".join(md))
+    return 0 if all(s["all_ok"] for s in summary.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
