@@ -1,5 +1,9 @@
 #include "sidecar/forward/batcher.hpp"
 
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+
 #include "sidecar/core/clock.hpp"
 #include "sidecar/core/logger.hpp"
 #include "sidecar/parse/registry.hpp"
@@ -25,6 +29,15 @@ void Batcher::start_batch() {
   batch_ = google::protobuf::Arena::CreateMessage<v1::Batch>(&arena_);
   batch_bytes_ = 0;
   batch_origins_.clear();
+}
+
+const Batcher::TurnClock& Batcher::turn_clock() {
+  if (!clock_.valid) {
+    clock_ = TurnClock{now_unix_nano(), std::chrono::steady_clock::now(), true};
+    // One thread runs the io_context: the turn ends when the caller yields.
+    asio::post(ex_, [this] { clock_.valid = false; });
+  }
+  return clock_;
 }
 
 Batcher::OriginState& Batcher::state_for(const OriginPtr& origin) {
@@ -56,14 +69,14 @@ void Batcher::drop_entry() { batch_->mutable_entries()->RemoveLast(); }
 void Batcher::finish_entry(ParseResult r, v1::Entry* entry, OriginState& st, uint64_t entry_offset, size_t bytes) {
   entry->set_source_index(st.batch_index);
   entry->set_offset(entry_offset);
-  entry->set_observed_time_unix_nano(now_unix_nano());
+  entry->set_observed_time_unix_nano(turn_clock().unix_nano);
   if (r == ParseResult::parse_error) ++metrics_.parse_errors;
   batch_bytes_ += bytes + kEntryOverhead;
 }
 
 void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
   OriginState& st = state_for(origin);
-  st.last_line = std::chrono::steady_clock::now();
+  st.last_line = turn_clock().steady;
   v1::Entry* entry = new_entry(origin, st);
   const ParseResult r = st.parser->parse(line.text, *entry);
   switch (r) {
@@ -105,19 +118,34 @@ void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
   }
 }
 
+bool Batcher::flush_origin(const OriginPtr& origin, OriginState& st) {
+  // A chain may hold several records (e.g. a flushed partial line that the
+  // multiline stage then holds): flush until it reports nothing more.
+  bool emitted = false;
+  uint64_t offset = st.hold_start;
+  for (int round = 0; round < 64; ++round) {
+    v1::Entry* entry = new_entry(origin, st);
+    const ParseResult r = st.parser->flush(*entry);
+    if (r == ParseResult::pending || r == ParseResult::dropped) {
+      drop_entry();
+      break;
+    }
+    // Offsets are idempotency keys and must grow: a later record of the same
+    // flush starts after the first byte of the previous one.
+    finish_entry(r, entry, st, offset, 0);
+    ++offset;
+    emitted = true;
+  }
+  st.holding = false;
+  st.commit_offset = std::max(st.commit_offset, origin->read_offset);
+  return emitted;
+}
+
 void Batcher::retire(const OriginPtr& origin) {
   auto it = origins_.find(origin);
   if (it == origins_.end()) return;
   OriginState& st = it->second;
-  v1::Entry* entry = new_entry(origin, st);
-  const ParseResult r = st.parser->flush(*entry);
-  if (r == ParseResult::pending || r == ParseResult::dropped) {
-    drop_entry();
-  } else {
-    finish_entry(r, entry, st, st.hold_start, 0);
-  }
-  st.holding = false;
-  st.commit_offset = origin->read_offset;
+  flush_origin(origin, st);
   // Sealing now lets the origin's last commit travel with this batch.
   seal();
   origins_.erase(it);
@@ -146,16 +174,7 @@ void Batcher::seal() {
 
 void Batcher::flush_all() {
   for (auto& [origin, st] : origins_) {
-    if (!st.holding) continue;
-    v1::Entry* entry = new_entry(origin, st);
-    const ParseResult r = st.parser->flush(*entry);
-    if (r == ParseResult::pending || r == ParseResult::dropped) {
-      drop_entry();
-      continue;
-    }
-    finish_entry(r, entry, st, st.hold_start, 0);
-    st.holding = false;
-    st.commit_offset = origin->read_offset;
+    if (st.holding) flush_origin(origin, st);
   }
   seal();
 }
@@ -183,16 +202,7 @@ asio::awaitable<void> Batcher::run() {
       bool flushed = false;
       for (auto& [origin, st] : origins_) {
         if (!st.holding || now - st.last_line < multiline_timeout) continue;
-        v1::Entry* entry = new_entry(origin, st);
-        const ParseResult r = st.parser->flush(*entry);
-        if (r == ParseResult::pending || r == ParseResult::dropped) {
-          drop_entry();
-          continue;
-        }
-        finish_entry(r, entry, st, st.hold_start, 0);
-        st.holding = false;
-        st.commit_offset = origin->read_offset;
-        flushed = true;
+        flushed = flush_origin(origin, st) || flushed;
       }
       if (flushed) seal();
     }

@@ -92,8 +92,9 @@ asio::awaitable<void> FileSource::watch_inotify() {
 
 void FileSource::open_file(const std::string& path, const struct stat& st, Intake& intake, bool first) {
   (void)st;
-  if (watchers_.size() >= config_.max_open_files) {
-    if (std::find(waiting_.begin(), waiting_.end(), path) == waiting_.end()) waiting_.push_back(path);
+  if (watchers_.size() >= config_.max_open_files && !park_one(intake)) {
+    log_limited(LogLevel::warn, "open file limit reached; file waits for a free slot",
+                {{"path", path}, {"limit", config_.max_open_files}});
     return;
   }
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -110,6 +111,11 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
   }
   OriginPtr origin;
   uint64_t offset = 0;
+  if (auto p = parked_.find(key); p != parked_.end()) {
+    // A parked file's record goes back through the checkpoint check below.
+    pending_checkpoints_.push_back(p->second.record);
+    parked_.erase(p);
+  }
   // A checkpoint for this device+inode counts only if the file still starts
   // with the bytes it started with then (an inode can be reused by a new file).
   auto it = std::find_if(pending_checkpoints_.begin(), pending_checkpoints_.end(), [&](const CheckpointRecord& r) {
@@ -126,7 +132,7 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
       origin->path = path;
       origin->acked_offset = it->offset;
       offset = it->offset;
-      log_info("resuming file from checkpoint", {{"path", path}, {"offset", offset}});
+      log_debug("resuming file", {{"path", path}, {"offset", offset}});
     } else {
       log_info("file replaced since its checkpoint; reading it from the start", {{"path", path}});
     }
@@ -173,6 +179,9 @@ void FileSource::rescan(Intake& intake, bool first) {
     const Key key{st.st_dev, st.st_ino};
     now_by_path[path] = key;
     if (watchers_.contains(key)) continue;
+    if (auto p = parked_.find(key); p != parked_.end() && static_cast<uint64_t>(st.st_size) == p->second.record.offset) {
+      continue;  // parked and unchanged: no descriptor needed
+    }
     if (auto old = by_path_.find(path); old != by_path_.end() && old->second != key) {
       // The path now leads to another file: the one we read was rotated away.
       if (auto w = watchers_.find(old->second); w != watchers_.end() && !w->second->rotated) {
@@ -189,6 +198,12 @@ void FileSource::rescan(Intake& intake, bool first) {
     for (const auto& [p, k] : now_by_path) still_there = still_there || k == key;
     if (!still_there) w->rotated = true;  // deleted, or renamed out of the globs
   }
+  // Parked files that are gone (deleted or rotated out of the globs) are forgotten.
+  std::erase_if(parked_, [&](const auto& kv) {
+    for (const auto& [p, k] : now_by_path)
+      if (k == kv.first) return false;
+    return true;
+  });
   by_path_ = std::move(now_by_path);
   if (first) pending_checkpoints_.clear();  // records of files that are gone
   if (new_origins_) {
@@ -213,31 +228,48 @@ void FileSource::close_watcher(Key key, Intake& intake) {
   log_info("file released", {{"path", w.origin()->path}, {"offset", w.offset()}});
   watchers_.erase(it);
   metrics_.files_watched = watchers_.size();
-  while (!waiting_.empty() && watchers_.size() < config_.max_open_files) {
-    const std::string path = waiting_.front();
-    waiting_.pop_front();
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) open_file(path, st, intake, false);
+}
+
+bool FileSource::park_one(Intake& intake) {
+  auto victim = watchers_.end();
+  for (auto it = watchers_.begin(); it != watchers_.end(); ++it) {
+    const FileWatcher& w = *it->second;
+    if (w.rotated || w.has_partial() || w.origin()->acked_offset != w.offset() || w.has_unread_bytes()) continue;
+    if (victim == watchers_.end() || w.last_data() < victim->second->last_data()) victim = it;
   }
+  if (victim == watchers_.end()) return false;
+  const Key key = victim->first;
+  FileWatcher& w = *victim->second;
+  parked_[key] = Parked{CheckpointRecord{w.origin()->id, w.origin()->path, static_cast<uint64_t>(key.first),
+                                         static_cast<uint64_t>(key.second), w.head_length(), w.head_fingerprint(),
+                                         w.offset()},
+                        w.origin()->path};
+  intake.retire(w.origin());
+  watchers_.erase(victim);
+  metrics_.files_watched = watchers_.size();
+  return true;
+}
+
+bool FileSource::check_truncation(Key key, FileWatcher& w, Intake& intake) {
+  if (!w.replaced_in_place()) return false;
+  ++metrics_.truncations;
+  log_info("file truncated (copytruncate); reading it again from the start", {{"path", w.origin()->path}});
+  intake.retire(w.origin());
+  if (w.origin()->acked_offset < w.origin()->read_offset) {
+    closed_.push_back({w.origin(), CheckpointRecord{w.origin()->id, w.origin()->path, key.first, key.second,
+                                                    w.head_length(), w.head_fingerprint(), w.origin()->acked_offset}});
+  }
+  w.restart(new_origin(w.origin()->path, key.first, key.second));
+  // Persist the new identity before any of its lines can be acknowledged.
+  if (save_checkpoints_) save_checkpoints_();
+  return true;
 }
 
 void FileSource::check_watchers(Intake& intake, bool draining) {
   const auto now = std::chrono::steady_clock::now();
   std::vector<Key> to_close;
   for (auto& [key, w] : watchers_) {
-    if (w->replaced_in_place()) {
-      ++metrics_.truncations;
-      log_info("file truncated (copytruncate); reading it again from the start", {{"path", w->origin()->path}});
-      intake.retire(w->origin());
-      if (w->origin()->acked_offset < w->origin()->read_offset) {
-        closed_.push_back({w->origin(), CheckpointRecord{w->origin()->id, w->origin()->path, key.first, key.second,
-                                                         w->head_length(), w->head_fingerprint(),
-                                                         w->origin()->acked_offset}});
-      }
-      w->restart(new_origin(w->origin()->path, key.first, key.second));
-      new_origins_ = true;
-      continue;
-    }
+    if (check_truncation(key, *w, intake)) continue;
     w->flush_partial(intake, metrics_, draining);
     if (w->rotated && !w->has_unread_bytes() && (draining || now - w->last_data() >= config_.rotate_wait)) {
       to_close.push_back(key);
@@ -261,6 +293,9 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
     bool progress = false;
     for (auto& [key, w] : watchers_) {
       if (intake.full()) co_await intake.wait_for_room();
+      // Checked before every read: after a copytruncate the file may already
+      // have grown past our offset, and reading there would split lines.
+      check_truncation(key, *w, intake);
       if (w->read_some(buffer_, config_.read_budget_bytes, intake, metrics_) == FileWatcher::Status::data) {
         progress = true;
       }
@@ -298,6 +333,7 @@ std::vector<CheckpointRecord> FileSource::checkpoints() const {
                                    static_cast<uint64_t>(key.second), w->head_length(), w->head_fingerprint(),
                                    w->origin()->acked_offset});
   }
+  for (const auto& [key, p] : parked_) out.push_back(p.record);
   for (const auto& c : closed_) {
     CheckpointRecord r = c.record;
     r.offset = c.origin->acked_offset;

@@ -53,13 +53,23 @@ class FileSource final : public Source {
     OriginPtr origin;
     CheckpointRecord record;
   };
+  // A file closed to stay under LOGFERRY_MAX_OPEN_FILES while it was idle and
+  // fully acknowledged; reopened (same identity and offset) when it grows.
+  struct Parked {
+    CheckpointRecord record;
+    std::string path;
+  };
 
   void start_inotify();
   boost::asio::awaitable<void> watch_inotify();
   void rescan(Intake& intake, bool first);
   void open_file(const std::string& path, const struct stat& st, Intake& intake, bool first);
   void check_watchers(Intake& intake, bool draining);
+  // Restarts `w` from offset 0 under a new identity when it was truncated in place.
+  bool check_truncation(Key key, FileWatcher& w, Intake& intake);
   void close_watcher(Key key, Intake& intake);
+  // Closes the longest-idle, fully acknowledged watcher; false when none qualifies.
+  bool park_one(Intake& intake);
   OriginPtr new_origin(const std::string& path, dev_t dev, ino_t ino);
   bool excluded(const std::string& path) const;
 
@@ -73,7 +83,7 @@ class FileSource final : public Source {
   bool new_origins_ = false;
   std::map<Key, std::unique_ptr<FileWatcher>> watchers_;
   std::map<std::string, Key> by_path_;  // current path -> identity
-  std::deque<std::string> waiting_;     // found while at the open-file limit
+  std::map<Key, Parked> parked_;
   std::vector<Closed> closed_;          // closed files with unacked lines
   std::vector<char> buffer_;
   Event wake_;
