@@ -46,7 +46,7 @@ def summarize(runs: list) -> dict:
         out["lines_per_cpu_s"][proc] = stat([r.lines_per_cpu_s(proc) for r in runs])
     for proc in first.rss_kib:
         out["peak_rss_mib"][proc] = stat([r.rss_kib[proc] / 1024 for r in runs])
-    out["anon_rss_mib"] = {p: stat([r.anon_kib[p] / 1024 for r in runs]) for p in first.anon_kib}
+    out["file_rss_mib"] = {p: stat([r.file_kib[p] / 1024 for r in runs]) for p in first.file_kib}
     return out
 
 
@@ -56,15 +56,15 @@ def fmt_range(s: dict, scale: float = 1.0, digits: int = 2) -> str:
 
 def table(summary: dict) -> str:
     rows = ["| scenario | lines/s (M) | MiB/s | CPU s per process | lines per CPU-s (M) | peak RSS MiB "
-            "| anon RSS MiB at the end | every line once |",
+            "| of it libraries MiB | every line once |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, s in summary.items():
         cpu = ", ".join(f"{p} {v['median']:.2f}" for p, v in s["cpu_s"].items())
         per_cpu = ", ".join(f"{p} {fmt_range(v, 1e6)}" for p, v in s["lines_per_cpu_s"].items())
         rss = ", ".join(f"{p} {v['median']:.1f}" for p, v in s["peak_rss_mib"].items())
-        anon = ", ".join(f"{p} {v['median']:.1f}" for p, v in s["anon_rss_mib"].items()) or "-"
+        libs = ", ".join(f"{p} {v['median']:.1f}" for p, v in s["file_rss_mib"].items()) or "-"
         rows.append(f"| {name} | {fmt_range(s['lines_per_s'], 1e6)} | {s['mib_per_s']['median']:.0f} | {cpu} | "
-                    f"{per_cpu} | {rss} | {anon} | {'yes' if s['all_ok'] else 'NO'} |")
+                    f"{per_cpu} | {rss} | {libs} | {'yes' if s['all_ok'] else 'NO'} |")
     return "\n".join(rows)
 
 
@@ -85,14 +85,15 @@ def chart(summary: dict, out_png: Path) -> bool:
     top_lps = max(s["lines_per_s"]["max"] for s in summary.values()) / 1e6
     top_rss = max(next(iter(s["peak_rss_mib"].values()))["max"] for s in summary.values())
     script = f"""
-set terminal pngcairo size 1400,600 font ",10"
+set terminal pngcairo size 1600,700 font ",10"
 set output "{out_png}"
 set multiplot layout 1,2 title "logferry benchmark (median, error bar = range over repeats)"
 set style data histogram
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.6 border -1
-set xtics rotate by -35 left
-set bmargin 10
+set xtics rotate by -40 left font ",9"
+set bmargin 13
+set rmargin 20
 set grid ytics
 set title "throughput (million lines/s)"
 set yrange [0:{top_lps * 1.1}]
@@ -117,7 +118,11 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=HERE / "results")
     ap.add_argument("--only", default="", help="run only scenarios whose name contains this text")
     ap.add_argument("--logferry", type=Path, help="use this sidecar binary instead of the built one (A/B runs)")
+    ap.add_argument("--replot", action="store_true", help="only redraw the chart from OUT/results.json")
     args = ap.parse_args()
+    if args.replot:
+        chart(json.loads((args.out / "results.json").read_text())["scenarios"], args.out / "chart.png")
+        return 0
 
     bins = build(args.build_dir)
     if args.logferry:

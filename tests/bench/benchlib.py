@@ -74,7 +74,7 @@ def make_input(path: Path, kind: str, lines: int, seed: int = 8) -> Path:
 class Usage:
     cpu_s: float = 0.0     # user + system seconds
     peak_rss_kib: int = 0  # VmHWM: peak resident set, shared library pages included
-    anon_kib: int = 0      # RssAnon now: the process's own (heap, stack) resident memory
+    file_kib: int = 0      # RssFile now: mapped binary and shared-library pages (shared with other processes)
 
 
 def proc_status(pid: int) -> dict:
@@ -88,13 +88,13 @@ def proc_status(pid: int) -> dict:
 
 
 def proc_usage(pid: int) -> Usage:
-    """CPU so far, peak RSS and anonymous RSS of a live process (from /proc)."""
+    """CPU so far, peak RSS and file-backed RSS of a live process (from /proc)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         fields = stat[stat.rindex(")") + 2:].split()
         cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
         st = proc_status(pid)
-        return Usage(cpu, st.get("VmHWM", 0), st.get("RssAnon", 0))
+        return Usage(cpu, st.get("VmHWM", 0), st.get("RssFile", 0))
     except (OSError, ValueError):
         return Usage()
 
@@ -261,7 +261,7 @@ class Result:
     wall_s: float
     cpu: dict = field(default_factory=dict)       # process name -> CPU seconds
     rss_kib: dict = field(default_factory=dict)   # process name -> peak RSS KiB
-    anon_kib: dict = field(default_factory=dict)  # process name -> anonymous RSS KiB at the end
+    file_kib: dict = field(default_factory=dict)  # process name -> file-backed RSS KiB (libraries, binary)
     checked: str = ""                             # how delivery was verified
     ok: bool = True
 

@@ -65,7 +65,7 @@ def run_rsyslog(kind: str, path: Path, lines: int, work: Path) -> Result:
     sink.stop()
     return Result(f"rsyslog {kind}", lines, path.stat().st_size, t_end - t0,
                   cpu={"rsyslogd": usage.cpu_s}, rss_kib={"rsyslogd": usage.peak_rss_kib},
-                  anon_kib={"rsyslogd": usage.anon_kib},
+                  file_kib={"rsyslogd": usage.file_kib},
                   checked=f"sink counted {got} lines", ok=got == lines)
 
 
@@ -130,11 +130,12 @@ def run_logferry(kind: str, path: Path, lines: int, bins: dict, work: Path, stor
         side_u, agg_u = side.usage_now(), agg.child.usage_now()
         code = side.stop()
     metrics = agg.metrics()
-    agg.stop()
+    agg_code = agg.stop()
     acked = drained_acks(log)
     checks = [f"aggregator entries_stored={metrics.get('entries_stored')}",
-              f"duplicates={metrics.get('duplicates_dropped')}", f"sidecar entries_acked={acked}"]
-    ok = code == 0 and acked == lines and metrics.get("entries_stored") == lines
+              f"duplicates={metrics.get('duplicates_dropped')}", f"sidecar entries_acked={acked}",
+              f"exit codes {code}/{agg_code}"]
+    ok = code == 0 and agg_code == 0 and acked == lines and metrics.get("entries_stored") == lines
     if store:
         stored = count_store(work / "data")
         problem = spot_check(work / "data", path, kind)
@@ -145,7 +146,7 @@ def run_logferry(kind: str, path: Path, lines: int, bins: dict, work: Path, stor
     return Result(name, lines, path.stat().st_size, t_end - t0,
                   cpu={"logferry": side_u.cpu_s, "aggregator": agg_u.cpu_s},
                   rss_kib={"logferry": side_u.peak_rss_kib, "aggregator": agg_u.peak_rss_kib},
-                  anon_kib={"logferry": side_u.anon_kib, "aggregator": agg_u.anon_kib},
+                  file_kib={"logferry": side_u.file_kib, "aggregator": agg_u.file_kib},
                   checked=", ".join(checks), ok=ok)
 
 
@@ -170,18 +171,18 @@ def run_fanin(files: list, lines_each: int, bins: dict, work: Path) -> Result:
     for lf in logs:
         lf.close()
     metrics = agg.metrics()
-    agg.stop()
+    agg_code = agg.stop()
     acked = sum(drained_acks(work / f"logferry-{i}.log") for i in range(len(files)))
     stored = count_store(work / "data")
     shutil.rmtree(work / "data", ignore_errors=True)
-    ok = all(c == 0 for c in codes) and acked == total and stored == total
+    ok = all(c == 0 for c in codes) and agg_code == 0 and acked == total and stored == total
     return Result(f"aggregator store, {len(files)} sidecars", total, sum(f.stat().st_size for f in files),
                   t_end - t0,
                   cpu={"aggregator": agg_u.cpu_s, "logferry": sum(u.cpu_s for u in side_us)},
                   rss_kib={"aggregator": agg_u.peak_rss_kib, "logferry": max(u.peak_rss_kib for u in side_us)},
-                  anon_kib={"aggregator": agg_u.anon_kib, "logferry": max(u.anon_kib for u in side_us)},
+                  file_kib={"aggregator": agg_u.file_kib, "logferry": max(u.file_kib for u in side_us)},
                   checked=f"store lines={stored}, sidecars acked={acked}, "
-                          f"duplicates={metrics.get('duplicates_dropped')}", ok=ok)
+                          f"duplicates={metrics.get('duplicates_dropped')}, aggregator exit {agg_code}", ok=ok)
 
 
 def run_idle(bins: dict, work: Path, seconds: float = 3.0) -> dict:
