@@ -83,24 +83,39 @@ class App {
   int exit_code() const { return exit_code_; }
 
  private:
-  void save_checkpoints() {
+  // Saves the records when they changed. Most saves only reach the OS (a
+  // killed process loses nothing); every LOGFERRY_CHECKPOINT_INTERVAL, and on
+  // shutdown, the file is fsynced so a node crash loses at most one interval.
+  void save_checkpoints(Durability durability = Durability::node_crash) {
     if (!file_source_) return;
     auto records = file_source_->checkpoints();
     metrics_.checkpoint_lag_bytes = file_source_->unacked_bytes();
-    if (records == last_saved_) return;
-    if (auto ec = store_.save(records)) {
+    if (records == last_saved_ && (durability == Durability::process_crash || synced_)) return;
+    if (auto ec = store_.save(records, durability)) {
       ++metrics_.checkpoint_errors;
       log_limited(LogLevel::error, "cannot save checkpoints", {{"path", store_.path()}, {"error", ec.message()}});
       return;
     }
     ++metrics_.checkpoint_saves;
+    synced_ = durability == Durability::node_crash;
     last_saved_ = std::move(records);
   }
 
+  // Acknowledged offsets reach the OS within kQuickSave, so after kill -9 the
+  // re-sent lines are bounded by the unacknowledged window.
   asio::awaitable<void> checkpoint_loop() {
+    static constexpr auto kQuickSave = std::chrono::milliseconds(100);
+    auto next_sync = std::chrono::steady_clock::now() + config_.checkpoint_interval;
     while (!stopped_) {
-      co_await stop_checkpoints_.wait_for(config_.checkpoint_interval);
-      if (!stopped_) save_checkpoints();
+      co_await stop_checkpoints_.wait_for(std::min<std::chrono::steady_clock::duration>(kQuickSave, config_.checkpoint_interval));
+      if (stopped_) break;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_sync) {
+        save_checkpoints(Durability::node_crash);
+        next_sync = now + config_.checkpoint_interval;
+      } else {
+        save_checkpoints(Durability::process_crash);
+      }
     }
   }
 
@@ -164,6 +179,7 @@ class App {
   FileSource* file_source_ = nullptr;
   std::unique_ptr<HttpServer> http_;
   std::vector<CheckpointRecord> last_saved_;
+  bool synced_ = true;
   int running_sources_ = 0;
   Event sources_done_;
   Event stop_checkpoints_;

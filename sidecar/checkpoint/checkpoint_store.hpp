@@ -21,13 +21,19 @@ struct CheckpointRecord {
   friend bool operator==(const CheckpointRecord&, const CheckpointRecord&) = default;
 };
 
+// How far a save must reach before it returns: the OS (survives the process
+// being killed, e.g. kill -9) or the disk (also survives a node crash).
+enum class Durability { process_crash, node_crash };
+
 class CheckpointStore {
  public:
   virtual ~CheckpointStore() = default;
   // Reads the saved records (recovering an interrupted save); empty on first start.
   virtual boost::system::result<std::vector<CheckpointRecord>> load() = 0;
-  // Replaces the saved records atomically (temp file, fsync, rename, fsync dir).
-  virtual boost::system::error_code save(const std::vector<CheckpointRecord>& records) = 0;
+  // Replaces the saved records atomically (temp file, rename); with
+  // Durability::node_crash the file and its directory are fsynced too.
+  virtual boost::system::error_code save(const std::vector<CheckpointRecord>& records,
+                                         Durability durability = Durability::node_crash) = 0;
 };
 
 }  // namespace logferry

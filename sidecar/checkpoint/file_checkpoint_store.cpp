@@ -145,7 +145,8 @@ boost::system::result<std::vector<CheckpointRecord>> FileCheckpointStore::load()
   return std::vector<CheckpointRecord>{};
 }
 
-sys::error_code FileCheckpointStore::save(const std::vector<CheckpointRecord>& records) {
+sys::error_code FileCheckpointStore::save(const std::vector<CheckpointRecord>& records, Durability durability) {
+  const bool sync = durability == Durability::node_crash;
   const std::string data = serialize(records);
   const int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return {errno, sys::system_category()};
@@ -160,14 +161,14 @@ sys::error_code FileCheckpointStore::save(const std::vector<CheckpointRecord>& r
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (sync && ::fsync(fd) != 0) {
     const int err = errno;
     ::close(fd);
     return {err, sys::system_category()};
   }
   ::close(fd);
   if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return {errno, sys::system_category()};
-  const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int dfd = sync ? ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);

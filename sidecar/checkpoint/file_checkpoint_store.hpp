@@ -23,7 +23,8 @@ class FileCheckpointStore final : public CheckpointStore {
  public:
   explicit FileCheckpointStore(std::string dir);
   boost::system::result<std::vector<CheckpointRecord>> load() override;
-  boost::system::error_code save(const std::vector<CheckpointRecord>& records) override;
+  boost::system::error_code save(const std::vector<CheckpointRecord>& records,
+                                 Durability durability = Durability::node_crash) override;
   const std::string& path() const { return path_; }
 
   // Text form of the records (exposed for tests).

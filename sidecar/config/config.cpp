@@ -137,7 +137,8 @@ const std::array kTable{
         "Directory for the checkpoint file (read offsets acknowledged by the output). Must be writable; "
         "put it on the shared emptyDir so it survives container restarts."},
     Var{"LOGFERRY_CHECKPOINT_INTERVAL", "1s", set_duration<&Config::checkpoint_interval>,
-        "How often acknowledged offsets are persisted (also on shutdown)."},
+        "How often the checkpoint file is fsynced (also on shutdown). Acknowledged offsets reach the "
+        "OS within 100ms regardless, so a killed logferry re-sends only its unacknowledged window."},
     Var{"LOGFERRY_LABELS", "",
         [](Config& c, std::string_view v) {
           auto l = parse_labels(v);
@@ -224,6 +225,9 @@ const std::array kTable{
         "After a file is renamed away or deleted, keep reading it until it has been quiet this long."},
     Var{"LOGFERRY_POLL_INTERVAL", "1s", set_duration<&Config::poll_interval>,
         "How often globs are re-scanned and files checked, in addition to inotify wake-ups."},
+    Var{"LOGFERRY_INOTIFY", "true", set_bool<&Config::inotify>,
+        "Use inotify for prompt wake-ups; false: polling only (for file systems without inotify "
+        "events, e.g. some network mounts). Polling is also the fallback when inotify fails."},
     Var{"LOGFERRY_READ_BUDGET_BYTES", "1MiB", [](Config& c, std::string_view v) { return set_size<&Config::read_budget_bytes>(c, v, 4096); },
         "Bytes read from one file before moving to the next (round-robin fairness)."},
     Var{"LOGFERRY_MAX_OPEN_FILES", "512", [](Config& c, std::string_view v) { return set_count<&Config::max_open_files>(c, v, 1, 65536); },

@@ -41,6 +41,7 @@ struct Config {
   milliseconds partial_flush{0};
   milliseconds rotate_wait{0};
   milliseconds poll_interval{0};
+  bool inotify = true;
   uint64_t read_budget_bytes = 0;
   uint64_t max_open_files = 0;
   std::string spill_dir;

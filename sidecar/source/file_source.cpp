@@ -61,6 +61,10 @@ OriginPtr FileSource::new_origin(const std::string& path, dev_t dev, ino_t ino) 
 }
 
 void FileSource::start_inotify() {
+  if (!config_.inotify) {
+    log_info("inotify disabled; polling", {{"poll_interval", format_duration(config_.poll_interval)}});
+    return;
+  }
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0) {
     log_warn("inotify unavailable; relying on polling", {{"error", std::strerror(errno)},

@@ -303,3 +303,22 @@ TEST_CASE("hundreds of files are all read while open descriptors stay bounded", 
   CHECK(max_fds <= 16 + 16);
   CHECK(h.sidecar->stop() == 0);
 }
+
+TEST_CASE("without inotify, polling finds new files, new lines and rotations", "[e2e][files]") {
+  Harness h;
+  h.start({{"LOGFERRY_INOTIFY", "false"}, {"LOGFERRY_POLL_INTERVAL", "200ms"}});
+  append(h.logs / "polled.log", "first\n");
+  REQUIRE(h.wait_stored(1));
+  append(h.logs / "polled.log", "second\n");
+  REQUIRE(h.wait_stored(2));
+  fs::rename(h.logs / "polled.log", h.logs / "polled.log.1");
+  append(h.logs / "polled.log.1", "third, written to the renamed file\n");
+  append(h.logs / "polled.log", "fourth, in the new file\n");
+  REQUIRE(h.wait_stored(4));
+  std::vector<std::string> got = bodies(h.stored());
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<std::string>{"first", "fourth, in the new file", "second",
+                                        "third, written to the renamed file"});
+  CHECK(h.sidecar->process().stderr_text().find("inotify disabled; polling") != std::string::npos);
+  CHECK(h.sidecar->stop() == 0);
+}
