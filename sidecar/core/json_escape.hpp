@@ -9,6 +9,10 @@ namespace logferry {
 
 void append_json_string(std::string& out, std::string_view s);
 
+// Length of the valid UTF-8 sequence starting at s[i] (1 to 4), or 0 when the
+// bytes there are not valid UTF-8 (overlong, surrogate, truncated, > U+10FFFF).
+size_t utf8_sequence_length(std::string_view s, size_t i);
+
 // Returns true when `s` is valid UTF-8 (no overlongs, no surrogates).
 bool is_valid_utf8(std::string_view s);
 

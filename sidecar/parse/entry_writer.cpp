@@ -8,36 +8,9 @@
 
 #include <simdjson.h>
 
+#include "sidecar/core/json_escape.hpp"
+
 namespace logferry {
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
-size_t utf8_length_at(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  size_t len = 0;
-  uint32_t min = 0;
-  uint32_t cp = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, min = 0x80, cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, min = 0x800, cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, min = 0x10000, cp = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-}  // namespace
 
 // Length of the leading ASCII run of `text`, 8 bytes at a time.
 static size_t ascii_prefix(std::string_view text) {
@@ -61,7 +34,7 @@ void assign_utf8(std::string* out, std::string_view text) {
   out->clear();
   out->reserve(text.size() + 8);
   for (size_t i = 0; i < text.size();) {
-    const size_t n = utf8_length_at(text, i);
+    const size_t n = utf8_sequence_length(text, i);
     if (n == 0) {
       out->append("\xEF\xBF\xBD");
       ++i;

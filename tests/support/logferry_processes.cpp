@@ -5,6 +5,22 @@
 
 namespace logferry::test {
 
+namespace {
+
+// SIGTERM, then wait; SIGKILL at the deadline. Returns the exit code (-1 if killed).
+int stop_child(ChildProcess& proc, std::chrono::milliseconds timeout) {
+  proc.kill(SIGTERM);
+  auto st = proc.wait_for_exit(timeout);
+  if (!st) {
+    proc.kill(SIGKILL);
+    proc.wait_for_exit(5s);
+    return -1;
+  }
+  return st->code;
+}
+
+}  // namespace
+
 Aggregator::Aggregator(std::filesystem::path data_dir, ProcessEnv extra, uint16_t port)
     : data_dir_(std::move(data_dir)), extra_(std::move(extra)), port_(port) {
   launch();
@@ -31,14 +47,7 @@ int Aggregator::stop(std::chrono::milliseconds timeout) {
     auto st = proc_->wait_for_exit(0ms);
     return st ? st->code : -1;
   }
-  proc_->kill(SIGTERM);
-  auto st = proc_->wait_for_exit(timeout);
-  if (!st) {
-    proc_->kill(SIGKILL);
-    proc_->wait_for_exit(5s);
-    return -1;
-  }
-  return st->code;
+  return stop_child(*proc_, timeout);
 }
 
 void Aggregator::restart() {
@@ -56,16 +65,7 @@ void Sidecar::start() {
   proc_->start({LOGFERRY_BIN}, env);
 }
 
-int Sidecar::stop(std::chrono::milliseconds timeout) {
-  proc_->kill(SIGTERM);
-  auto st = proc_->wait_for_exit(timeout);
-  if (!st) {
-    proc_->kill(SIGKILL);
-    proc_->wait_for_exit(5s);
-    return -1;
-  }
-  return st->code;
-}
+int Sidecar::stop(std::chrono::milliseconds timeout) { return stop_child(*proc_, timeout); }
 
 void Sidecar::kill9() {
   proc_->kill(SIGKILL);
