@@ -1,8 +1,51 @@
 #include "sidecar/core/json_escape.hpp"
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace logferry {
+namespace {
+
+// Eight bytes at a time ("SWAR"): a bit trick marks the bytes of a 64-bit word
+// that match, with no branch per byte.
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+
+// The high bit of every byte of `w` below `n` (n <= 0x80). Exact up to the
+// first marked byte (in memory order); a borrow may mark bytes after it.
+constexpr uint64_t bytes_below(uint64_t w, uint8_t n) { return (w - kOnes * n) & ~w & kHighBits; }
+
+// The bytes a JSON string cannot carry as they are: '"', '\\', control bytes
+// (< 0x20), and bytes >= 0x80 (whose UTF-8 sequence must be checked).
+constexpr uint64_t special_bytes(uint64_t w) {
+  return bytes_below(w ^ (kOnes * '"'), 1) | bytes_below(w ^ (kOnes * '\\'), 1) | bytes_below(w, 0x20) |
+         (w & kHighBits);
+}
+
+// Index in memory order of the first marked byte of a non-zero mark word.
+size_t first_marked(uint64_t marks) {
+  if constexpr (std::endian::native == std::endian::little) return static_cast<size_t>(std::countr_zero(marks)) / 8;
+  else return static_cast<size_t>(std::countl_zero(marks)) / 8;
+}
+
+// Index of the first byte at or after `i` that needs escaping or a UTF-8
+// check; s.size() when there is none.
+size_t next_special_byte(std::string_view s, size_t i) {
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (const uint64_t m = special_bytes(w)) return i + first_marked(m);
+  }
+  if (i < s.size()) {
+    uint64_t w = kOnes * 'a';  // the padding needs no escaping
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    if (const uint64_t m = special_bytes(w)) return i + first_marked(m);
+  }
+  return s.size();
+}
+
+}  // namespace
 
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   const auto b0 = static_cast<unsigned char>(s[i]);
@@ -42,16 +85,11 @@ void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   size_t i = 0;
-  while (i < s.size()) {
-    // Copy the longest run of printable ASCII that needs no escaping in one go.
-    size_t run = i;
-    while (run < s.size()) {
-      const auto c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
-      ++run;
-    }
-    out.append(s.data() + i, run - i);
-    i = run;
+  while (true) {
+    // Copy the run that needs no escaping in one go.
+    const size_t special = next_special_byte(s, i);
+    out.append(s.data() + i, special - i);
+    i = special;
     if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
