@@ -1,13 +1,20 @@
 // Throughput of each parser chain on synthetic but realistic lines, printed as
 // lines/s. Not a test (not run by ctest): build logferry_parser_bench and run
 // it on an idle machine. Usage: logferry_parser_bench [lines-per-parser [parser]]
+// With --file PATH PARSER [lines [dump-file]]: parses the file's lines into arena batches
+// of 2,000 entries and serializes each, as the sidecar's batcher does (no
+// I/O to the network); run it under callgrind for instructions per line.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <string_view>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
+
+#include <google/protobuf/arena.h>
 
 #include "sidecar/config/config.hpp"
 #include "sidecar/parse/registry.hpp"
@@ -49,9 +56,57 @@ std::vector<Workload> workloads() {
   return w;
 }
 
+std::unique_ptr<Parser> parser_named(const std::string& name) {
+  Environment env{{"LOGFERRY_OUTPUT", "tcp://127.0.0.1:1"}, {"LOGFERRY_FILES", "/tmp/x.log"},
+                  {"LOGFERRY_CHECKPOINT_DIR", "/tmp"}, {"LOGFERRY_PARSER", name}};
+  const ConfigResult cr = load_config(env);
+  if (!cr.errors.empty()) {
+    fmt::print(stderr, "{}: {}\n", name, cr.errors.front().message);
+    std::exit(1);
+  }
+  return make_parser_for(cr.config, "/tmp/x.log");
+}
+
+// Parses every line of `path` into batches and serializes them, like the batcher.
+// With `dump` set, the serialized batches are also written there (to compare two builds' output).
+int run_file(const std::string& path, const std::string& parser_name, long max_lines, const char* dump) {
+  auto parser = parser_named(parser_name);
+  std::ifstream in(path);
+  std::ofstream out;
+  if (dump != nullptr) out.open(dump, std::ios::binary);
+  std::string line, payload;
+  google::protobuf::Arena arena;
+  v1::Batch* batch = google::protobuf::Arena::CreateMessage<v1::Batch>(&arena);
+  long lines = 0;
+  size_t bytes = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (lines < max_lines && std::getline(in, line)) {
+    v1::Entry* entry = batch->add_entries();
+    parser->parse(line, *entry);
+    entry->set_offset(static_cast<uint64_t>(lines));
+    if (batch->entries_size() == 2000) {
+      batch->SerializeToString(&payload);
+      bytes += payload.size();
+      if (dump != nullptr) out << payload;
+      arena.Reset();
+      batch = google::protobuf::Arena::CreateMessage<v1::Batch>(&arena);
+    }
+    ++lines;
+  }
+  batch->SerializeToString(&payload);
+  bytes += payload.size();
+  if (dump != nullptr) out << payload;
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("{} {}: {} lines, {} payload bytes, {:.0f} lines/s\n", parser_name, path, lines, bytes,
+             static_cast<double>(lines) / s);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 3 && std::string_view(argv[1]) == "--file")
+    return run_file(argv[2], argv[3], argc > 4 ? std::atol(argv[4]) : 1L << 40, argc > 5 ? argv[5] : nullptr);
   const long n = argc > 1 ? std::atol(argv[1]) : 500000;
   const std::string only = argc > 2 ? argv[2] : "";
   for (auto& w : workloads()) {
