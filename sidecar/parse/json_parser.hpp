@@ -18,6 +18,7 @@ class JsonParser final : public Parser {
  private:
   FieldEnricher enricher_;
   JsonReader reader_;
+  v1::AnyValue scratch_;  // a time, level or trace field's value, reused across lines
 };
 
 }  // namespace logferry

@@ -87,7 +87,7 @@ void json_to_any(dom::element value, v1::AnyValue& out, int depth) {
       const dom::object object = value.get_object().value_unsafe();
       for (const dom::key_value_pair field : object) {
         v1::KeyValue* kv = list->add_values();
-        kv->set_key(field.key.data(), field.key.size());
+        kv->mutable_key()->assign(field.key.data(), field.key.size());
         json_to_any(field.value, *kv->mutable_value(), depth + 1);
       }
       return;
@@ -108,7 +108,7 @@ void json_to_any(dom::element value, v1::AnyValue& out, int depth) {
     case dom::element_type::UINT64: {
       char digits[24];
       const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value.get_uint64().value_unsafe());
-      out.set_string_value(digits, static_cast<size_t>(end - digits));
+      out.mutable_string_value()->assign(digits, static_cast<size_t>(end - digits));
       return;
     }
     case dom::element_type::DOUBLE:
@@ -116,7 +116,7 @@ void json_to_any(dom::element value, v1::AnyValue& out, int depth) {
       return;
     case dom::element_type::STRING: {
       const std::string_view s = value.get_string().value_unsafe();
-      out.set_string_value(s.data(), s.size());  // simdjson validated the UTF-8
+      out.mutable_string_value()->assign(s.data(), s.size());  // simdjson validated the UTF-8
       return;
     }
     case dom::element_type::BOOL:
