@@ -101,9 +101,21 @@ void keep_last_of_duplicates(v1::Entry& entry, int from) {
   const int n = attrs.size();
   if (n - from < 2) return;
   if (n - from <= 32) {
-    // Small: look for a duplicate without allocating; most lines have none.
+    // Small: most lines have no duplicate. Keys that differ in length or in
+    // their first or last byte cannot be equal: a 64-bit set of those traits
+    // proves it for most lines without comparing any pair of keys.
+    uint64_t seen = 0;
+    bool clash = false;
+    for (int i = from; i < n && !clash; ++i) {
+      const std::string& key = attrs[i].key();
+      const size_t trait = key.empty() ? 0 : key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 +
+                                                 static_cast<unsigned char>(key.back());
+      const uint64_t bit = uint64_t{1} << (trait % 64);
+      clash = (seen & bit) != 0;
+      seen |= bit;
+    }
     bool any = false;
-    for (int i = from; i < n && !any; ++i)
+    for (int i = from; i < n && clash && !any; ++i)
       for (int j = i + 1; j < n && !any; ++j) any = attrs[i].key() == attrs[j].key();
     if (!any) return;
   }
