@@ -1,5 +1,6 @@
 #include "sidecar/parse/field_enricher.hpp"
 
+#include <array>
 #include <cstring>
 
 #include "sidecar/parse/entry_writer.hpp"
@@ -9,12 +10,16 @@
 namespace logferry {
 namespace {
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// The value of each hex digit byte, -1 for other bytes (one load per digit).
+constexpr std::array<int8_t, 256> kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(i);
+  for (int i = 0; i < 6; ++i) t['a' + i] = t['A' + i] = static_cast<int8_t>(10 + i);
+  return t;
+}();
+
+int hex_digit(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 
 }  // namespace
 
@@ -60,13 +65,16 @@ FieldEnricher::FieldEnricher(const FieldNames& names) {
     max_key_ = std::max(max_key_, k.name.size());
     if (!k.name.empty()) first_chars_.set(static_cast<unsigned char>(k.name[0]));
   }
+  // Indexes of the names of each length, in table order (the first match wins).
+  by_length_.resize(max_key_ + 1);
+  for (size_t i = 0; i < known_.size(); ++i) by_length_[known_[i].name.size()].push_back(i);
 }
 
 FieldRole FieldEnricher::classify(std::string_view key) const {
   if (key.empty() || key.size() > max_key_ || !first_chars_.test(static_cast<unsigned char>(key[0])))
     return FieldRole::other;
-  for (const auto& k : known_) {
-    if (k.name.size() == key.size() && std::memcmp(k.name.data(), key.data(), key.size()) == 0) return k.role;
+  for (const size_t i : by_length_[key.size()]) {
+    if (std::memcmp(known_[i].name.data(), key.data(), key.size()) == 0) return known_[i].role;
   }
   return FieldRole::other;
 }

@@ -45,6 +45,7 @@ class FieldEnricher {
     FieldRole role;
   };
   std::vector<Known> known_;
+  std::vector<std::vector<size_t>> by_length_;  // name length -> indexes into known_
   size_t max_key_ = 0;
   std::bitset<256> first_chars_;  // quick rejection of most keys
 };
