@@ -56,6 +56,43 @@ std::string set_count(Config& c, std::string_view v, uint64_t min, uint64_t max)
   return {};
 }
 
+// One spelling an enum-valued variable accepts, and the value it stands for.
+template <class T>
+struct Choice {
+  std::string_view name;
+  T value;
+};
+
+// Sets Member to the value `v` names in Choices; else "expected a, b or c".
+template <auto Member, const auto& Choices>
+std::string set_enum(Config& c, std::string_view v) {
+  for (const auto& choice : Choices) {
+    if (choice.name == v) {
+      c.*Member = choice.value;
+      return {};
+    }
+  }
+  std::string allowed = "expected ";
+  for (size_t i = 0; i < Choices.size(); ++i) {
+    if (i > 0) allowed += i + 1 == Choices.size() ? " or " : ", ";
+    allowed += Choices[i].name;
+  }
+  return allowed;
+}
+
+constexpr std::array kReadFromChoices{Choice<ReadFrom>{"head", ReadFrom::head},
+                                      Choice<ReadFrom>{"tail", ReadFrom::tail}};
+constexpr std::array kPipeOverflowChoices{Choice<PipeOverflow>{"block", PipeOverflow::block},
+                                          Choice<PipeOverflow>{"drop_oldest", PipeOverflow::drop_oldest},
+                                          Choice<PipeOverflow>{"drop_newest", PipeOverflow::drop_newest}};
+constexpr std::array kOtlpCompressionChoices{Choice<bool>{"none", false}, Choice<bool>{"gzip", true}};
+constexpr std::array kLogLevelChoices{Choice<LogLevel>{"debug", LogLevel::debug},
+                                      Choice<LogLevel>{"info", LogLevel::info},
+                                      Choice<LogLevel>{"warn", LogLevel::warn},
+                                      Choice<LogLevel>{"error", LogLevel::error}};
+constexpr std::array kLogFormatChoices{Choice<LogFormat>{"json", LogFormat::json},
+                                       Choice<LogFormat>{"text", LogFormat::text}};
+
 // "0622", "622" or "0o622": an octal file mode the owner can read and write.
 std::optional<uint32_t> parse_octal_mode(std::string_view v) {
   if (v.starts_with("0o")) v.remove_prefix(2);
@@ -74,13 +111,7 @@ const std::array kTable{
         "Comma-separated globs of files to tail, e.g. /var/log/app/*.log; ** matches any depth."},
     Var{"LOGFERRY_EXCLUDE", "", [](Config& c, std::string_view v) { c.exclude = split_list(v); return std::string(); },
         "Comma-separated globs of files never to read, even when LOGFERRY_FILES matches them."},
-    Var{"LOGFERRY_READ_FROM", "head",
-        [](Config& c, std::string_view v) {
-          if (v == "head") c.read_from = ReadFrom::head;
-          else if (v == "tail") c.read_from = ReadFrom::tail;
-          else return std::string("expected head or tail");
-          return std::string();
-        },
+    Var{"LOGFERRY_READ_FROM", "head", set_enum<&Config::read_from, kReadFromChoices>,
         "Where to start a file seen for the first time (no checkpoint): head or tail."},
     Var{"LOGFERRY_PIPE", "", set_string<&Config::pipe>,
         "Path of a named pipe (FIFO) the app writes its lines into; created if missing. logferry keeps it "
@@ -109,14 +140,7 @@ const std::array kTable{
           return std::string();
         },
         "Cap on the pipe's spill directory; beyond it LOGFERRY_PIPE_OVERFLOW applies. 0: no spilling."},
-    Var{"LOGFERRY_PIPE_OVERFLOW", "block",
-        [](Config& c, std::string_view v) {
-          if (v == "block") c.pipe_overflow = PipeOverflow::block;
-          else if (v == "drop_oldest") c.pipe_overflow = PipeOverflow::drop_oldest;
-          else if (v == "drop_newest") c.pipe_overflow = PipeOverflow::drop_newest;
-          else return std::string("expected block, drop_oldest or drop_newest");
-          return std::string();
-        },
+    Var{"LOGFERRY_PIPE_OVERFLOW", "block", set_enum<&Config::pipe_overflow, kPipeOverflowChoices>,
         "When memory and spill are full: block (stop reading; the app's writes block), drop_oldest (discard "
         "the oldest spilled segment) or drop_newest (discard incoming lines). Drops are counted."},
     Var{"LOGFERRY_OUTPUT", "",
@@ -272,13 +296,7 @@ const std::array kTable{
         },
         "Extra HTTP headers for otlp+http(s) and loki+http(s) outputs: Name=value,Name2=value2 "
         "(e.g. an API key).", Secret::yes},
-    Var{"LOGFERRY_OTLP_COMPRESSION", "none",
-        [](Config& c, std::string_view v) {
-          if (v == "none") c.otlp_gzip = false;
-          else if (v == "gzip") c.otlp_gzip = true;
-          else return std::string("expected none or gzip");
-          return std::string();
-        },
+    Var{"LOGFERRY_OTLP_COMPRESSION", "none", set_enum<&Config::otlp_gzip, kOtlpCompressionChoices>,
         "Body compression of OTLP requests: none or gzip."},
     Var{"LOGFERRY_LOKI_TENANT", "", set_string<&Config::loki_tenant>,
         "Loki tenant, sent as X-Scope-OrgID; unset: no header (single-tenant Loki)."},
@@ -313,23 +331,9 @@ const std::array kTable{
         "while it stops are still sent), bounded by LOGFERRY_SHUTDOWN_TIMEOUT."},
     Var{"LOGFERRY_HTTP_ADDR", "", set_string<&Config::http_addr>,
         "HOST:PORT for /healthz, /readyz and /metrics; unset: no HTTP endpoint."},
-    Var{"LOGFERRY_LOG_LEVEL", "info",
-        [](Config& c, std::string_view v) {
-          if (v == "debug") c.log_level = LogLevel::debug;
-          else if (v == "info") c.log_level = LogLevel::info;
-          else if (v == "warn") c.log_level = LogLevel::warn;
-          else if (v == "error") c.log_level = LogLevel::error;
-          else return std::string("expected debug, info, warn or error");
-          return std::string();
-        },
+    Var{"LOGFERRY_LOG_LEVEL", "info", set_enum<&Config::log_level, kLogLevelChoices>,
         "Threshold of logferry's own log lines (on stderr)."},
-    Var{"LOGFERRY_LOG_FORMAT", "json",
-        [](Config& c, std::string_view v) {
-          if (v == "json") c.log_format = LogFormat::json;
-          else if (v == "text") c.log_format = LogFormat::text;
-          else return std::string("expected json or text");
-          return std::string();
-        },
+    Var{"LOGFERRY_LOG_FORMAT", "json", set_enum<&Config::log_format, kLogFormatChoices>,
         "Format of logferry's own log lines on stderr."},
 };
 
