@@ -44,7 +44,7 @@ Batcher::OriginState& Batcher::state_for(const OriginPtr& origin) {
   auto it = origins_.find(origin);
   if (it == origins_.end()) {
     OriginState st;
-    st.parser = make_parser_for(config_, origin->path);
+    st.parser = make_parser_for(config_, origin->path, &metrics_.multiline_records);
     st.commit_offset = origin->read_offset;
     it = origins_.emplace(origin, std::move(st)).first;
   }

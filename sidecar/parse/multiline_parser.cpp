@@ -42,8 +42,12 @@ std::optional<MultilineRule> multiline_preset(std::string_view name) {
 }
 
 MultilineParser::MultilineParser(std::unique_ptr<Parser> inner, MultilineRule rule, size_t max_lines,
-                                 size_t max_bytes)
-    : inner_(std::move(inner)), rule_(std::move(rule)), max_lines_(max_lines), max_bytes_(max_bytes) {}
+                                 size_t max_bytes, uint64_t* joined_records)
+    : inner_(std::move(inner)),
+      rule_(std::move(rule)),
+      max_lines_(max_lines),
+      max_bytes_(max_bytes),
+      joined_records_(joined_records) {}
 
 bool MultilineParser::continues(std::string_view line) const {
   if (rule_.continuation && matches(*rule_.continuation, line)) return true;
@@ -63,8 +67,8 @@ ParseResult MultilineParser::emit(v1::Entry& entry, bool split) {
   entry.Swap(&held_fields_);
   holding_ = false;
   if (split) add_bool_attribute(entry, "log.multiline.split", true);
-  const ParseResult r = inner_->parse(held_, entry);
-  return r;
+  if (lines_ > 1 && joined_records_ != nullptr) ++*joined_records_;
+  return inner_->parse(held_, entry);
 }
 
 ParseResult MultilineParser::parse(std::string_view line, v1::Entry& entry) {

@@ -11,7 +11,9 @@
 // parsed_holding_line) or until the caller calls flush() after
 // LOGFERRY_MULTILINE_TIMEOUT of inactivity. Fields already set on the entry by
 // an outer stage (cri/docker: time, log.iostream) travel with the record's
-// first line.
+// first line. Records joined from more than one line are counted in the
+// caller's counter (the multiline records metric), when one is given.
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,7 +34,9 @@ std::optional<MultilineRule> multiline_preset(std::string_view name);
 
 class MultilineParser final : public Parser {
  public:
-  MultilineParser(std::unique_ptr<Parser> inner, MultilineRule rule, size_t max_lines, size_t max_bytes);
+  // `joined_records` (may be null) is incremented for every record of more than one line.
+  MultilineParser(std::unique_ptr<Parser> inner, MultilineRule rule, size_t max_lines, size_t max_bytes,
+                  uint64_t* joined_records = nullptr);
   ParseResult parse(std::string_view line, v1::Entry& entry) override;
   ParseResult flush(v1::Entry& entry) override;
   std::string_view name() const override { return inner_->name(); }
@@ -48,6 +52,7 @@ class MultilineParser final : public Parser {
   MultilineRule rule_;
   size_t max_lines_;
   size_t max_bytes_;
+  uint64_t* joined_records_;
   bool holding_ = false;
   size_t lines_ = 0;
   std::string held_;

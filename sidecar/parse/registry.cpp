@@ -25,6 +25,7 @@ namespace {
 struct ParserContext {
   const Config& config;
   FieldNames fields;
+  uint64_t* multiline_records;  // may be null
   // Wraps a message parser in the multiline stage when one is configured.
   std::unique_ptr<Parser> with_multiline(std::unique_ptr<Parser> inner) const;
 };
@@ -77,7 +78,7 @@ std::unique_ptr<Parser> ParserContext::with_multiline(std::unique_ptr<Parser> in
   }
   if (!rule.start && !rule.continuation) return inner;
   return std::make_unique<MultilineParser>(std::move(inner), std::move(rule), config.multiline_max_lines,
-                                           config.multiline_max_bytes);
+                                           config.multiline_max_bytes, multiline_records);
 }
 
 FieldNames field_names(const Config& config) {
@@ -119,9 +120,10 @@ std::string_view parser_name_for(const Config& config, std::string_view path) {
   return config.parser;
 }
 
-std::unique_ptr<Parser> make_parser_for(const Config& config, std::string_view path) {
+std::unique_ptr<Parser> make_parser_for(const Config& config, std::string_view path,
+                                        uint64_t* multiline_records) {
   const std::string_view name = parser_name_for(config, path);
-  const ParserContext context{config, field_names(config)};
+  const ParserContext context{config, field_names(config), multiline_records};
   std::unique_ptr<Parser> chain;
   for (const auto& spec : kParsers)
     if (spec.name == name) chain = spec.make(context);

@@ -16,6 +16,7 @@
 // at shutdown / end of a rotated file) it calls flush(entry) until it returns
 // pending, forwarding each entry flush() fills.
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,7 +44,10 @@ std::string_view parser_name_for(const Config& config, std::string_view path);
 
 // Builds the parser chain for lines read from `path` (per-source overrides
 // applied). The configuration was validated at start-up, so this cannot fail.
-std::unique_ptr<Parser> make_parser_for(const Config& config, std::string_view path);
+// The multiline stage counts records joined from several lines in
+// `multiline_records` (may be null; it must outlive the chain).
+std::unique_ptr<Parser> make_parser_for(const Config& config, std::string_view path,
+                                        uint64_t* multiline_records = nullptr);
 
 // How long a held record (multiline, CRI/docker partial line) may wait for
 // more lines before the caller flushes it (LOGFERRY_MULTILINE_TIMEOUT).

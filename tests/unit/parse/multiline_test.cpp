@@ -129,6 +129,33 @@ TEST_CASE("multiline records are cut at max lines and max bytes, no line lost", 
   }
 }
 
+TEST_CASE("multiline records joined from several lines are counted, single lines are not", "[parse]") {
+  uint64_t joined = 0;
+  ChainDriver d(make_parser_for(make_config({{"LOGFERRY_MULTILINE", "java"}, {"LOGFERRY_MULTILINE_MAX_LINES", "3"}}),
+                                "/var/log/app/x.log", &joined));
+  // Records: "one" (1 line), "two" + 2 frames, a cut: "three" + 2 frames | 1 frame (2 joined
+  // records), "four" (1 line, emitted by flush).
+  for (const char* l : {"one", "two", "\tat a", "\tat b", "three", "\tat c", "\tat d", "\tat e", "four"}) d.feed(l);
+  CHECK(joined == 2);
+  d.flush();
+  CHECK(d.out.size() == 5);
+  CHECK(joined == 2);
+  for (const char* l : {"five", "\tat f"}) d.feed(l);
+  d.flush();
+  CHECK(joined == 3);
+
+  // CRI partial lines reassembled into one line are not multiline records.
+  uint64_t cri_joined = 0;
+  ChainDriver cri(make_parser_for(make_config({{"LOGFERRY_PARSER", "cri"}, {"LOGFERRY_MULTILINE", "java"}}),
+                                  "/var/log/app/x.log", &cri_joined));
+  cri.feed("2024-01-02T15:04:05.000000001Z stdout P first ");
+  cri.feed("2024-01-02T15:04:05.000000002Z stdout F half");
+  cri.feed("2024-01-02T15:04:06.000000000Z stdout F next");
+  cri.flush();
+  CHECK(cri.bodies() == std::vector<std::string>{"first half", "next"});
+  CHECK(cri_joined == 0);
+}
+
 TEST_CASE("multiline flush emits the held record once, then nothing", "[parse]") {
   auto chain = make_parser_for(make_config({{"LOGFERRY_MULTILINE", "java"}}), "/var/log/app/x.log");
   v1::Entry e;
