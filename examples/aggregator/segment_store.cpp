@@ -202,6 +202,59 @@ boost::system::error_code SegmentStore::ensure_segment(Pod& pod, size_t incoming
 }
 
 AppendResult SegmentStore::append(const v1::Batch& batch) {
+  bool per_source = false;
+  for (const auto& src : batch.sources()) per_source = per_source || src.resource_size() > 0;
+  if (!per_source) return append_one(batch);
+  // Split by effective resource: one part per distinct source label set, each
+  // with the merged labels as its resource (a source's label wins over the batch's).
+  std::vector<std::string> keys;
+  std::vector<v1::Batch> parts;
+  std::vector<std::pair<size_t, uint32_t>> where(static_cast<size_t>(batch.sources_size()));  // part, index there
+  for (int i = 0; i < batch.sources_size(); ++i) {
+    const auto& src = batch.sources(i);
+    std::string key;
+    for (const auto& kv : src.resource()) {
+      const std::string bytes = kv.SerializeAsString();
+      key += std::to_string(bytes.size()) + ':' + bytes;
+    }
+    auto it = std::find(keys.begin(), keys.end(), key);
+    if (it == keys.end()) {
+      keys.push_back(std::move(key));
+      v1::Batch& part = parts.emplace_back();
+      part.set_sequence(batch.sequence());
+      for (const auto& kv : batch.resource()) {
+        bool overridden = false;
+        for (const auto& own : src.resource()) overridden = overridden || own.key() == kv.key();
+        if (!overridden) *part.add_resource() = kv;
+      }
+      for (const auto& own : src.resource()) *part.add_resource() = own;
+      it = keys.end() - 1;
+    }
+    const size_t p = static_cast<size_t>(it - keys.begin());
+    where[static_cast<size_t>(i)] = {p, static_cast<uint32_t>(parts[p].sources_size())};
+    auto* copy = parts[p].add_sources();
+    copy->set_id(src.id());
+    copy->set_path(src.path());
+    copy->set_end_offset(src.end_offset());
+  }
+  for (const auto& e : batch.entries()) {
+    const auto [p, index] = where[e.source_index()];
+    auto* copy = parts[p].add_entries();
+    *copy = e;
+    copy->set_source_index(index);
+  }
+  AppendResult total;
+  for (const auto& part : parts) {
+    const AppendResult r = append_one(part);
+    if (r.ec) return r;  // nothing acknowledged: a re-sent batch dedupes what was stored
+    total.stored += r.stored;
+    total.duplicates += r.duplicates;
+    total.ticket = std::max(total.ticket, r.ticket);
+  }
+  return total;
+}
+
+AppendResult SegmentStore::append_one(const v1::Batch& batch) {
   AppendResult result;
   if (commit_.failed()) {
     result.ec = boost::system::errc::make_error_code(boost::system::errc::io_error);

@@ -59,8 +59,10 @@ class SegmentStore {
   // the dedupe state. Returns "" or what went wrong (start-up only).
   std::string open();
 
-  // Appends the batch's new entries with one write; duplicates are counted and
-  // dropped. The batch must have passed validate_batch().
+  // Appends the batch's new entries with one write per Pod directory;
+  // duplicates are counted and dropped. Entries go under their source's
+  // effective resource (Batch.resource extended by Source.resource), so a node
+  // agent's batch may fill several Pods. The batch must have passed validate_batch().
   AppendResult append(const v1::Batch& batch);
 
   bool durable(uint64_t ticket) const { return commit_.durable(ticket); }
@@ -85,6 +87,8 @@ class SegmentStore {
     StringMap<uint64_t> highest;  // source id (as a JSON string literal) -> highest offset
   };
 
+  // Appends a batch whose entries all share Batch.resource (one Pod).
+  AppendResult append_one(const v1::Batch& batch);
   Pod& pod_for(const v1::Batch& batch);
   boost::system::error_code ensure_segment(Pod& pod, size_t incoming);
   std::string scan_pod(Pod& pod);

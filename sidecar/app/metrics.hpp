@@ -24,6 +24,7 @@ struct Metrics {
   uint64_t files_discovered = 0;
   uint64_t rotations = 0;            // rename/create rotations seen
   uint64_t truncations = 0;          // copytruncate (file shrank) seen
+  uint64_t container_log_names_unparsed = 0;  // node mode: files read without pod labels
   uint64_t read_errors = 0;
 
   // Parsing.

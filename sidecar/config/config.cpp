@@ -107,6 +107,17 @@ std::optional<uint32_t> parse_octal_mode(std::string_view v) {
 }
 
 const std::array kTable{
+    Var{"LOGFERRY_MODE", "sidecar",
+        [](Config& c, std::string_view v) {
+          if (v == "sidecar") c.mode = Mode::sidecar;
+          else if (v == "node") c.mode = Mode::node;
+          else return std::string("expected sidecar or node");
+          return std::string();
+        },
+        "sidecar (next to one app in its Pod) or node (a DaemonSet agent): node mode reads "
+        "/var/log/containers/*.log with the cri parser unless LOGFERRY_FILES / LOGFERRY_PARSER say otherwise, "
+        "and labels each file's entries with the k8s.pod.name, k8s.namespace.name, k8s.container.name and "
+        "container.id taken from its name (<pod>_<namespace>_<container>-<id>.log)."},
     Var{"LOGFERRY_FILES", "", [](Config& c, std::string_view v) { c.files = split_list(v); return std::string(); },
         "Comma-separated globs of files to tail, e.g. /var/log/app/*.log; ** matches any depth."},
     Var{"LOGFERRY_EXCLUDE", "", [](Config& c, std::string_view v) { c.exclude = split_list(v); return std::string(); },
@@ -425,6 +436,11 @@ ConfigResult load_config(const Environment& env) {
     return false;
   };
   Config& c = r.config;
+  if (c.mode == Mode::node) {
+    // A node agent's defaults: the kubelet's container logs, in CRI format.
+    if (!env.contains("LOGFERRY_FILES")) c.files = {std::string(kNodeLogGlob)};
+    if (!env.contains("LOGFERRY_PARSER")) c.parser = "cri";
+  }
   if (c.outputs.empty() && !has_error("LOGFERRY_OUTPUT")) {
     r.errors.push_back({"LOGFERRY_OUTPUT", env_error_text("LOGFERRY_OUTPUT", "", "required: expected tcp://HOST:PORT")});
   }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,12 @@ using std::chrono::milliseconds;
 
 enum class ReadFrom { head, tail };
 enum class PipeOverflow { block, drop_oldest, drop_newest };
+// sidecar: next to one app in its Pod; node: a DaemonSet agent reading the
+// kubelet's container logs, labelled per file from the file name.
+enum class Mode { sidecar, node };
+
+// The files a node agent reads when LOGFERRY_FILES is unset.
+inline constexpr std::string_view kNodeLogGlob = "/var/log/containers/*.log";
 
 // One destination: scheme "tcp" / "tls" (native protocol), "otlp+http(s)",
 // "loki+http(s)" or "stdout".
@@ -30,6 +37,8 @@ struct Endpoint {
 };
 
 struct Config {
+  Mode mode = Mode::sidecar;  // LOGFERRY_MODE
+
   // Sources.
   std::vector<std::string> files;    // globs
   std::vector<std::string> exclude;  // globs

@@ -58,6 +58,11 @@ v1::Entry* Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
     auto* src = batch_->add_sources();
     src->set_id(origin->id);
     src->set_path(origin->path);
+    for (const auto& [k, v] : origin->resource) {
+      auto* kv = src->add_resource();
+      kv->set_key(k);
+      kv->mutable_value()->set_string_value(v);
+    }
     batch_origins_.emplace_back(origin, &st);
   }
   if (batch_->entries_size() == 0) batch_started_ = std::chrono::steady_clock::now();

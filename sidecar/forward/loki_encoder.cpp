@@ -15,10 +15,16 @@ namespace logferry {
 
 namespace {
 
-const std::string* find_resource(const v1::Batch& batch, std::string_view key) {
-  for (const auto& kv : batch.resource())
+const std::string* find_label(const google::protobuf::RepeatedPtrField<v1::KeyValue>& kvs, std::string_view key) {
+  for (const auto& kv : kvs)
     if (kv.key() == key && kv.value().has_string_value()) return &kv.value().string_value();
   return nullptr;
+}
+
+// A label of the source's effective resource: its own labels override the batch's.
+const std::string* find_resource(const v1::Batch& batch, const v1::Source& source, std::string_view key) {
+  if (const auto* v = find_label(source.resource(), key)) return v;
+  return find_label(batch.resource(), key);
 }
 
 void append_json_value(std::string& out, const v1::AnyValue& v) {
@@ -147,20 +153,20 @@ void append_value_text(std::string& out, const v1::AnyValue& value) {
 
 void batch_to_loki(const v1::Batch& batch, const std::vector<LokiLabelSource>& labels, std::string_view service_name,
                    bool structured_metadata, logproto::PushRequest& out) {
-  std::string service(service_name);
-  if (service.empty()) {
-    if (const auto* s = find_resource(batch, "service.name")) service = *s;
-    else if (const auto* c = find_resource(batch, "k8s.container.name")) service = *c;
-  }
-  // The label set of each source (only filename differs between them).
+  // The label set of each source (filename, and a node agent's pod labels, differ between them).
   std::vector<std::string> source_labels;
   for (const auto& src : batch.sources()) {
+    std::string service(service_name);
+    if (service.empty()) {
+      if (const auto* s = find_resource(batch, src, "service.name")) service = *s;
+      else if (const auto* c = find_resource(batch, src, "k8s.container.name")) service = *c;
+    }
     std::vector<std::pair<std::string, std::string>> set;
     for (const auto& l : labels) {
       std::string value;
       if (l.kind == LokiLabelSource::Kind::filename) value = std::string(basename(src.path()));
       else if (l.kind == LokiLabelSource::Kind::service_name) value = service;
-      else if (const auto* v = find_resource(batch, l.resource_key)) value = *v;
+      else if (const auto* v = find_resource(batch, src, l.resource_key)) value = *v;
       if (!value.empty()) set.emplace_back(l.name, std::move(value));  // Loki drops empty labels anyway
     }
     if (set.empty()) set.emplace_back("job", "logferry");  // Loki refuses a stream without labels

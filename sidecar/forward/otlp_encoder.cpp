@@ -2,6 +2,9 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <vector>
+
 #include <google/protobuf/arena.h>
 
 namespace logferry {
@@ -61,10 +64,31 @@ void copy_any_value(const v1::AnyValue& from, otlp::common::AnyValue& to) {
   }
 }
 
-void batch_to_otlp(const v1::Batch& batch, std::string_view service_name, otlp::collector::ExportLogsServiceRequest& out) {
-  auto* rl = out.add_resource_logs();
-  auto& resource = *rl->mutable_resource()->mutable_attributes();
+namespace {
+
+// The resource of one group of sources: the batch's labels, then the sources'
+// own ones (a key present in both takes the source's value).
+void fill_resource(const v1::Batch& batch, const v1::Source* source, std::string_view service_name,
+                   google::protobuf::RepeatedPtrField<otlp::common::KeyValue>& resource) {
   copy_key_values(batch.resource(), resource);
+  if (source != nullptr) {
+    for (const auto& kv : source->resource()) {
+      if (!kv.has_value()) continue;
+      otlp::common::AnyValue value;
+      copy_any_value(kv.value(), value);
+      bool replaced = false;
+      for (auto& existing : resource) {
+        if (existing.key() != kv.key()) continue;
+        *existing.mutable_value() = value;
+        replaced = true;
+      }
+      if (!replaced) {
+        auto* out = resource.Add();
+        out->set_key(kv.key());
+        *out->mutable_value() = std::move(value);
+      }
+    }
+  }
   if (!service_name.empty()) {
     set_string_attribute(resource, "service.name", service_name);
   } else if (find_attribute(resource, "service.name") == nullptr) {
@@ -72,30 +96,74 @@ void batch_to_otlp(const v1::Batch& batch, std::string_view service_name, otlp::
       set_string_attribute(resource, "service.name", container->value().string_value());
     }
   }
+}
+
+void add_record(const v1::Batch& batch, const v1::Entry& e, google::protobuf::RepeatedPtrField<otlp::logs::LogRecord>& records) {
+  auto* r = records.Add();
+  r->set_time_unix_nano(e.time_unix_nano());
+  r->set_observed_time_unix_nano(e.observed_time_unix_nano());
+  r->set_severity_number(static_cast<otlp::logs::SeverityNumber>(e.severity_number()));
+  r->set_severity_text(e.severity_text());
+  if (e.has_body()) copy_any_value(e.body(), *r->mutable_body());
+  copy_key_values(e.attributes(), *r->mutable_attributes());
+  if (e.source_index() < static_cast<uint32_t>(batch.sources_size())) {
+    const auto& path = batch.sources(static_cast<int>(e.source_index())).path();
+    if (!path.empty() && find_attribute(r->attributes(), "log.file.path") == nullptr) {
+      auto* kv = r->add_attributes();
+      kv->set_key("log.file.path");
+      kv->mutable_value()->set_string_value(path);
+    }
+  }
+  r->set_flags(e.flags());
+  r->set_trace_id(e.trace_id());
+  r->set_span_id(e.span_id());
+}
+
+google::protobuf::RepeatedPtrField<otlp::logs::LogRecord>& add_resource_logs(
+    const v1::Batch& batch, const v1::Source* source, std::string_view service_name,
+    otlp::collector::ExportLogsServiceRequest& out) {
+  auto* rl = out.add_resource_logs();
+  fill_resource(batch, source, service_name, *rl->mutable_resource()->mutable_attributes());
   auto* sl = rl->add_scope_logs();
   sl->mutable_scope()->set_name(std::string(kScopeName));
   sl->mutable_scope()->set_version(LOGFERRY_VERSION);
-  auto* records = sl->mutable_log_records();
-  records->Reserve(batch.entries_size());
-  for (const auto& e : batch.entries()) {
-    auto* r = records->Add();
-    r->set_time_unix_nano(e.time_unix_nano());
-    r->set_observed_time_unix_nano(e.observed_time_unix_nano());
-    r->set_severity_number(static_cast<otlp::logs::SeverityNumber>(e.severity_number()));
-    r->set_severity_text(e.severity_text());
-    if (e.has_body()) copy_any_value(e.body(), *r->mutable_body());
-    copy_key_values(e.attributes(), *r->mutable_attributes());
-    if (e.source_index() < static_cast<uint32_t>(batch.sources_size())) {
-      const auto& path = batch.sources(static_cast<int>(e.source_index())).path();
-      if (!path.empty() && find_attribute(r->attributes(), "log.file.path") == nullptr) {
-        auto* kv = r->add_attributes();
-        kv->set_key("log.file.path");
-        kv->mutable_value()->set_string_value(path);
-      }
+  return *sl->mutable_log_records();
+}
+
+}  // namespace
+
+void batch_to_otlp(const v1::Batch& batch, std::string_view service_name, otlp::collector::ExportLogsServiceRequest& out) {
+  bool per_source = false;
+  for (const auto& src : batch.sources()) per_source = per_source || src.resource_size() > 0;
+  if (!per_source) {
+    // Every entry shares the batch's resource: one ResourceLogs.
+    auto& records = add_resource_logs(batch, nullptr, service_name, out);
+    records.Reserve(batch.entries_size());
+    for (const auto& e : batch.entries()) add_record(batch, e, records);
+    return;
+  }
+  // One ResourceLogs per distinct effective resource (sources of one Pod's
+  // container may appear several times in a batch, e.g. across a rotation).
+  std::vector<int> group_of(static_cast<size_t>(batch.sources_size()), -1);
+  std::vector<std::string> group_keys;
+  std::vector<google::protobuf::RepeatedPtrField<otlp::logs::LogRecord>*> groups;
+  for (int i = 0; i < batch.sources_size(); ++i) {
+    std::string key;
+    for (const auto& kv : batch.sources(i).resource()) {
+      const std::string bytes = kv.SerializeAsString();
+      key += std::to_string(bytes.size()) + ':' + bytes;
     }
-    r->set_flags(e.flags());
-    r->set_trace_id(e.trace_id());
-    r->set_span_id(e.span_id());
+    auto it = std::find(group_keys.begin(), group_keys.end(), key);
+    if (it == group_keys.end()) {
+      group_keys.push_back(std::move(key));
+      groups.push_back(&add_resource_logs(batch, &batch.sources(i), service_name, out));
+      it = group_keys.end() - 1;
+    }
+    group_of[static_cast<size_t>(i)] = static_cast<int>(it - group_keys.begin());
+  }
+  for (const auto& e : batch.entries()) {
+    if (e.source_index() >= group_of.size()) continue;  // validated batches never have this
+    add_record(batch, e, *groups[static_cast<size_t>(group_of[e.source_index()])]);
   }
 }
 

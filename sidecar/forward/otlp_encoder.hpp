@@ -2,7 +2,9 @@
 // OTLP/HTTP bodies: a sealed v1::Batch becomes one ExportLogsServiceRequest
 // with one ResourceLogs (the batch's resource labels, which already use the
 // semantic-convention keys k8s.pod.name, k8s.namespace.name, k8s.node.name,
-// k8s.container.name, plus service.name and LOGFERRY_LABELS), one ScopeLogs
+// k8s.container.name, plus service.name and LOGFERRY_LABELS; with per-source
+// labels, as a node agent sends, one ResourceLogs per distinct effective
+// resource, i.e. per Pod container), one ScopeLogs
 // (scope "logferry" and its version) and a LogRecord per entry. An Entry uses
 // LogRecord's field numbers, so the conversion is a field-by-field copy; the
 // source's path becomes the attribute log.file.path. logferry's idempotency

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "sidecar/core/logger.hpp"
+#include "sidecar/source/container_log_name.hpp"
 
 namespace logferry {
 
@@ -57,7 +60,21 @@ OriginPtr FileSource::new_origin(const std::string& path, dev_t dev, ino_t ino) 
   auto o = std::make_shared<Origin>();
   o->id = fmt::format("file:{}:{}:{:016x}", static_cast<uint64_t>(dev), static_cast<uint64_t>(ino), rng_());
   o->path = path;
+  label_origin(*o, false);
   return o;
+}
+
+void FileSource::label_origin(Origin& origin, bool count_unparsed) {
+  if (config_.mode != Mode::node) return;
+  if (auto name = parse_container_log_name(origin.path)) {
+    origin.resource = container_log_labels(*name);
+    return;
+  }
+  origin.resource.clear();
+  if (!count_unparsed) return;
+  ++metrics_.container_log_names_unparsed;
+  log_limited(LogLevel::warn, "file name is not <pod>_<namespace>_<container>-<id>.log; read without pod labels",
+              {{"path", origin.path}});
 }
 
 void FileSource::start_inotify() {
@@ -94,14 +111,15 @@ asio::awaitable<void> FileSource::watch_inotify() {
   }
 }
 
-void FileSource::open_file(const std::string& path, const struct stat& st, Intake& intake, bool first) {
+void FileSource::open_file(const std::string& path, const struct stat& st, Intake& intake, bool first,
+                           const std::string& open_path) {
   (void)st;
   if (watchers_.size() >= config_.max_open_files && !park_one(intake)) {
     log_limited(LogLevel::warn, "open file limit reached; file waits for a free slot",
                 {{"path", path}, {"limit", config_.max_open_files}});
     return;
   }
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(open_path.empty() ? path.c_str() : open_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     log_limited(LogLevel::warn, "cannot open file", {{"path", path}, {"error", std::strerror(errno)}});
     return;
@@ -135,6 +153,7 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
       origin->id = it->id;
       origin->path = path;
       origin->acked_offset = it->offset;
+      label_origin(*origin, false);
       offset = it->offset;
       log_debug("resuming file", {{"path", path}, {"offset", offset}});
     } else {
@@ -149,6 +168,7 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
     new_origins_ = true;
     log_info("watching new file", {{"path", path}, {"offset", offset}});
   }
+  if (config_.mode == Mode::node && origin->resource.empty()) label_origin(*origin, true);
   (void)intake;
   watchers_.emplace(key, std::make_unique<FileWatcher>(origin, std::move(fd), fst.st_dev, fst.st_ino, offset,
                                                        WatcherLimits{config_.max_line_bytes, config_.partial_flush}));
@@ -161,6 +181,23 @@ void FileSource::rescan(Intake& intake, bool first) {
   rescan_wanted_ = false;
   std::vector<std::string> files, dirs;
   include_.scan(files, dirs);
+  if (inotify_ && config_.mode == Mode::node) {
+    // Writes to a symlink's target are reported in the target's directory only.
+    std::set<std::string> wanted(dirs.begin(), dirs.end());
+    for (const auto& path : files) {
+      std::error_code ec;
+      if (!std::filesystem::is_symlink(path, ec)) continue;
+      const auto target = std::filesystem::canonical(path, ec);
+      if (!ec && wanted.insert(target.parent_path().string()).second) dirs.push_back(target.parent_path().string());
+    }
+    // Directories of deleted Pods are no longer watched (the kernel dropped
+    // their watches already; forget them so the map does not grow).
+    std::erase_if(watched_dirs_, [&](const auto& kv) {
+      if (wanted.contains(kv.first)) return false;
+      ::inotify_rm_watch(inotify_fd_, kv.second);
+      return true;
+    });
+  }
   if (inotify_) {
     for (const auto& d : dirs) {
       if (watched_dirs_.contains(d)) continue;
@@ -190,6 +227,7 @@ void FileSource::rescan(Intake& intake, bool first) {
       // The path now leads to another file: the one we read was rotated away.
       if (auto w = watchers_.find(old->second); w != watchers_.end() && !w->second->rotated) {
         w->second->rotated = true;
+        rotated_at_[old->second] = std::chrono::steady_clock::now();
         ++metrics_.rotations;
         log_info("file rotated", {{"path", path}});
       }
@@ -197,10 +235,14 @@ void FileSource::rescan(Intake& intake, bool first) {
     // A file that appeared after start-up is new: always read from its head.
     open_file(path, st, intake, first);
   }
+  if (first && config_.mode == Mode::node) recover_rotated(intake);
   for (auto& [key, w] : watchers_) {
     bool still_there = false;
     for (const auto& [p, k] : now_by_path) still_there = still_there || k == key;
-    if (!still_there) w->rotated = true;  // deleted, or renamed out of the globs
+    if (!still_there && !w->rotated) {  // deleted, or renamed out of the globs
+      w->rotated = true;
+      rotated_at_[key] = std::chrono::steady_clock::now();
+    }
   }
   // Parked files that are gone (deleted or rotated out of the globs) are forgotten.
   std::erase_if(parked_, [&](const auto& kv) {
@@ -218,6 +260,31 @@ void FileSource::rescan(Intake& intake, bool first) {
   }
 }
 
+void FileSource::recover_rotated(Intake& intake) {
+  namespace fs = std::filesystem;
+  // The kubelet renames <dir>/0.log to <dir>/0.log.<timestamp> and later
+  // compresses it: look there for a pending record's device and inode.
+  std::vector<CheckpointRecord> pending = pending_checkpoints_;
+  for (const auto& r : pending) {
+    std::error_code ec;
+    if (!fs::is_symlink(r.path, ec)) continue;
+    const fs::path target = fs::canonical(r.path, ec);
+    if (ec) continue;
+    const std::string prefix = target.filename().string() + ".";
+    for (const auto& entry : fs::directory_iterator(target.parent_path(), ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!name.starts_with(prefix) || name.ends_with(".gz")) continue;
+      struct stat st {};
+      if (::stat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (static_cast<uint64_t>(st.st_dev) != r.device || static_cast<uint64_t>(st.st_ino) != r.inode) continue;
+      log_info("resuming a rotated file", {{"path", r.path}, {"file", entry.path().string()}});
+      // Known under the symlink's name (its labels); rescan marks it rotated.
+      open_file(r.path, st, intake, true, entry.path().string());
+      break;
+    }
+  }
+}
+
 void FileSource::close_watcher(Key key, Intake& intake) {
   auto it = watchers_.find(key);
   if (it == watchers_.end()) return;
@@ -231,6 +298,7 @@ void FileSource::close_watcher(Key key, Intake& intake) {
   }
   log_info("file released", {{"path", w.origin()->path}, {"offset", w.offset()}});
   watchers_.erase(it);
+  rotated_at_.erase(key);
   metrics_.files_watched = watchers_.size();
 }
 
@@ -275,7 +343,8 @@ void FileSource::check_watchers(Intake& intake, bool draining) {
   for (auto& [key, w] : watchers_) {
     if (check_truncation(key, *w, intake)) continue;
     w->flush_partial(intake, metrics_, draining);
-    if (w->rotated && !w->has_unread_bytes() && (draining || now - w->last_data() >= config_.rotate_wait)) {
+    if (w->rotated && !w->has_unread_bytes() &&
+        (draining || now - std::max(w->last_data(), rotated_at_[key]) >= config_.rotate_wait)) {
       to_close.push_back(key);
     }
   }

@@ -4,7 +4,10 @@
 // (device + inode, checked against a hash of the first bytes), reads them
 // round-robin with a per-pass byte budget, follows rotation by rename (the old
 // file is read to its end) and by copytruncate (re-read from 0 under a new
-// identity), and resumes from checkpoints.
+// identity), and resumes from checkpoints. In node mode each file's origin
+// carries the pod labels of its name, symlinks are followed (the target's
+// directory is watched too), and a kubelet-rotated file whose checkpoint is not
+// done yet is found again after a restart (<target>.<timestamp>, never .gz).
 #include <sys/types.h>
 
 #include <chrono>
@@ -63,7 +66,14 @@ class FileSource final : public Source {
   void start_inotify();
   boost::asio::awaitable<void> watch_inotify();
   void rescan(Intake& intake, bool first);
-  void open_file(const std::string& path, const struct stat& st, Intake& intake, bool first);
+  // Opens `open_path` (default: `path`) as the file known under `path`.
+  void open_file(const std::string& path, const struct stat& st, Intake& intake, bool first,
+                 const std::string& open_path = {});
+  // Node mode: reopens rotated files (renamed next to a symlink's target) that
+  // pending checkpoints still cover; called on the first scan only.
+  void recover_rotated(Intake& intake);
+  // Node mode: sets the origin's pod labels from its path's file name.
+  void label_origin(Origin& origin, bool count_unparsed);
   void check_watchers(Intake& intake, bool draining);
   // Restarts `w` from offset 0 under a new identity when it was truncated in place.
   bool check_truncation(Key key, FileWatcher& w, Intake& intake);
@@ -84,6 +94,9 @@ class FileSource final : public Source {
   std::map<Key, std::unique_ptr<FileWatcher>> watchers_;
   std::map<std::string, Key> by_path_;  // current path -> identity
   std::map<Key, Parked> parked_;
+  // When each rotated watcher was found rotated: LOGFERRY_ROTATE_WAIT counts
+  // from there too (a writer may add lines to the renamed file just after).
+  std::map<Key, std::chrono::steady_clock::time_point> rotated_at_;
   std::vector<Closed> closed_;          // closed files with unacked lines
   std::vector<char> buffer_;
   Event wake_;

@@ -286,6 +286,48 @@ TEST_CASE("kubernetes: pod-named-pipe.yaml", "[e2e][k8s]") {
   check_sidecar("pod-named-pipe.yaml", false);
 }
 
+TEST_CASE("kubernetes: daemonset.yaml", "[e2e][k8s]") {
+  const std::string text = manifest("daemonset.yaml");
+  CHECK(contains(text, "kind: DaemonSet\n"));
+  CHECK(contains(text, "tolerations:\n"));
+  CHECK(contains(text, "type: DirectoryOrCreate\n"));
+  const auto containers = parse_containers(text);
+  REQUIRE(containers.size() == 1);
+  const ContainerSpec& agent = containers[0];
+  // Read-only node log mounts at their node paths; a writable checkpoint directory.
+  CHECK(contains(agent.text, "mountPath: /var/log/containers\n              readOnly: true\n"));
+  CHECK(contains(agent.text, "mountPath: /var/log/pods\n              readOnly: true\n"));
+  CHECK(contains(text, "path: /var/log/containers\n"));
+  CHECK(contains(text, "path: /var/log/pods\n"));
+  CHECK(contains(agent.text, "readOnlyRootFilesystem: true"));
+  CHECK(contains(agent.text, "allowPrivilegeEscalation: false"));
+  CHECK(contains(agent.text, "drop: [\"ALL\"]"));
+  CHECK_FALSE(contains(agent.text, "privileged: true"));
+  CHECK_FALSE(contains(agent.text, "add:"));
+  CHECK(contains(agent.text, "limits:"));
+  CHECK(contains(agent.text, "requests:"));
+  const EnvEntry* mode = find_env(agent, "LOGFERRY_MODE");
+  REQUIRE(mode != nullptr);
+  CHECK(mode->value == "node");
+  const EnvEntry* node = find_env(agent, "NODE_NAME");
+  REQUIRE(node != nullptr);
+  CHECK(contains(node->value_from, "fieldPath: spec.nodeName"));
+  // The agent's own Pod name must not label other Pods' entries.
+  CHECK(find_env(agent, "POD_NAME") == nullptr);
+  const EnvEntry* checkpoints = find_env(agent, "LOGFERRY_CHECKPOINT_DIR");
+  REQUIRE(checkpoints != nullptr);
+  REQUIRE(checkpoints->value);
+  CHECK(contains(agent.text, "mountPath: " + *checkpoints->value + "\n"));
+
+  TempDir root("logferry-k8s");
+  const auto r = run_process({LOGFERRY_BIN, "--check-config"}, container_env(agent, root), 30s);
+  INFO(r.err);
+  REQUIRE(r.status);
+  CHECK(r.status->code == 0);
+  CHECK(contains(r.out, "\nLOGFERRY_MODE=node\n"));
+  CHECK(contains(r.out, "\nNODE_NAME=test-node\n"));
+}
+
 TEST_CASE("kubernetes: aggregator.yaml", "[e2e][k8s]") {
   const std::string text = manifest("aggregator.yaml");
   CHECK(contains(text, "kind: Deployment\n"));

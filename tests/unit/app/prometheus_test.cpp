@@ -97,6 +97,9 @@ logferry_rotations_total 6
 # HELP logferry_truncations_total File truncations (copytruncate) seen.
 # TYPE logferry_truncations_total counter
 logferry_truncations_total 7
+# HELP logferry_container_log_names_unparsed_total Node mode: files whose name is not <pod>_<namespace>_<container>-<id>.log (read without pod labels).
+# TYPE logferry_container_log_names_unparsed_total counter
+logferry_container_log_names_unparsed_total 0
 # HELP logferry_read_errors_total Errors reading sources.
 # TYPE logferry_read_errors_total counter
 logferry_read_errors_total 8
@@ -173,6 +176,6 @@ TEST_CASE("prometheus: empty metrics still declare every family", "[ops][metrics
   size_t helps = 0, types = 0;
   for (size_t pos = 0; (pos = text.find("# HELP ", pos)) != std::string::npos; ++pos) ++helps;
   for (size_t pos = 0; (pos = text.find("# TYPE ", pos)) != std::string::npos; ++pos) ++types;
-  CHECK(helps == 33);
-  CHECK(types == 33);
+  CHECK(helps == 34);
+  CHECK(types == 34);
 }

@@ -1,0 +1,53 @@
+#include "sidecar/config/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+
+using namespace logferry;
+
+namespace {
+
+Environment base(const test::TempDir& tmp) {
+  return {{"LOGFERRY_OUTPUT", "tcp://127.0.0.1:7070"}, {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}};
+}
+
+}  // namespace
+
+TEST_CASE("LOGFERRY_MODE defaults to sidecar, which keeps its defaults", "[config][node]") {
+  test::TempDir tmp;
+  auto env = base(tmp);
+  env["LOGFERRY_FILES"] = (tmp / "*.log").string();
+  const auto r = load_config(env);
+  REQUIRE(r.errors.empty());
+  CHECK(r.config.mode == Mode::sidecar);
+  CHECK(r.config.parser == "plain");
+}
+
+TEST_CASE("node mode reads the kubelet's container logs with the cri parser", "[config][node]") {
+  test::TempDir tmp;
+  auto env = base(tmp);
+  env["LOGFERRY_MODE"] = "node";
+  auto r = load_config(env);
+  REQUIRE(r.errors.empty());
+  CHECK(r.config.mode == Mode::node);
+  CHECK(r.config.files == std::vector<std::string>{"/var/log/containers/*.log"});
+  CHECK(r.config.parser == "cri");
+
+  // Explicit settings win.
+  env["LOGFERRY_FILES"] = (tmp / "containers/*.log").string();
+  env["LOGFERRY_PARSER"] = "docker";
+  r = load_config(env);
+  REQUIRE(r.errors.empty());
+  CHECK(r.config.files == std::vector<std::string>{(tmp / "containers/*.log").string()});
+  CHECK(r.config.parser == "docker");
+}
+
+TEST_CASE("an unknown LOGFERRY_MODE names the allowed values", "[config][node]") {
+  test::TempDir tmp;
+  auto env = base(tmp);
+  env["LOGFERRY_MODE"] = "daemonset";
+  const auto r = load_config(env);
+  REQUIRE_FALSE(r.errors.empty());
+  CHECK(r.errors[0].message == "LOGFERRY_MODE=\"daemonset\": expected sidecar or node");
+}
