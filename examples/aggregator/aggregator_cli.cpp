@@ -14,6 +14,7 @@
 
 #include "aggregator/aggregator_config.hpp"
 #include "aggregator/aggregator_metrics.hpp"
+#include "aggregator/audit_listener.hpp"
 #include "aggregator/http_endpoint.hpp"
 #include "aggregator/relay.hpp"
 #include "aggregator/segment_store.hpp"
@@ -84,7 +85,7 @@ int serve(const AggregatorConfig& config) {
       if (stopping) return "shutting down";
       if (store && store->failed()) return "the store failed (see the logs)";
       return {};
-    });
+    }, relay.get());
   } catch (const std::exception& e) {
     log_error("cannot start the HTTP endpoint",
               {{"LOGFERRY_AGGREGATOR_HTTP_ADDR", config.http_addr}, {"error", e.what()}});
@@ -93,6 +94,24 @@ int serve(const AggregatorConfig& config) {
   if (http) {
     std::fputs(fmt::format("http endpoint on {}\n", format_endpoint(http->local_endpoint())).c_str(), stdout);
     std::fflush(stdout);
+  }
+  std::optional<AuditReceiver> audit_receiver;
+  std::unique_ptr<AuditListener> audit;
+  if (!config.audit_listen.empty()) {
+    audit_receiver.emplace(store ? &*store : nullptr, metrics, config.data_dir);
+    audit_receiver->open();
+    try {
+      audit = std::make_unique<AuditListener>(io.get_executor(), config, *audit_receiver, metrics);
+      const auto ep = audit->start();
+      std::fputs(fmt::format("audit endpoint on {}\n", format_endpoint(ep)).c_str(), stdout);
+      std::fflush(stdout);
+      log_info("audit webhook listening", {{"address", format_endpoint(ep)}, {"path", config.audit_path},
+                                           {"tls", !config.tls_cert.empty()}});
+    } catch (const std::exception& e) {
+      log_error("cannot start the audit webhook",
+                {{"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", config.audit_listen}, {"error", e.what()}});
+      return 1;
+    }
   }
 
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
@@ -110,6 +129,7 @@ int serve(const AggregatorConfig& config) {
     }
     server.stop([&] {
       if (http) http->stop();  // the endpoint would keep io.run() going
+      if (audit) audit->stop();
       if (store) store->close();
       log_info("stopped", {{"entries_stored", metrics.entries_stored.load()},
                            {"duplicates_dropped", metrics.duplicates_dropped.load()}});
@@ -117,6 +137,7 @@ int serve(const AggregatorConfig& config) {
   });
   io.run();
   if (http) http->stop();
+  if (audit) audit->stop();
   if (store) store->close();
   return store && store->failed() ? 1 : 0;
 }

@@ -76,6 +76,29 @@ std::string set_max_connections(AggregatorConfig& c, std::string_view v) {
   return {};
 }
 
+std::string set_audit_listen(AggregatorConfig& c, std::string_view v) {
+  if (v.empty()) return {};
+  auto hp = parse_host_port(v);
+  boost::system::error_code ec;
+  if (hp) boost::asio::ip::make_address(hp->first == "localhost" ? "127.0.0.1" : hp->first, ec);
+  if (!hp || ec) return "expected HOST:PORT with a numeric IP address, e.g. 0.0.0.0:8443 (port 0: any free port)";
+  c.audit_listen = std::string(v);
+  return {};
+}
+
+std::string set_audit_path(AggregatorConfig& c, std::string_view v) {
+  if (!v.starts_with('/') || v.find_first_of("?# ") != std::string_view::npos) return "expected a path such as /audit";
+  c.audit_path = std::string(v);
+  return {};
+}
+
+std::string set_audit_max_bytes(AggregatorConfig& c, std::string_view v) {
+  auto n = parse_size(v);
+  if (!n || *n < 1024 || *n > (1ull << 30)) return "expected a size from 1KiB to 1GiB such as 4MiB";
+  c.audit_max_bytes = *n;
+  return {};
+}
+
 std::string set_log_level(AggregatorConfig& c, std::string_view v) {
   if (v == "debug") c.log_level = LogLevel::debug;
   else if (v == "info") c.log_level = LogLevel::info;
@@ -144,6 +167,14 @@ const std::array kTable{
     Var{"LOGFERRY_AGGREGATOR_HTTP_ADDR", "", set_string<&AggregatorConfig::http_addr>,
         "HOST:PORT for /healthz, /readyz and /metrics (Prometheus text); unset: no HTTP endpoint. The bound "
         "address is printed on stdout as `http endpoint on HOST:PORT`."},
+    Var{"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "", set_audit_listen,
+        "HOST:PORT of the Kubernetes audit webhook receiver (POST of audit.k8s.io/v1 EventList JSON, served over "
+        "TLS with the LOGFERRY_AGGREGATOR_TLS_* settings when they are set); unset: no audit receiver. The bound "
+        "address is printed on stdout as `audit endpoint on HOST:PORT`."},
+    Var{"LOGFERRY_AGGREGATOR_AUDIT_PATH", "/audit", set_audit_path,
+        "Path the audit webhook posts to; other paths get 404."},
+    Var{"LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES", "4MiB", set_audit_max_bytes,
+        "Largest audit request body; a larger one is answered 413 without being stored."},
     Var{"LOGFERRY_LOG_LEVEL", "info", set_log_level, "Threshold of the aggregator's own log lines on stderr."},
     Var{"LOGFERRY_LOG_FORMAT", "json", set_log_format, "Format of the aggregator's own log lines on stderr."},
 };
@@ -196,6 +227,10 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
     for (auto& e : relay_sink_config(env, c.relay, c.relay_sink)) r.errors.push_back(std::move(e));
   } else if (c.relay_mode == RelayMode::relay_only) {
     add_error(r.errors, "LOGFERRY_AGGREGATOR_RELAY_MODE", "relay_only", "needs LOGFERRY_AGGREGATOR_RELAY");
+  }
+  if (!c.audit_listen.empty() && relay_only) {
+    add_error(r.errors, "LOGFERRY_AGGREGATOR_AUDIT_LISTEN", c.audit_listen,
+              "audit events are stored locally: not available with LOGFERRY_AGGREGATOR_RELAY_MODE=relay_only");
   }
   if (!c.discard && !relay_only) {
     if (c.data_dir.empty()) {

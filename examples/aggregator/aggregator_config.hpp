@@ -44,6 +44,9 @@ struct AggregatorConfig {
   std::string tls_key;        // PEM private key of tls_cert
   std::string tls_client_ca;  // PEM CAs for client certificates; set = client certificates required
   std::string http_addr;      // HOST:PORT of /healthz /readyz /metrics; "" = none
+  std::string audit_listen;   // HOST:PORT of the audit webhook receiver; "" = none
+  std::string audit_path = "/audit";         // path of the audit webhook (query strings ignored)
+  uint64_t audit_max_bytes = 4u << 20;       // largest audit request body; larger: 413
   LogLevel log_level = LogLevel::info;
   LogFormat log_format = LogFormat::json;
 };

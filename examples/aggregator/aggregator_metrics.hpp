@@ -26,6 +26,11 @@ struct AggregatorMetrics {
   Counter bytes_written{0};          // ndjson bytes written to segments
   Counter fsyncs{0};                 // fdatasync calls (group commits cover many batches)
   Counter store_errors{0};           // failed writes or syncs
+  Counter audit_requests{0};         // audit webhook requests answered (any status)
+  Counter audit_events_stored{0};    // audit events stored (also counted in entries_stored)
+  Counter audit_events_duplicate{0}; // audit events dropped: their auditID+stage was already stored
+  Counter audit_requests_malformed{0};  // audit requests answered 400 (not an audit.k8s.io/v1 EventList)
+  Counter audit_requests_oversized{0};  // audit requests answered 413 (body over LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES)
 };
 
 // Adds n to a counter (relaxed).

@@ -4,7 +4,7 @@
 
 namespace logferry::aggregator {
 
-std::string render_aggregator_prometheus(const AggregatorMetrics& m) {
+std::string render_aggregator_prometheus(const AggregatorMetrics& m, const Relay* relay) {
   constexpr auto counter = MetricType::counter;
   constexpr auto gauge = MetricType::gauge;
   auto v = [](const Counter& c) { return c.load(std::memory_order_relaxed); };
@@ -38,10 +38,43 @@ std::string render_aggregator_prometheus(const AggregatorMetrics& m) {
            v(m.bytes_written));
   w.family("logferry_aggregator_fsyncs_total", counter, "fdatasync calls (one covers many batches).", v(m.fsyncs));
   w.family("logferry_aggregator_store_errors_total", counter, "Failed writes or syncs.", v(m.store_errors));
+  w.family("logferry_aggregator_audit_requests_total", counter, "Audit webhook requests answered (any status).",
+           v(m.audit_requests));
+  w.family("logferry_aggregator_audit_events_stored_total", counter,
+           "Audit events stored (also counted in entries_stored).", v(m.audit_events_stored));
+  w.family("logferry_aggregator_audit_events_duplicate_total", counter,
+           "Audit events dropped because their auditID and stage were already stored.", v(m.audit_events_duplicate));
+  w.family("logferry_aggregator_audit_requests_malformed_total", counter,
+           "Audit requests answered 400 (malformed JSON or not an audit.k8s.io/v1 EventList).",
+           v(m.audit_requests_malformed));
+  w.family("logferry_aggregator_audit_requests_oversized_total", counter,
+           "Audit requests answered 413 (body over LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES).", v(m.audit_requests_oversized));
+  if (relay != nullptr) {
+    const Metrics& r = relay->metrics();
+    w.family("logferry_aggregator_relay_batches_submitted_total", counter, "Batches handed to the relay.",
+             relay->submitted_batches());
+    w.family("logferry_aggregator_relay_batches_total", counter, "Batches the relay's downstream accepted.",
+             r.batches_acked);
+    w.family("logferry_aggregator_relay_entries_total", counter, "Entries in batches the downstream accepted.",
+             r.entries_acked);
+    w.family("logferry_aggregator_relay_batches_retried_total", counter,
+             "Batches sent downstream again after a failure or a retry answer.", r.batches_retried);
+    w.family("logferry_aggregator_relay_batches_rejected_total", counter,
+             "Batches the downstream rejected for good (not sent again).", r.batches_rejected);
+    w.family("logferry_aggregator_relay_entries_rejected_partial_total", counter,
+             "Entries the downstream dropped inside accepted batches (OTLP partial success).",
+             r.entries_rejected_partial);
+    w.family("logferry_aggregator_relay_errors_total", counter,
+             "Failed connections to the downstream and sessions ended by an error, a retry answer or an ack timeout.",
+             r.connect_failures + r.reconnects);
+    w.family("logferry_aggregator_relay_queue_batches", gauge, "Batches waiting for the downstream's answer.",
+             relay->queued_batches());
+    w.family("logferry_aggregator_relay_queue_bytes", gauge, "Memory held by those batches.", r.buffer_bytes);
+  }
   return w.take();
 }
 
-HttpRoutes aggregator_routes(const AggregatorMetrics& metrics, AggregatorReadiness readiness) {
+HttpRoutes aggregator_routes(const AggregatorMetrics& metrics, AggregatorReadiness readiness, const Relay* relay) {
   HttpRoutes routes;
   routes.emplace("/healthz", [] { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; });
   routes.emplace("/readyz", [readiness = std::move(readiness)] {
@@ -49,17 +82,18 @@ HttpRoutes aggregator_routes(const AggregatorMetrics& metrics, AggregatorReadine
     if (why.empty()) return HttpResponse{200, "text/plain; charset=utf-8", "ready\n"};
     return HttpResponse{503, "text/plain; charset=utf-8", why + "\n"};
   });
-  routes.emplace("/metrics", [&metrics] {
-    return HttpResponse{200, std::string(kPrometheusContentType), render_aggregator_prometheus(metrics)};
+  routes.emplace("/metrics", [&metrics, relay] {
+    return HttpResponse{200, std::string(kPrometheusContentType), render_aggregator_prometheus(metrics, relay)};
   });
   return routes;
 }
 
 std::unique_ptr<HttpServer> start_aggregator_http(boost::asio::any_io_executor executor, const AggregatorConfig& config,
-                                                  const AggregatorMetrics& metrics, AggregatorReadiness readiness) {
+                                                  const AggregatorMetrics& metrics, AggregatorReadiness readiness,
+                                                  const Relay* relay) {
   if (config.http_addr.empty()) return nullptr;
   return std::make_unique<HttpServer>(std::move(executor), config.http_addr,
-                                      aggregator_routes(metrics, std::move(readiness)));
+                                      aggregator_routes(metrics, std::move(readiness), relay));
 }
 
 }  // namespace logferry::aggregator

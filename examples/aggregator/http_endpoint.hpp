@@ -9,6 +9,7 @@
 
 #include "aggregator/aggregator_config.hpp"
 #include "aggregator/aggregator_metrics.hpp"
+#include "aggregator/relay.hpp"
 #include "sidecar/app/http_server.hpp"
 
 namespace logferry::aggregator {
@@ -16,16 +17,19 @@ namespace logferry::aggregator {
 // Returns "" when ready, otherwise why not (e.g. "shutting down").
 using AggregatorReadiness = std::function<std::string()>;
 
-// Renders every AggregatorMetrics field (counters end in _total), in a fixed order.
-std::string render_aggregator_prometheus(const AggregatorMetrics& metrics);
+// Renders every AggregatorMetrics field (counters end in _total), in a fixed
+// order, and the relay's delivery counters when there is a relay.
+std::string render_aggregator_prometheus(const AggregatorMetrics& metrics, const Relay* relay = nullptr);
 
 // /healthz 200 "ok\n"; /readyz 200 "ready\n" or 503 "<reason>\n"; /metrics the
-// rendering above. `metrics` must outlive the routes.
-HttpRoutes aggregator_routes(const AggregatorMetrics& metrics, AggregatorReadiness readiness);
+// rendering above. `metrics` and `relay` must outlive the routes.
+HttpRoutes aggregator_routes(const AggregatorMetrics& metrics, AggregatorReadiness readiness,
+                             const Relay* relay = nullptr);
 
 // Starts the endpoint when config.http_addr is set (nullptr otherwise); throws
 // std::runtime_error when the address cannot be bound (start-up).
 std::unique_ptr<HttpServer> start_aggregator_http(boost::asio::any_io_executor executor, const AggregatorConfig& config,
-                                                  const AggregatorMetrics& metrics, AggregatorReadiness readiness);
+                                                  const AggregatorMetrics& metrics, AggregatorReadiness readiness,
+                                                  const Relay* relay = nullptr);
 
 }  // namespace logferry::aggregator

@@ -84,6 +84,7 @@ Relay::~Relay() = default;
 void Relay::start() { asio::co_spawn(ex_, forwarder_.run(), asio::detached); }
 
 OriginPtr Relay::submit(const v1::Batch& batch) {
+  ++submitted_;
   auto origin = std::make_shared<Origin>();
   auto sealed = std::make_shared<SealedBatch>();
   sealed->sequence = forwarder_.next_sequence();

@@ -55,6 +55,10 @@ class Relay {
   void stop();
   bool stopped() const { return stopped_; }
   const Metrics& metrics() const { return metrics_; }
+  // Batches handed to submit() so far.
+  uint64_t submitted_batches() const { return submitted_; }
+  // Batches waiting for the downstream's answer (queued or in flight).
+  size_t queued_batches() const { return forwarder_.queued_batches(); }
 
  private:
   class NotifyingSink;
@@ -65,6 +69,7 @@ class Relay {
   Forwarder forwarder_;
   boost::asio::any_io_executor ex_;
   bool stopped_ = false;
+  uint64_t submitted_ = 0;
 };
 
 }  // namespace logferry::aggregator

@@ -80,30 +80,34 @@ std::string peer_of(const tcp::socket& s) {
 
 }  // namespace
 
-TlsTerminator::TlsTerminator(const AggregatorConfig& config, AggregatorMetrics& metrics)
-    : config_(config), metrics_(metrics), context_(ssl::context::tls_server) {
-  context_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+ssl::context make_server_tls_context(const AggregatorConfig& config) {
+  ssl::context context(ssl::context::tls_server);
+  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
   error_code ec;
-  context_.use_certificate_chain_file(config.tls_cert, ec);
+  context.use_certificate_chain_file(config.tls_cert, ec);
   if (ec) {
     throw std::runtime_error(
         fmt::format("LOGFERRY_AGGREGATOR_TLS_CERT=\"{}\": cannot load: {}", config.tls_cert, ec.message()));
   }
-  context_.use_private_key_file(config.tls_key, ssl::context::pem, ec);
+  context.use_private_key_file(config.tls_key, ssl::context::pem, ec);
   if (ec) {
     throw std::runtime_error(
         fmt::format("LOGFERRY_AGGREGATOR_TLS_KEY=\"{}\": cannot load: {}", config.tls_key, ec.message()));
   }
   if (!config.tls_client_ca.empty()) {
-    context_.load_verify_file(config.tls_client_ca, ec);
+    context.load_verify_file(config.tls_client_ca, ec);
     if (ec) {
       throw std::runtime_error(fmt::format("LOGFERRY_AGGREGATOR_TLS_CLIENT_CA=\"{}\": cannot load: {}",
                                            config.tls_client_ca, ec.message()));
     }
-    context_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    context.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
   }
+  return context;
 }
+
+TlsTerminator::TlsTerminator(const AggregatorConfig& config, AggregatorMetrics& metrics)
+    : config_(config), metrics_(metrics), context_(make_server_tls_context(config)) {}
 
 asio::awaitable<std::optional<tcp::socket>> TlsTerminator::accept(tcp::socket client) {
   using namespace asio::experimental::awaitable_operators;

@@ -16,6 +16,11 @@
 
 namespace logferry::aggregator {
 
+// The server context of LOGFERRY_AGGREGATOR_TLS_CERT/_KEY, requiring client
+// certificates signed by _TLS_CLIENT_CA when that is set; throws
+// std::runtime_error naming the variable whose file cannot be loaded (start-up).
+boost::asio::ssl::context make_server_tls_context(const AggregatorConfig& config);
+
 class TlsTerminator {
  public:
   // Loads the certificate, key and client CAs; throws std::runtime_error (start-up only).
