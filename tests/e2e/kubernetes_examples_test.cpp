@@ -324,7 +324,7 @@ TEST_CASE("kubernetes: daemonset.yaml", "[e2e][k8s]") {
   INFO(r.err);
   REQUIRE(r.status);
   CHECK(r.status->code == 0);
-  CHECK(contains(r.out, "\nLOGFERRY_MODE=node\n"));
+  CHECK(contains(r.out, "LOGFERRY_MODE=node\n"));
   CHECK(contains(r.out, "\nNODE_NAME=test-node\n"));
 }
 
