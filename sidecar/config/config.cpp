@@ -107,6 +107,8 @@ std::optional<uint32_t> parse_octal_mode(std::string_view v) {
 }
 
 const std::array kTable{
+    Var{"LOGFERRY_FILES", "", [](Config& c, std::string_view v) { c.files = split_list(v); return std::string(); },
+        "Comma-separated globs of files to tail, e.g. /var/log/app/*.log; ** matches any depth."},
     Var{"LOGFERRY_MODE", "sidecar",
         [](Config& c, std::string_view v) {
           if (v == "sidecar") c.mode = Mode::sidecar;
@@ -118,8 +120,6 @@ const std::array kTable{
         "/var/log/containers/*.log with the cri parser unless LOGFERRY_FILES / LOGFERRY_PARSER say otherwise, "
         "and labels each file's entries with the k8s.pod.name, k8s.namespace.name, k8s.container.name and "
         "container.id taken from its name (<pod>_<namespace>_<container>-<id>.log)."},
-    Var{"LOGFERRY_FILES", "", [](Config& c, std::string_view v) { c.files = split_list(v); return std::string(); },
-        "Comma-separated globs of files to tail, e.g. /var/log/app/*.log; ** matches any depth."},
     Var{"LOGFERRY_EXCLUDE", "", [](Config& c, std::string_view v) { c.exclude = split_list(v); return std::string(); },
         "Comma-separated globs of files never to read, even when LOGFERRY_FILES matches them."},
     Var{"LOGFERRY_READ_FROM", "head", set_enum<&Config::read_from, kReadFromChoices>,
