@@ -6,7 +6,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -18,7 +17,9 @@
 #include "sidecar/core/errors.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/core/logger.hpp"
+#include "sidecar/forward/endpoint_failover.hpp"
 #include "sidecar/forward/http_response.hpp"
+#include "sidecar/forward/tls_client_context.hpp"
 
 namespace logferry {
 
@@ -52,26 +53,6 @@ struct HttpSink::Connection {
     tcp().socket().close(ignored);
   }
 };
-
-ssl::context make_tls_client_context(const Config& config) {
-  ssl::context tls(ssl::context::tls_client);
-  tls.set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  error_code ec;
-  if (config.tls_ca.empty()) {
-    tls.set_default_verify_paths(ec);
-  } else {
-    tls.load_verify_file(config.tls_ca, ec);
-    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_CA=\"{}\": cannot load: {}", config.tls_ca, ec.message()));
-  }
-  tls.set_verify_mode(ssl::verify_peer);
-  if (!config.tls_cert.empty()) {
-    tls.use_certificate_chain_file(config.tls_cert, ec);
-    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_CERT=\"{}\": cannot load: {}", config.tls_cert, ec.message()));
-    tls.use_private_key_file(config.tls_key, ssl::context::pem, ec);
-    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_KEY=\"{}\": cannot load: {}", config.tls_key, ec.message()));
-  }
-  return tls;
-}
 
 // One keep-alive connection and at most one outstanding request. A connection
 // the receiver closed (Connection: close) is replaced before the next request.
@@ -171,11 +152,7 @@ class HttpSession final : public SinkSession {
 };
 
 HttpSink::HttpSink(asio::any_io_executor ex, const Config& config, Metrics& metrics, std::unique_ptr<HttpEncoder> encoder)
-    : ex_(ex), config_(config), metrics_(metrics), encoder_(std::move(encoder)) {
-  bool any_tls = false;
-  for (const auto& ep : config_.outputs) any_tls = any_tls || ep.scheme.ends_with("https");
-  if (any_tls) tls_.emplace(make_tls_client_context(config_));
-}
+    : ex_(ex), config_(config), metrics_(metrics), encoder_(std::move(encoder)), tls_(tls_client_context_if_needed(config)) {}
 
 HttpSink::~HttpSink() = default;
 
@@ -192,17 +169,8 @@ asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> HttpSink::o
 }
 
 asio::awaitable<boost::system::result<std::unique_ptr<HttpSink::Connection>>> HttpSink::connect_any() {
-  error_code last = asio::error::host_not_found;
-  for (size_t i = 0; i < config_.outputs.size(); ++i) {
-    const size_t idx = (preferred_ + i) % config_.outputs.size();
-    auto r = co_await connect(config_.outputs[idx]);
-    if (r) {
-      preferred_ = idx;
-      co_return r;
-    }
-    last = r.error();
-  }
-  co_return last;
+  return open_with_failover<std::unique_ptr<Connection>>(
+      config_.outputs, preferred_, [this](const Endpoint& ep) { return connect(ep); }, never_stop);
 }
 
 asio::awaitable<boost::system::result<std::unique_ptr<HttpSink::Connection>>> HttpSink::connect(const Endpoint& ep) {
@@ -223,15 +191,13 @@ asio::awaitable<boost::system::result<std::unique_ptr<HttpSink::Connection>>> Ht
   auto [cec, endpoint] = co_await stream->async_connect(results, asio::as_tuple(asio::use_awaitable));
   if (cec) co_return cec;
   stream->socket().set_option(tcp::no_delay(true));
-  if (!ep.scheme.ends_with("https")) {
+  if (!uses_tls(ep)) {
     stream->expires_never();
     conn->stream = std::move(stream);
     co_return conn;
   }
   auto tls = std::make_unique<Connection::Tls>(std::move(*stream), *tls_);
-  const std::string name = config_.tls_server_name.empty() ? ep.host : config_.tls_server_name;
-  SSL_set_tlsext_host_name(tls->native_handle(), name.c_str());
-  tls->set_verify_callback(ssl::host_name_verification(name));
+  verify_server_name(*tls, tls_server_name(config_, ep));
   auto [hec] = co_await tls->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
   if (hec) {
     log_limited(LogLevel::error, "TLS handshake failed", {{"output", ep.text}, {"error", hec.message()}});

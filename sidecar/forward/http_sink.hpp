@@ -43,10 +43,6 @@ class HttpEncoder {
   virtual Labels headers() const { return {}; }
 };
 
-// Loads the TLS client context from LOGFERRY_TLS_CA/CERT/KEY (system CAs when
-// no CA file is set). Throws std::runtime_error at start-up.
-boost::asio::ssl::context make_tls_client_context(const Config& config);
-
 class HttpSink final : public Sink {
  public:
   // Throws std::runtime_error at start-up when TLS material cannot be loaded.

@@ -7,12 +7,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <google/protobuf/io/coded_stream.h>
 
 #include "sidecar/core/logger.hpp"
+#include "sidecar/forward/endpoint_failover.hpp"
 #include "sidecar/forward/tcp_session.hpp"
+#include "sidecar/forward/tls_client_context.hpp"
 
 namespace logferry {
 
@@ -80,28 +81,7 @@ asio::awaitable<boost::system::result<v1::HelloAck>> handshake(Stream& stream, c
 }  // namespace
 
 TcpSink::TcpSink(asio::any_io_executor ex, const Config& config, Metrics& metrics)
-    : ex_(ex), config_(config), metrics_(metrics) {
-  bool any_tls = false;
-  for (const auto& ep : config_.outputs) any_tls = any_tls || ep.scheme == "tls";
-  if (!any_tls) return;
-  tls_.emplace(ssl::context::tls_client);
-  tls_->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                    ssl::context::no_tlsv1_1);
-  error_code ec;
-  if (config_.tls_ca.empty()) {
-    tls_->set_default_verify_paths(ec);
-  } else {
-    tls_->load_verify_file(config_.tls_ca, ec);
-    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_CA=\"{}\": cannot load: {}", config_.tls_ca, ec.message()));
-  }
-  tls_->set_verify_mode(ssl::verify_peer);
-  if (!config_.tls_cert.empty()) {
-    tls_->use_certificate_chain_file(config_.tls_cert, ec);
-    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_CERT=\"{}\": cannot load: {}", config_.tls_cert, ec.message()));
-    tls_->use_private_key_file(config_.tls_key, ssl::context::pem, ec);
-    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_KEY=\"{}\": cannot load: {}", config_.tls_key, ec.message()));
-  }
-}
+    : ex_(ex), config_(config), metrics_(metrics), tls_(tls_client_context_if_needed(config)) {}
 
 TcpSink::~TcpSink() = default;
 
@@ -118,18 +98,10 @@ std::string TcpSink::current_token() const {
 }
 
 asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::open() {
-  error_code last = asio::error::host_not_found;
-  for (size_t i = 0; i < config_.outputs.size(); ++i) {
-    const size_t idx = (preferred_ + i) % config_.outputs.size();
-    auto r = co_await open_endpoint(config_.outputs[idx]);
-    if (r) {
-      preferred_ = idx;
-      co_return r;
-    }
-    last = r.error();
-    if (last == Errc::handshake_refused) co_return last;  // a refusal is not a reason to fail over
-  }
-  co_return last;
+  // A refused handshake (wrong token) is not a reason to fail over: every output would refuse it.
+  return open_with_failover<std::unique_ptr<SinkSession>>(
+      config_.outputs, preferred_, [this](const Endpoint& ep) { return open_endpoint(ep); },
+      [](const error_code& ec) { return ec == Errc::handshake_refused; });
 }
 
 asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::open_endpoint(const Endpoint& ep) {
@@ -165,9 +137,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::op
   if (ep.scheme == "tls") {
     using TlsStream = ssl::stream<tcp::socket>;
     auto stream = std::make_unique<TlsStream>(std::move(*socket), *tls_);
-    const std::string name = config_.tls_server_name.empty() ? ep.host : config_.tls_server_name;
-    SSL_set_tlsext_host_name(stream->native_handle(), name.c_str());
-    stream->set_verify_callback(ssl::host_name_verification(name));
+    verify_server_name(*stream, tls_server_name(config_, ep));
     auto hs = co_await with_deadline(stream->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable)),
                                      deadline);
     if (!hs) co_return asio::error::timed_out;

@@ -2,6 +2,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <signal.h>
 #include <snappy.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,22 +21,59 @@ namespace logferry::test {
 
 namespace {
 
-bool read_more(int fd, std::string& buf) {
+// One accepted connection: the socket, and its TLS session when the receiver speaks TLS.
+struct Conn {
+  int fd = -1;
+  SSL* ssl = nullptr;
+  ~Conn() {
+    if (ssl) SSL_free(ssl);
+  }
+};
+
+bool read_more(Conn& c, std::string& buf) {
   char tmp[65536];
-  const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+  const ssize_t n = c.ssl ? SSL_read(c.ssl, tmp, sizeof tmp) : ::recv(c.fd, tmp, sizeof tmp, 0);
   if (n <= 0) return false;
   buf.append(tmp, static_cast<size_t>(n));
   return true;
 }
 
-bool send_all(int fd, const std::string& s) {
+bool send_all(Conn& c, const std::string& s) {
   size_t off = 0;
   while (off < s.size()) {
-    const ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+    const ssize_t n = c.ssl ? SSL_write(c.ssl, s.data() + off, static_cast<int>(s.size() - off))
+                            : ::send(c.fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
     if (n <= 0) return false;
     off += static_cast<size_t>(n);
   }
   return true;
+}
+
+// The common name of the client's certificate, "" without one.
+std::string peer_common_name(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (!cert) return {};
+  char cn[256] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+  X509_free(cert);
+  return cn;
+}
+
+SSL_CTX* make_server_context(const ReceiverTls& tls) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx || SSL_CTX_use_certificate_chain_file(ctx, tls.cert.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, tls.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    if (ctx) SSL_CTX_free(ctx);
+    throw std::runtime_error("test receiver: cannot load " + tls.cert + " / " + tls.key);
+  }
+  if (!tls.client_ca.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx, tls.client_ca.c_str(), nullptr) != 1) {
+      SSL_CTX_free(ctx);
+      throw std::runtime_error("test receiver: cannot load " + tls.client_ca);
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return ctx;
 }
 
 std::string lower(std::string s) {
@@ -61,14 +102,24 @@ bool gunzip(const std::string& in, std::string& out) {
   return rc == Z_STREAM_END;
 }
 
-TestReceiver::TestReceiver(bool snappy_bodies) : snappy_(snappy_bodies) {
+TestReceiver::TestReceiver(bool snappy_bodies) : TestReceiver(ReceiverOptions{snappy_bodies, std::nullopt, 0}) {}
+
+TestReceiver::TestReceiver(ReceiverOptions options) : snappy_(options.snappy_bodies) {
+  if (options.tls) {
+    ::signal(SIGPIPE, SIG_IGN);  // SSL_write has no MSG_NOSIGNAL: a peer that left must not kill the tests
+    tls_ = make_server_context(*options.tls);
+  }
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  if (listen_fd_ >= 0) ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(options.port);
   if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(listen_fd_, 64) != 0) {
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    if (tls_) SSL_CTX_free(tls_);
     throw std::runtime_error("test receiver: cannot listen");
   }
   socklen_t len = sizeof addr;
@@ -87,6 +138,7 @@ TestReceiver::~TestReceiver() {
   acceptor_.join();
   ::close(listen_fd_);
   for (auto& t : workers_) t.join();
+  if (tls_) SSL_CTX_free(tls_);
 }
 
 void TestReceiver::script(std::vector<ScriptedReply> replies) {
@@ -114,6 +166,11 @@ size_t TestReceiver::connections() const {
   return connections_;
 }
 
+size_t TestReceiver::tls_failures() const {
+  std::lock_guard lock(mutex_);
+  return tls_failures_;
+}
+
 void TestReceiver::accept_loop() {
   for (;;) {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -129,13 +186,29 @@ void TestReceiver::accept_loop() {
 }
 
 void TestReceiver::serve(int fd) {
-  std::string buf;
-  for (;;) {
+  Conn conn;
+  conn.fd = fd;
+  std::string subject;
+  if (tls_) {
+    conn.ssl = SSL_new(tls_);
+    SSL_set_fd(conn.ssl, fd);
+    if (SSL_accept(conn.ssl) != 1) {
+      ERR_clear_error();
+      {
+        std::lock_guard lock(mutex_);
+        ++tls_failures_;
+      }
+      goto done;
+    }
+    subject = peer_common_name(conn.ssl);
+  }
+  for (std::string buf;;) {
     size_t head_end;
     while ((head_end = buf.find("\r\n\r\n")) == std::string::npos)
-      if (!read_more(fd, buf)) goto done;
+      if (!read_more(conn, buf)) goto done;
     {
       ReceivedRequest req;
+      req.client_subject = subject;
       const std::string head = buf.substr(0, head_end);
       size_t line_end = head.find("\r\n");
       const std::string request_line = head.substr(0, line_end);
@@ -171,13 +244,13 @@ void TestReceiver::serve(int fd) {
       }
       if (reply.cut) {
         while (buf.size() < length / 2)
-          if (!read_more(fd, buf)) break;
+          if (!read_more(conn, buf)) break;
         std::lock_guard lock(mutex_);
         requests_.push_back(std::move(req));
         goto done;
       }
       while (buf.size() < length)
-        if (!read_more(fd, buf)) goto done;
+        if (!read_more(conn, buf)) goto done;
       req.body = buf.substr(0, length);
       buf.erase(0, length);
       if (auto ce = req.headers.find("content-encoding"); ce != req.headers.end() && ce->second == "gzip") {
@@ -197,7 +270,7 @@ void TestReceiver::serve(int fd) {
       for (const auto& [k, v] : reply.headers) out += fmt::format("{}: {}\r\n", k, v);
       if (reply.close) out += "Connection: close\r\n";
       out += "\r\n" + reply.body;
-      if (!send_all(fd, out) || reply.close) goto done;
+      if (!send_all(conn, out) || reply.close) goto done;
     }
   }
 done:

@@ -3,15 +3,19 @@
 // its own threads (one per connection, keep-alive), records every request,
 // decodes gzip and snappy bodies for real, and answers from a script (then
 // with a default answer). A scripted reply can also cut the connection in
-// the middle of a request, without answering.
+// the middle of a request, without answering. Optionally it speaks TLS (and
+// requires client certificates), and it can listen on a given port again.
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+struct ssl_ctx_st;
 
 namespace logferry::test {
 
@@ -22,6 +26,7 @@ struct ReceivedRequest {
   std::string body;                            // as received
   std::string decoded;                         // gunzipped or snappy-uncompressed when so encoded
   unsigned answered = 0;                       // status sent back; 0 = connection cut
+  std::string client_subject;                  // TLS: CN of the client's certificate, "" = none
 };
 
 struct ScriptedReply {
@@ -32,10 +37,25 @@ struct ScriptedReply {
   bool close = false;  // answer with Connection: close, then close
 };
 
+// TLS material of a receiver (PEM files).
+struct ReceiverTls {
+  std::string cert;       // server certificate chain
+  std::string key;        // its private key
+  std::string client_ca;  // when set: clients must present a certificate signed by it
+};
+
+struct ReceiverOptions {
+  bool snappy_bodies = false;        // requests are snappy block-compressed (Loki)
+  std::optional<ReceiverTls> tls;    // speak HTTPS
+  uint16_t port = 0;                 // 0 = any free port; else that one (a receiver coming back)
+};
+
 class TestReceiver {
  public:
   // `snappy_bodies`: requests are snappy block-compressed (Loki).
   explicit TestReceiver(bool snappy_bodies = false);
+  // Throws std::runtime_error when it cannot listen or load the TLS material.
+  explicit TestReceiver(ReceiverOptions options);
   ~TestReceiver();
   TestReceiver(const TestReceiver&) = delete;
   TestReceiver& operator=(const TestReceiver&) = delete;
@@ -49,12 +69,16 @@ class TestReceiver {
   std::vector<ReceivedRequest> requests() const;
   size_t request_count() const;
   size_t connections() const;
+  // TLS handshakes that failed (the peer refused our certificate, or had none when required).
+  size_t tls_failures() const;
 
  private:
   void accept_loop();
   void serve(int fd);
 
   bool snappy_;
+  ssl_ctx_st* tls_ = nullptr;  // OpenSSL's SSL_CTX; null = plain HTTP
+  size_t tls_failures_ = 0;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   mutable std::mutex mutex_;
