@@ -96,19 +96,10 @@ void RecordBatcher::add(const Record& record) {
 void RecordBatcher::seal() {
   if (batch_->entries_size() == 0) return;
   auto sealed = std::make_shared<SealedBatch>();
-  sealed->sequence = forwarder_.next_sequence();
-  sealed->entries = static_cast<uint32_t>(batch_->entries_size());
-  batch_->set_sequence(sealed->sequence);
-  for (const auto& [k, v] : resource_) {
-    auto* kv = batch_->add_resource();
-    kv->set_key(k);
-    kv->mutable_value()->set_string_value(v);
-  }
   batch_->mutable_sources(0)->set_end_offset(batch_end_);
   origin_->read_offset = batch_end_;
   sealed->commits.emplace_back(origin_, batch_end_);
-  batch_->SerializeToString(&sealed->payload);
-  forwarder_.push(std::move(sealed));
+  forwarder_.push(*batch_, resource_, std::move(sealed));
   start_batch();
 }
 

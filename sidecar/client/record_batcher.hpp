@@ -51,7 +51,7 @@ class RecordBatcher {
   RecordQueue& queue_;
   OriginPtr origin_;
   std::function<void(uint64_t)> progress_;
-  std::vector<std::pair<std::string, std::string>> resource_;
+  Labels resource_;
   google::protobuf::Arena arena_;
   v1::Batch* batch_ = nullptr;
   uint64_t batch_bytes_ = 0;

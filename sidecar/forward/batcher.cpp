@@ -159,21 +159,12 @@ void Batcher::retire(const OriginPtr& origin) {
 void Batcher::seal() {
   if (batch_->sources_size() == 0) return;
   auto sealed = std::make_shared<SealedBatch>();
-  sealed->sequence = forwarder_.next_sequence();
-  sealed->entries = static_cast<uint32_t>(batch_->entries_size());
-  batch_->set_sequence(sealed->sequence);
-  for (const auto& [k, v] : resource_) {
-    auto* kv = batch_->add_resource();
-    kv->set_key(k);
-    kv->mutable_value()->set_string_value(v);
-  }
   for (auto& [origin, st] : batch_origins_) {
     batch_->mutable_sources(static_cast<int>(st->batch_index))->set_end_offset(st->commit_offset);
     sealed->commits.emplace_back(origin, st->commit_offset);
     st->in_batch = false;
   }
-  batch_->SerializeToString(&sealed->payload);
-  forwarder_.push(std::move(sealed));
+  forwarder_.push(*batch_, resource_, std::move(sealed));
   start_batch();
 }
 

@@ -78,7 +78,7 @@ class Batcher final : public Intake {
   uint64_t batch_bytes_ = 0;
   std::chrono::steady_clock::time_point batch_started_;
   TurnClock clock_;
-  std::vector<std::pair<std::string, std::string>> resource_;
+  Labels resource_;
   Event wake_;
   bool stopping_ = false;
 };

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "logferry/v1/logferry.pb.h"
 #include "sidecar/core/errors.hpp"
 #include "sidecar/core/logger.hpp"
 
@@ -25,6 +26,19 @@ Forwarder::Forwarder(asio::any_io_executor ex, Sink& sink, const Config& config,
       room_(ex),
       done_(ex),
       stop_event_(ex) {}
+
+void Forwarder::push(v1::Batch& batch, const Labels& resource, std::shared_ptr<SealedBatch> sealed) {
+  sealed->sequence = next_sequence();
+  sealed->entries = static_cast<uint32_t>(batch.entries_size());
+  batch.set_sequence(sealed->sequence);
+  for (const auto& [k, v] : resource) {
+    auto* kv = batch.add_resource();
+    kv->set_key(k);
+    kv->mutable_value()->set_string_value(v);
+  }
+  batch.SerializeToString(&sealed->payload);
+  push(std::move(sealed));
+}
 
 void Forwarder::push(std::shared_ptr<SealedBatch> batch) {
   bytes_ += batch->memory_bytes();

@@ -19,6 +19,9 @@
 #include "sidecar/forward/sink.hpp"
 
 namespace logferry {
+namespace v1 {
+class Batch;
+}
 
 class Forwarder {
  public:
@@ -26,6 +29,9 @@ class Forwarder {
 
   // Queues a batch for delivery (never blocks; callers respect full()).
   void push(std::shared_ptr<SealedBatch> batch);
+  // Seals `batch`: numbers it, appends the resource labels, serializes it into
+  // `sealed` (whose commits the caller filled) and queues it with push().
+  void push(v1::Batch& batch, const Labels& resource, std::shared_ptr<SealedBatch> sealed);
   // True when the queued bytes reached the memory budget.
   bool full() const { return bytes_ >= budget_; }
   // Completes once full() is false.
