@@ -26,19 +26,6 @@ RunResult run_logferry(const std::vector<std::string>& args, const ProcessEnv& e
   return run_process(argv, env, 30s);
 }
 
-// A port that was free a moment ago on 127.0.0.1.
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 }  // namespace
 
 TEST_CASE("cli: --version", "[e2e][cli]") {

@@ -28,18 +28,6 @@ using namespace logferry::test;
 
 namespace {
 
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // Samples of a Prometheus text body by "name{labels}"; `malformed` collects
 // lines that are neither comments nor samples.
 std::map<std::string, double> parse_samples(const std::string& body, std::vector<std::string>& malformed) {

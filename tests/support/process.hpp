@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -84,5 +85,9 @@ struct RunResult {
 };
 RunResult run_process(const std::vector<std::string>& argv, const ProcessEnv& env,
                       std::chrono::milliseconds timeout = 30s);
+
+// A TCP port that was free a moment ago on 127.0.0.1 (for programs that must be
+// told their port before they start).
+uint16_t free_port();
 
 }  // namespace logferry::test
