@@ -170,10 +170,10 @@ asio::awaitable<void> Connection::reader() {
       ack.ticket = r.ticket;
     }
     if (context_.relay != nullptr && decoded.batch != nullptr && ack.rejected.empty()) {
-      OriginPtr relayed = context_.relay->submit(*decoded.batch);
+      OriginPtr relayed = context_.relay->submit(decoded.bytes, decoded.entry_count);
       if (context_.config.relay_mode == RelayMode::relay_only) {
         ack.relayed = std::move(relayed);
-        ack.stored = static_cast<uint32_t>(decoded.batch->entries_size());
+        ack.stored = decoded.entry_count;
       }
     }
     bump(context_.metrics.batches);

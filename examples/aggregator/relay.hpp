@@ -42,9 +42,10 @@ class Relay {
 
   // Starts delivering.
   void start();
-  // Queues a batch; the returned origin's acked_offset becomes 1 once the
-  // downstream accepted or rejected it (event() is notified then).
-  OriginPtr submit(const v1::Batch& batch);
+  // Queues a serialized Batch of `entries` entries; the returned origin's
+  // acked_offset becomes 1 once the downstream accepted or rejected it (event()
+  // is notified then).
+  OriginPtr submit(std::string_view serialized_batch, uint32_t entries);
   // Completes once the relay buffer has room (LOGFERRY_BUFFER_MAX_BYTES).
   boost::asio::awaitable<void> wait_for_room() { return forwarder_.wait_for_room(); }
   // Notified after every downstream answer, and on stop().

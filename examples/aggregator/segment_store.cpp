@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "aggregator/entry_json.hpp"
+#include "aggregator/entry_wire.hpp"
 #include "sidecar/core/json_escape.hpp"
 #include "sidecar/core/logger.hpp"
 
@@ -165,10 +166,10 @@ std::string SegmentStore::scan_pod(Pod& pod) {
   return {};
 }
 
-SegmentStore::Pod& SegmentStore::pod_for(const v1::Batch& batch) {
-  pod_key_ = sanitize_path_component(label(batch, "k8s.namespace.name"));
+SegmentStore::Pod& SegmentStore::pod_for(const v1::Batch& head) {
+  pod_key_ = sanitize_path_component(label(head, "k8s.namespace.name"));
   pod_key_.push_back('/');
-  pod_key_ += sanitize_path_component(label(batch, "k8s.pod.name"));
+  pod_key_ += sanitize_path_component(label(head, "k8s.pod.name"));
   auto it = pods_.find(pod_key_);
   if (it != pods_.end()) return it->second;
   Pod& pod = pods_[pod_key_];
@@ -202,16 +203,22 @@ boost::system::error_code SegmentStore::ensure_segment(Pod& pod, size_t incoming
 }
 
 AppendResult SegmentStore::append(const v1::Batch& batch) {
+  view_batch(batch, parsed_view_);
+  return append(parsed_view_);
+}
+
+AppendResult SegmentStore::append(const BatchView& batch) {
+  const v1::Batch& head = batch.head;
   bool per_source = false;
-  for (const auto& src : batch.sources()) per_source = per_source || src.resource_size() > 0;
-  if (!per_source) return append_one(batch);
+  for (const auto& src : head.sources()) per_source = per_source || src.resource_size() > 0;
+  if (!per_source) return append_one(head, batch.entries);
   // Split by effective resource: one part per distinct source label set, each
   // with the merged labels as its resource (a source's label wins over the batch's).
   std::vector<std::string> keys;
-  std::vector<v1::Batch> parts;
-  std::vector<std::pair<size_t, uint32_t>> where(static_cast<size_t>(batch.sources_size()));  // part, index there
-  for (int i = 0; i < batch.sources_size(); ++i) {
-    const auto& src = batch.sources(i);
+  std::vector<Part> parts;
+  std::vector<std::pair<size_t, uint32_t>> where(static_cast<size_t>(head.sources_size()));  // part, index there
+  for (int i = 0; i < head.sources_size(); ++i) {
+    const auto& src = head.sources(i);
     std::string key;
     for (const auto& kv : src.resource()) {
       const std::string bytes = kv.SerializeAsString();
@@ -220,9 +227,9 @@ AppendResult SegmentStore::append(const v1::Batch& batch) {
     auto it = std::find(keys.begin(), keys.end(), key);
     if (it == keys.end()) {
       keys.push_back(std::move(key));
-      v1::Batch& part = parts.emplace_back();
-      part.set_sequence(batch.sequence());
-      for (const auto& kv : batch.resource()) {
+      v1::Batch& part = parts.emplace_back().head;
+      part.set_sequence(head.sequence());
+      for (const auto& kv : head.resource()) {
         bool overridden = false;
         for (const auto& own : src.resource()) overridden = overridden || own.key() == kv.key();
         if (!overridden) *part.add_resource() = kv;
@@ -231,21 +238,19 @@ AppendResult SegmentStore::append(const v1::Batch& batch) {
       it = keys.end() - 1;
     }
     const size_t p = static_cast<size_t>(it - keys.begin());
-    where[static_cast<size_t>(i)] = {p, static_cast<uint32_t>(parts[p].sources_size())};
-    auto* copy = parts[p].add_sources();
+    where[static_cast<size_t>(i)] = {p, static_cast<uint32_t>(parts[p].head.sources_size())};
+    auto* copy = parts[p].head.add_sources();
     copy->set_id(src.id());
     copy->set_path(src.path());
     copy->set_end_offset(src.end_offset());
   }
-  for (const auto& e : batch.entries()) {
-    const auto [p, index] = where[e.source_index()];
-    auto* copy = parts[p].add_entries();
-    *copy = e;
-    copy->set_source_index(index);
+  for (const auto& e : batch.entries) {
+    const auto [p, index] = where[e.key.source_index];
+    parts[p].entries.push_back(EntryView{e.bytes, EntryKey{index, e.key.offset}});
   }
   AppendResult total;
   for (const auto& part : parts) {
-    const AppendResult r = append_one(part);
+    const AppendResult r = append_one(part.head, part.entries);
     if (r.ec) return r;  // nothing acknowledged: a re-sent batch dedupes what was stored
     total.stored += r.stored;
     total.duplicates += r.duplicates;
@@ -254,21 +259,21 @@ AppendResult SegmentStore::append(const v1::Batch& batch) {
   return total;
 }
 
-AppendResult SegmentStore::append_one(const v1::Batch& batch) {
+AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<EntryView>& entries) {
   AppendResult result;
   if (commit_.failed()) {
     result.ec = boost::system::errc::make_error_code(boost::system::errc::io_error);
     return result;
   }
-  Pod& pod = pod_for(batch);
+  Pod& pod = pod_for(head);
 
   resource_json_.clear();
-  append_key_values_json(resource_json_, batch.resource());
-  const size_t n_sources = static_cast<size_t>(batch.sources_size());
+  append_key_values_json(resource_json_, head.resource());
+  const size_t n_sources = static_cast<size_t>(head.sources_size());
   if (source_ids_.size() < n_sources) source_ids_.resize(n_sources), source_paths_.resize(n_sources);
   cursors_.assign(n_sources, Cursor{});
   for (size_t i = 0; i < n_sources; ++i) {
-    const auto& src = batch.sources(static_cast<int>(i));
+    const auto& src = head.sources(static_cast<int>(i));
     source_ids_[i].clear();
     append_json_string(source_ids_[i], src.id());
     source_paths_[i].clear();
@@ -285,17 +290,17 @@ AppendResult SegmentStore::append_one(const v1::Batch& batch) {
     for (size_t i = 0; i < n_sources; ++i) alias_[i] = first_index_.try_emplace(source_ids_[i], i).first->second;
   }
   lines_.clear();
-  for (const auto& entry : batch.entries()) {
-    const size_t i = entry.source_index();
+  for (const auto& entry : entries) {
+    const size_t i = entry.key.source_index;
     Cursor& c = cursors_[alias_.empty() ? i : alias_[i]];
-    if (c.known && entry.offset() <= c.high) {
+    if (c.known && entry.key.offset <= c.high) {
       ++result.duplicates;
       continue;
     }
     c.known = true;
-    c.high = entry.offset();
+    c.high = entry.key.offset;
     c.advanced = true;
-    append_entry_line(lines_, entry, LineContext{source_ids_[i], source_paths_[i], resource_json_});
+    append_entry_line(lines_, entry.bytes, LineContext{source_ids_[i], source_paths_[i], resource_json_}, json_);
     ++result.stored;
   }
   if (result.stored == 0) {

@@ -19,6 +19,7 @@
 
 #include "aggregator/aggregator_config.hpp"
 #include "aggregator/aggregator_metrics.hpp"
+#include "aggregator/batch_view.hpp"
 #include "aggregator/group_commit.hpp"
 #include "logferry/v1/logferry.pb.h"
 
@@ -63,6 +64,8 @@ class SegmentStore {
   // duplicates are counted and dropped. Entries go under their source's
   // effective resource (Batch.resource extended by Source.resource), so a node
   // agent's batch may fill several Pods. The batch must have passed validate_batch().
+  AppendResult append(const BatchView& batch);
+  // The same for a parsed batch (low volumes: audit events, tests).
   AppendResult append(const v1::Batch& batch);
 
   bool durable(uint64_t ticket) const { return commit_.durable(ticket); }
@@ -87,9 +90,14 @@ class SegmentStore {
     StringMap<uint64_t> highest;  // source id (as a JSON string literal) -> highest offset
   };
 
-  // Appends a batch whose entries all share Batch.resource (one Pod).
-  AppendResult append_one(const v1::Batch& batch);
-  Pod& pod_for(const v1::Batch& batch);
+  // One Pod's share of a batch split by effective resource.
+  struct Part {
+    v1::Batch head;
+    std::vector<EntryView> entries;
+  };
+  // Appends entries that all share head.resource (one Pod).
+  AppendResult append_one(const v1::Batch& head, const std::vector<EntryView>& entries);
+  Pod& pod_for(const v1::Batch& head);
   boost::system::error_code ensure_segment(Pod& pod, size_t incoming);
   std::string scan_pod(Pod& pod);
 
@@ -100,6 +108,8 @@ class SegmentStore {
   uint64_t recovered_lines_ = 0;
 
   // Reused per batch.
+  BatchView parsed_view_;  // append(const v1::Batch&)
+  WireJson json_;
   std::string pod_key_;
   std::string resource_json_;
   std::string lines_;

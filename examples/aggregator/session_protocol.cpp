@@ -13,18 +13,6 @@
 namespace logferry::aggregator {
 namespace {
 
-constexpr size_t kArenaBlockBytes = 1u << 20;
-
-google::protobuf::ArenaOptions arena_options(std::string& initial_block) {
-  initial_block.resize(kArenaBlockBytes);
-  google::protobuf::ArenaOptions o;
-  o.initial_block = initial_block.data();
-  o.initial_block_size = initial_block.size();
-  o.start_block_size = kArenaBlockBytes;
-  o.max_block_size = kArenaBlockBytes;
-  return o;
-}
-
 void append_hello_ack(std::string& reply, bool accepted, std::string_view error, bool zstd, uint32_t max_frame) {
   v1::ServerMessage msg;
   auto* ack = msg.mutable_hello_ack();
@@ -38,14 +26,9 @@ void append_hello_ack(std::string& reply, bool accepted, std::string_view error,
 
 }  // namespace
 
-DecodeScratch::DecodeScratch() : arena_(arena_options(initial_block_)), zstd_(ZSTD_createDCtx()) {}
+DecodeScratch::DecodeScratch() : zstd_(ZSTD_createDCtx()) {}
 
 DecodeScratch::~DecodeScratch() { ZSTD_freeDCtx(zstd_); }
-
-v1::Batch* DecodeScratch::new_batch() {
-  arena_.Reset();
-  return google::protobuf::Arena::CreateMessage<v1::Batch>(&arena_);
-}
 
 bool DecodeScratch::inflate(std::string_view compressed, size_t limit) {
   inflated_size_ = 0;
@@ -144,29 +127,21 @@ boost::system::error_code SessionProtocol::on_frame(std::string_view payload, De
     return make_error_code(Errc::protocol_violation);  // a second hello, or nothing
   }
   if (batch_bytes.size() > static_cast<size_t>(INT32_MAX)) return make_error_code(Errc::malformed_message);
+  out.bytes = batch_bytes;
   if (settings_.discard) {
     out.batch = nullptr;
     if (!scan_batch(batch_bytes, out.sequence, out.entry_count)) return make_error_code(Errc::malformed_message);
   } else {
-    v1::Batch* batch = scratch.new_batch();
-    if (!batch->ParseFromArray(batch_bytes.data(), static_cast<int>(batch_bytes.size()))) {
-      return make_error_code(Errc::malformed_message);
-    }
-    out.batch = batch;
-    out.sequence = batch->sequence();
-    out.entry_count = static_cast<uint32_t>(batch->entries_size());
+    BatchView& view = scratch.view();
+    out.batch = nullptr;
+    if (!decode_batch(batch_bytes, view)) return make_error_code(Errc::malformed_message);
+    out.batch = &view;
+    out.sequence = view.head.sequence();
+    out.entry_count = static_cast<uint32_t>(view.entries.size());
   }
   if (has_sequence_ && out.sequence <= last_sequence_) return make_error_code(Errc::protocol_violation);
   has_sequence_ = true;
   last_sequence_ = out.sequence;
-  return {};
-}
-
-std::string validate_batch(const v1::Batch& batch) {
-  const auto sources = static_cast<uint32_t>(batch.sources_size());
-  for (const auto& e : batch.entries()) {
-    if (e.source_index() >= sources) return "entry source_index " + std::to_string(e.source_index()) + " out of range";
-  }
   return {};
 }
 

@@ -8,9 +8,8 @@
 #include <string_view>
 
 #include <boost/system/error_code.hpp>
-#include <google/protobuf/arena.h>
 
-#include "logferry/v1/logferry.pb.h"
+#include "aggregator/batch_view.hpp"
 
 struct ZSTD_DCtx_s;
 
@@ -23,7 +22,7 @@ struct ProtocolSettings {
 };
 
 // Buffers for decoding reused across frames and connections of one thread:
-// the protobuf arena, the decompression context and its output.
+// the batch view, the decompression context and its output.
 class DecodeScratch {
  public:
   DecodeScratch();
@@ -35,12 +34,11 @@ class DecodeScratch {
   // would exceed `limit` bytes.
   bool inflate(std::string_view compressed, size_t limit);
   std::string_view inflated() const { return {inflated_.data(), inflated_size_}; }
-  // A fresh arena-owned Batch (earlier ones are released).
-  v1::Batch* new_batch();
+  // The view the last batch was decoded into.
+  BatchView& view() { return view_; }
 
  private:
-  std::string initial_block_;
-  google::protobuf::Arena arena_;
+  BatchView view_;
   ZSTD_DCtx_s* zstd_ = nullptr;
   std::string inflated_;
   size_t inflated_size_ = 0;
@@ -50,7 +48,8 @@ class DecodeScratch {
 struct DecodedBatch {
   uint64_t sequence = 0;
   uint32_t entry_count = 0;
-  const v1::Batch* batch = nullptr;  // nullptr in discard mode (only counted)
+  const BatchView* batch = nullptr;  // nullptr in discard mode (only counted)
+  std::string_view bytes;            // the serialized Batch (valid until the next frame)
 };
 
 class SessionProtocol {
@@ -77,10 +76,6 @@ class SessionProtocol {
   bool has_sequence_ = false;
   uint64_t last_sequence_ = 0;
 };
-
-// Returns "" when the batch's contents can be stored, else why not (the batch
-// is then acknowledged as REJECTED).
-std::string validate_batch(const v1::Batch& batch);
 
 // Appends a ServerMessage{Ack} frame.
 void append_ack_frame(std::string& out, uint64_t sequence, uint32_t stored, uint32_t duplicates,

@@ -1,11 +1,13 @@
 // libFuzzer target: arbitrary bytes through the aggregator's receive path
 // without sockets: framing, the hello check, envelope and batch decoding
-// (plain, zstd, discard-mode scan), validation and ndjson rendering.
+// (plain, zstd, discard-mode scan), validation and ndjson rendering (the wire
+// renderer checked against the message tree's).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "aggregator/entry_json.hpp"
+#include "aggregator/entry_wire.hpp"
 #include "aggregator/session_protocol.hpp"
 #include "sidecar/core/json_escape.hpp"
 #include "sidecar/forward/framing.hpp"
@@ -15,21 +17,32 @@ using namespace logferry::aggregator;
 
 namespace {
 
-// Renders a decoded batch the way the store does (without the files).
-void render(const v1::Batch& batch, std::string& out) {
+// Renders a decoded batch the way the store does (without the files), and
+// checks the wire renderer against the message tree's.
+void render(const BatchView& batch, std::string_view bytes, std::string& out) {
+  static WireJson json;
+  v1::Batch parsed;
+  if (!parsed.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) __builtin_trap();
+  if (static_cast<size_t>(parsed.entries_size()) != batch.entries.size()) __builtin_trap();
   std::string resource;
-  append_key_values_json(resource, batch.resource());
-  std::vector<std::string> ids(static_cast<size_t>(batch.sources_size()));
+  append_key_values_json(resource, batch.head.resource());
+  std::vector<std::string> ids(static_cast<size_t>(batch.head.sources_size()));
   std::vector<std::string> paths(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    append_json_string(ids[i], batch.sources(static_cast<int>(i)).id());
-    append_json_string(paths[i], batch.sources(static_cast<int>(i)).path());
+    append_json_string(ids[i], batch.head.sources(static_cast<int>(i)).id());
+    append_json_string(paths[i], batch.head.sources(static_cast<int>(i)).path());
   }
-  for (const auto& e : batch.entries()) {
+  std::string tree;
+  for (size_t n = 0; n < batch.entries.size(); ++n) {
+    const EntryView& e = batch.entries[n];
+    const LineContext context{ids[e.key.source_index], paths[e.key.source_index], resource};
     const size_t start = out.size();
-    append_entry_line(out, e, LineContext{ids[e.source_index()], paths[e.source_index()], resource});
+    append_entry_line(out, e.bytes, context, json);
     LineKey key;
-    if (!parse_line_key(std::string_view(out).substr(start), key) || key.offset != e.offset()) __builtin_trap();
+    if (!parse_line_key(std::string_view(out).substr(start), key) || key.offset != e.key.offset) __builtin_trap();
+    tree.clear();
+    append_entry_line(tree, parsed.entries(static_cast<int>(n)), context);
+    if (std::string_view(out).substr(start) != tree) __builtin_trap();
   }
 }
 
@@ -76,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (decoded.batch == nullptr) continue;
       if (!validate_batch(*decoded.batch).empty()) continue;
       lines.clear();
-      render(*decoded.batch, lines);
+      render(*decoded.batch, decoded.bytes, lines);
       reply.clear();
       append_ack_frame(reply, decoded.sequence, decoded.entry_count, 0);
     }

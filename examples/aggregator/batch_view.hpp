@@ -1,0 +1,40 @@
+#pragma once
+// A received logferry.v1.Batch without a message per entry: the few fields
+// shared by all entries (sequence, resource, sources) parsed into a Batch of
+// their own, and each entry kept as a view of its wire bytes plus the two
+// fields the store needs first. Decoding accepts exactly what
+// Batch::ParseFromArray accepts.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aggregator/entry_wire.hpp"
+#include "logferry/v1/logferry.pb.h"
+
+namespace logferry::aggregator {
+
+struct EntryView {
+  std::string_view bytes;  // the serialized Entry
+  EntryKey key;            // its source_index and offset
+};
+
+struct BatchView {
+  v1::Batch head;                  // sequence, resource and sources; no entries
+  std::vector<EntryView> entries;  // views into the decoded bytes (or into `owned`)
+  std::string owned;               // entry bytes when built from a parsed Batch
+  std::string head_bytes;          // scratch: the non-entry fields, for parsing `head`
+};
+
+// Reads a serialized Batch into `out` (its views point into `bytes`); false
+// where ParseFromArray would fail.
+bool decode_batch(std::string_view bytes, BatchView& out);
+
+// Fills `out` from a parsed Batch (for low volumes: audit events, tests).
+void view_batch(const v1::Batch& batch, BatchView& out);
+
+// Returns "" when the batch's contents can be stored, else why not (the batch
+// is then acknowledged as REJECTED).
+std::string validate_batch(const BatchView& batch);
+
+}  // namespace logferry::aggregator

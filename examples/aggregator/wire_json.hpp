@@ -1,0 +1,58 @@
+#pragma once
+// AnyValue and KeyValue straight from their protobuf wire bytes: a validator
+// that accepts exactly what ParseFromArray accepts (framing, UTF-8 of string
+// fields, nesting depth), and a renderer whose JSON is byte for byte what
+// append_any_value_json / append_key_values_json write for the parsed message,
+// protobuf's merge rules included (fields in any order; for a singular field
+// the last occurrence wins; a message field given twice is merged, so an array
+// split in two is one array).
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <string_view>
+
+namespace logferry::aggregator {
+
+// True when `s` is UTF-8 as protobuf requires of a string field (no overlongs,
+// no surrogates, nothing above U+10FFFF).
+bool proto_utf8_valid_slow(std::string_view s);
+inline bool proto_utf8_valid(std::string_view s) {
+  uint64_t high = 0;  // ASCII, the common case, eight bytes at a time
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    high |= w;
+  }
+  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
+  return (high & 0x8080808080808080ULL) == 0 || proto_utf8_valid_slow(s);
+}
+
+// True when ParseFromArray would accept `bytes` as an AnyValue / KeyValue nested
+// `depth` levels above protobuf's limit (see WireScanner).
+bool validate_any_value(std::string_view bytes, int depth);
+bool validate_key_value(std::string_view bytes, int depth);
+
+// Renders validated wire bytes; keeps scratch for merged fields between calls.
+class WireJson {
+ public:
+  // Appends the AnyValue in `bytes` as JSON ("" is the unset value: null).
+  void any_value(std::string& out, std::string_view bytes);
+  // Appends one KeyValue as "key":value (no braces).
+  void key_value(std::string& out, std::string_view bytes);
+  // Appends the AnyValue that field `number` of `message`, given more than once
+  // from byte `from` on, merges to (protobuf concatenates such fields).
+  void merged_any_value(std::string& out, std::string_view message, size_t from, uint32_t number);
+
+ private:
+  void array(std::string& out, std::string_view bytes);
+  void kvlist(std::string& out, std::string_view bytes);
+  // The concatenated payloads of field `number` in `message` from byte `from` on;
+  // valid until the render call that asked for it returns.
+  std::string_view join(std::string_view message, size_t from, uint32_t number);
+  std::deque<std::string> joined_;  // a stack: each render call releases what it used
+  size_t used_ = 0;
+};
+
+}  // namespace logferry::aggregator
