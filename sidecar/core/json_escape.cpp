@@ -74,6 +74,14 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 
 bool is_valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
+    if (i + 8 <= s.size()) {  // ASCII runs eight bytes at a time
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if ((w & kHighBits) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     const size_t n = utf8_sequence_length(s, i);
     if (n == 0) return false;
     i += n;

@@ -6,16 +6,12 @@
 
 #include "sidecar/core/clock.hpp"
 #include "sidecar/core/logger.hpp"
+#include "sidecar/core/wire_writer.hpp"
 #include "sidecar/parse/registry.hpp"
 
 namespace logferry {
 
 namespace asio = boost::asio;
-
-namespace {
-// Rough per-entry protobuf overhead (tags, lengths, timestamps) for the size estimate.
-constexpr uint64_t kEntryOverhead = 40;
-}  // namespace
 
 Batcher::Batcher(asio::any_io_executor ex, const Config& config, Forwarder& forwarder, Metrics& metrics)
     : ex_(ex), config_(config), forwarder_(forwarder), metrics_(metrics), resource_(config.resource_labels()), wake_(ex) {
@@ -27,7 +23,8 @@ Batcher::~Batcher() = default;
 void Batcher::start_batch() {
   arena_.Reset();
   batch_ = google::protobuf::Arena::CreateMessage<v1::Batch>(&arena_);
-  batch_bytes_ = 0;
+  entries_.clear();
+  entry_count_ = 0;
   batch_origins_.clear();
 }
 
@@ -51,7 +48,7 @@ Batcher::OriginState& Batcher::state_for(const OriginPtr& origin) {
   return it->second;
 }
 
-v1::Entry* Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
+Batcher::Slot Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
   if (!st.in_batch) {
     st.in_batch = true;
     st.batch_index = static_cast<uint32_t>(batch_->sources_size());
@@ -65,60 +62,74 @@ v1::Entry* Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
     }
     batch_origins_.emplace_back(origin, &st);
   }
-  if (batch_->entries_size() == 0) batch_started_ = std::chrono::steady_clock::now();
-  return batch_->add_entries();
+  Slot slot;
+  slot.begin = entries_.size();
+  slot.mark = WireWriter(entries_).open(4);  // Batch.entries
+  return slot;
 }
 
-void Batcher::drop_entry() { batch_->mutable_entries()->RemoveLast(); }
+ParseResult Batcher::parse_line(OriginState& st, std::string_view line) {
+  if (st.parser->encode(line, entries_)) return ParseResult::parsed;
+  entry_.Clear();
+  const ParseResult r = st.parser->parse(line, entry_);
+  if (r != ParseResult::pending && r != ParseResult::dropped) entry_.AppendToString(&entries_);
+  return r;
+}
 
-void Batcher::finish_entry(ParseResult r, v1::Entry* entry, OriginState& st, uint64_t entry_offset, size_t bytes) {
-  entry->set_source_index(st.batch_index);
-  entry->set_offset(entry_offset);
-  entry->set_observed_time_unix_nano(turn_clock().unix_nano);
+void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated) {
+  // Field numbers of v1::Entry. Repeated attributes concatenate, so
+  // log.truncated follows the parser's attributes.
+  WireWriter w(entries_);
+  if (truncated) {
+    const size_t kv = w.open(6);
+    w.bytes(1, "log.truncated");
+    const size_t value = w.open(2);
+    w.varint(2, 1);  // AnyValue.bool_value
+    w.close(value);
+    w.close(kv);
+  }
+  w.fixed64(11, turn_clock().unix_nano);  // observed_time_unix_nano
+  if (st.batch_index != 0) w.varint(100, st.batch_index);
+  if (entry_offset != 0) w.varint(101, entry_offset);
+  w.close(slot.mark);
+  if (entry_count_++ == 0) batch_started_ = std::chrono::steady_clock::now();
   if (r == ParseResult::parse_error) ++metrics_.parse_errors;
-  batch_bytes_ += bytes + kEntryOverhead;
 }
 
 void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
   OriginState& st = state_for(origin);
   st.last_line = turn_clock().steady;
-  v1::Entry* entry = new_entry(origin, st);
-  const ParseResult r = st.parser->parse(line.text, *entry);
+  const Slot slot = new_entry(origin, st);
+  const ParseResult r = parse_line(st, line.text);
   switch (r) {
     case ParseResult::parsed:
     case ParseResult::parse_error:
-      finish_entry(r, entry, st, st.holding ? st.hold_start : line.offset, line.text.size());
-      if (line.truncated) {
-        auto* kv = entry->add_attributes();
-        kv->set_key("log.truncated");
-        kv->mutable_value()->set_bool_value(true);
-      }
+      finish_entry(r, slot, st, st.holding ? st.hold_start : line.offset, line.truncated);
       st.holding = false;
       st.commit_offset = line.end_offset;
       break;
     case ParseResult::parsed_holding_line:
-      finish_entry(r, entry, st, st.hold_start, line.text.size());
+      finish_entry(r, slot, st, st.hold_start, false);
       st.hold_start = line.offset;
       st.holding = true;
       st.commit_offset = line.offset;
       break;
     case ParseResult::pending:
-      drop_entry();
+      drop_entry(slot);
       if (!st.holding) {
         st.holding = true;
         st.hold_start = line.offset;
       }
       break;
     case ParseResult::dropped:
-      drop_entry();
+      drop_entry(slot);
       metrics_.dropped_lines["filter"]++;
       if (!st.holding) st.commit_offset = line.end_offset;
       break;
   }
-  if (batch_->entries_size() >= static_cast<int>(config_.batch_max_entries) ||
-      batch_bytes_ >= config_.batch_max_bytes) {
+  if (entry_count_ >= config_.batch_max_entries || entries_.size() >= config_.batch_max_bytes) {
     seal();
-  } else if (batch_->entries_size() == 1) {
+  } else if (entry_count_ == 1) {
     wake_.notify();  // start the batch timer
   }
 }
@@ -129,15 +140,17 @@ bool Batcher::flush_origin(const OriginPtr& origin, OriginState& st) {
   bool emitted = false;
   uint64_t offset = st.hold_start;
   for (int round = 0; round < 64; ++round) {
-    v1::Entry* entry = new_entry(origin, st);
-    const ParseResult r = st.parser->flush(*entry);
+    const Slot slot = new_entry(origin, st);
+    entry_.Clear();
+    const ParseResult r = st.parser->flush(entry_);
     if (r == ParseResult::pending || r == ParseResult::dropped) {
-      drop_entry();
+      drop_entry(slot);
       break;
     }
+    entry_.AppendToString(&entries_);
     // Offsets are idempotency keys and must grow: a later record of the same
     // flush starts after the first byte of the previous one.
-    finish_entry(r, entry, st, offset, 0);
+    finish_entry(r, slot, st, offset, false);
     ++offset;
     emitted = true;
   }
@@ -164,7 +177,7 @@ void Batcher::seal() {
     sealed->commits.emplace_back(origin, st->commit_offset);
     st->in_batch = false;
   }
-  forwarder_.push(*batch_, resource_, std::move(sealed));
+  forwarder_.push(*batch_, resource_, std::move(sealed), entries_, entry_count_);
   start_batch();
 }
 
@@ -183,13 +196,13 @@ void Batcher::stop() {
 asio::awaitable<void> Batcher::run() {
   const auto multiline_timeout = multiline_flush_timeout(config_);
   while (!stopping_) {
-    if (batch_->entries_size() == 0) {
+    if (entry_count_ == 0) {
       co_await wake_.wait_for(multiline_timeout.count() > 0 ? multiline_timeout : std::chrono::milliseconds(1000));
     } else {
       const auto due = batch_started_ + config_.batch_timeout;
       const auto now = std::chrono::steady_clock::now();
       if (now < due) co_await wake_.wait_for(due - now);
-      if (batch_->entries_size() > 0 && std::chrono::steady_clock::now() >= batch_started_ + config_.batch_timeout) {
+      if (entry_count_ > 0 && std::chrono::steady_clock::now() >= batch_started_ + config_.batch_timeout) {
         seal();
       }
     }

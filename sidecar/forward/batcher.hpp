@@ -1,12 +1,16 @@
 #pragma once
 // The pipeline's intake: each line is parsed (by its origin's parser chain)
-// straight into the current batch's protobuf arena; a batch is sealed when it
-// reaches LOGFERRY_BATCH_MAX_ENTRIES or _MAX_BYTES, or when its first entry has
-// waited LOGFERRY_BATCH_TIMEOUT, then encoded once and handed to the Forwarder
-// together with the offsets each origin may commit when it is acknowledged.
+// into the current batch, as wire-format bytes: written directly by parsers
+// that can (Parser::encode), else filled into a reused v1::Entry and
+// serialized. A batch is sealed when it reaches LOGFERRY_BATCH_MAX_ENTRIES or
+// _MAX_BYTES, or when its first entry has waited LOGFERRY_BATCH_TIMEOUT, and
+// handed to the Forwarder together with the offsets each origin may commit
+// when it is acknowledged.
 #include <chrono>
 #include <map>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <google/protobuf/arena.h>
@@ -61,9 +65,18 @@ class Batcher final : public Intake {
   OriginState& state_for(const OriginPtr& origin);
   // Emits every record the origin's parser chain holds; true when any was emitted.
   bool flush_origin(const OriginPtr& origin, OriginState& st);
-  v1::Entry* new_entry(const OriginPtr& origin, OriginState& st);
-  void finish_entry(ParseResult r, v1::Entry* entry, OriginState& st, uint64_t entry_offset, size_t bytes);
-  void drop_entry();
+  // Where an entry being written starts in entries_, and its open message.
+  struct Slot {
+    size_t begin = 0;
+    size_t mark = 0;
+  };
+  // Adds the origin to the batch's sources (once) and opens an entry.
+  Slot new_entry(const OriginPtr& origin, OriginState& st);
+  // Writes the entry's fields for `line`, by encode() or parse().
+  ParseResult parse_line(OriginState& st, std::string_view line);
+  // Writes the fields the batcher owns and closes the entry.
+  void finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated);
+  void drop_entry(Slot slot) { entries_.resize(slot.begin); }
   void seal();
   void start_batch();
 
@@ -74,8 +87,10 @@ class Batcher final : public Intake {
   std::map<OriginPtr, OriginState> origins_;
   std::vector<std::pair<OriginPtr, OriginState*>> batch_origins_;
   google::protobuf::Arena arena_;
-  v1::Batch* batch_ = nullptr;
-  uint64_t batch_bytes_ = 0;
+  v1::Batch* batch_ = nullptr;  // the sources; the entries are in entries_
+  std::string entries_;         // Batch.entries, wire format
+  uint32_t entry_count_ = 0;
+  v1::Entry entry_;             // reused by parsers that fill a message
   std::chrono::steady_clock::time_point batch_started_;
   TurnClock clock_;
   Labels resource_;

@@ -27,16 +27,19 @@ Forwarder::Forwarder(asio::any_io_executor ex, Sink& sink, const Config& config,
       done_(ex),
       stop_event_(ex) {}
 
-void Forwarder::push(v1::Batch& batch, const Labels& resource, std::shared_ptr<SealedBatch> sealed) {
+void Forwarder::push(v1::Batch& batch, const Labels& resource, std::shared_ptr<SealedBatch> sealed,
+                     std::string_view more_entries, uint32_t more_count) {
   sealed->sequence = next_sequence();
-  sealed->entries = static_cast<uint32_t>(batch.entries_size());
+  sealed->entries = static_cast<uint32_t>(batch.entries_size()) + more_count;
   batch.set_sequence(sealed->sequence);
   for (const auto& [k, v] : resource) {
     auto* kv = batch.add_resource();
     kv->set_key(k);
     kv->mutable_value()->set_string_value(v);
   }
-  batch.SerializeToString(&sealed->payload);
+  sealed->payload.reserve(batch.ByteSizeLong() + more_entries.size());
+  batch.AppendToString(&sealed->payload);
+  sealed->payload.append(more_entries.data(), more_entries.size());
   push(std::move(sealed));
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -30,8 +31,11 @@ class Forwarder {
   // Queues a batch for delivery (never blocks; callers respect full()).
   void push(std::shared_ptr<SealedBatch> batch);
   // Seals `batch`: numbers it, appends the resource labels, serializes it into
-  // `sealed` (whose commits the caller filled) and queues it with push().
-  void push(v1::Batch& batch, const Labels& resource, std::shared_ptr<SealedBatch> sealed);
+  // `sealed` (whose commits the caller filled) followed by `more_entries`
+  // (`more_count` entries already in wire format, Batch field 4) and queues it
+  // with push().
+  void push(v1::Batch& batch, const Labels& resource, std::shared_ptr<SealedBatch> sealed,
+            std::string_view more_entries = {}, uint32_t more_count = 0);
   // True when the queued bytes reached the memory budget.
   bool full() const { return bytes_ >= budget_; }
   // Completes once full() is false.

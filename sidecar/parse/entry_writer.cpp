@@ -6,28 +6,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include <simdjson.h>
-
 #include "sidecar/core/json_escape.hpp"
 
 namespace logferry {
 
-// Length of the leading ASCII run of `text`, 8 bytes at a time.
-static size_t ascii_prefix(std::string_view text) {
-  size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, text.data() + i, 8);
-    if (word & 0x8080808080808080ULL) break;
-  }
-  while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
-  return i;
-}
-
 void assign_utf8(std::string* out, std::string_view text) {
-  // Most log text is ASCII: a cheap scan first, SIMD validation for the rest.
-  const size_t ascii = ascii_prefix(text);
-  if (ascii == text.size() || simdjson::validate_utf8(text.data() + ascii, text.size() - ascii)) {
+  if (is_valid_utf8(text)) {
     out->assign(text.data(), text.size());
     return;
   }

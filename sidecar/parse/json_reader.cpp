@@ -127,6 +127,68 @@ void json_to_any(dom::element value, v1::AnyValue& out, int depth) {
   }
 }
 
+void write_json_value(WireWriter& out, dom::element value, int depth) {
+  // Field numbers of v1::AnyValue; a oneof member is written even when zero or empty.
+  switch (value.type()) {
+    case dom::element_type::OBJECT: {
+      if (depth >= kMaxJsonDepth) {
+        out.bytes(1, simdjson::minify(value));
+        return;
+      }
+      const size_t list = out.open(6);  // kvlist_value
+      const dom::object object = value.get_object().value_unsafe();
+      for (const dom::key_value_pair field : object)
+        write_json_key_value(out, 1, field.key, field.value, depth + 1);
+      out.close(list);
+      return;
+    }
+    case dom::element_type::ARRAY: {
+      if (depth >= kMaxJsonDepth) {
+        out.bytes(1, simdjson::minify(value));
+        return;
+      }
+      const size_t list = out.open(5);  // array_value
+      const dom::array array = value.get_array().value_unsafe();
+      for (const dom::element element : array) {
+        const size_t item = out.open(1);
+        write_json_value(out, element, depth + 1);
+        out.close(item);
+      }
+      out.close(list);
+      return;
+    }
+    case dom::element_type::INT64:
+      out.varint(3, static_cast<uint64_t>(value.get_int64().value_unsafe()));
+      return;
+    case dom::element_type::UINT64: {
+      char digits[24];
+      const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value.get_uint64().value_unsafe());
+      out.bytes(1, std::string_view(digits, static_cast<size_t>(end - digits)));
+      return;
+    }
+    case dom::element_type::DOUBLE:
+      out.double_value(4, value.get_double().value_unsafe());
+      return;
+    case dom::element_type::STRING:
+      out.bytes(1, value.get_string().value_unsafe());  // simdjson validated the UTF-8
+      return;
+    case dom::element_type::BOOL:
+      out.varint(2, value.get_bool().value_unsafe() ? 1 : 0);
+      return;
+    case dom::element_type::NULL_VALUE:
+      return;
+  }
+}
+
+void write_json_key_value(WireWriter& out, uint32_t field, std::string_view key, dom::element value, int depth) {
+  const size_t kv = out.open(field);
+  if (!key.empty()) out.bytes(1, key);  // proto3: an empty key is not written
+  const size_t any = out.open(2);       // the value is always present, as mutable_value() makes it
+  write_json_value(out, value, depth);
+  out.close(any);
+  out.close(kv);
+}
+
 std::string json_error_reason(simdjson::error_code error) {
   switch (error) {
     case simdjson::INCORRECT_TYPE: return "invalid JSON: not an object";

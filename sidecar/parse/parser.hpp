@@ -4,6 +4,7 @@
 // log.parse_error attribute saying why. A parser may hold state across lines
 // (e.g. CRI partial lines); such state is per origin, so each origin gets its
 // own parser instance from the registry.
+#include <string>
 #include <string_view>
 
 #include "logferry/v1/logferry.pb.h"
@@ -27,6 +28,12 @@ class Parser {
   virtual ParseResult parse(std::string_view line, v1::Entry& entry) = 0;
   // Emits any held state as an entry; returns pending when there was none.
   virtual ParseResult flush(v1::Entry& /*entry*/) { return ParseResult::pending; }
+  // The per-line fast path: appends the entry for `line` to `out` as v1::Entry
+  // wire-format fields, without building a message, and returns true; the
+  // bytes parse as the entry parse() would fill. Returns false with `out`
+  // unchanged when this parser, or this line, needs parse() (held state, a
+  // parse error, duplicate keys, ...). Only called on a chain's outermost parser.
+  virtual bool encode(std::string_view /*line*/, std::string& /*out*/) { return false; }
   virtual std::string_view name() const = 0;
 };
 

@@ -208,7 +208,7 @@ def run_parser_bench(binary: Path, lines: int) -> list:
     """Per-parser throughput from logferry_parser_bench: [{parser, lines_per_s, mb_per_s, reused_lines_per_s}]."""
     out = subprocess.run([str(binary), str(lines)], capture_output=True, text=True, check=True).stdout
     rows = []
-    for m in re.finditer(r"^(\S+)\s+(\d+) lines/s\s+([\d.]+) MB/s\s+reused entry:\s+(\d+) lines/s", out, re.M):
+    for m in re.finditer(r"^(\S+)\s+(\d+) lines/s\s+([\d.]+) MB/s\s+parse\(\) only:\s+(\d+) lines/s", out, re.M):
         rows.append({"parser": m.group(1), "lines_per_s": int(m.group(2)), "mb_per_s": float(m.group(3)),
                      "reused_lines_per_s": int(m.group(4))})
     return rows

@@ -165,6 +165,19 @@ inline void run_case(const ParserCase& c) {
     CHECK(entry.body().has_string_value());
   }
   check_fields(entry, c.expect);
+  // The fast path on a fresh chain: encode() declines and writes nothing, or
+  // writes bytes that decode to the very entry parse() filled.
+  const auto fast = make_parser_for(config, "/var/log/app/x.log");
+  const std::string before = "before";
+  std::string wire = before;
+  if (fast->encode(c.line, wire)) {
+    CHECK(r == ParseResult::parsed);
+    v1::Entry decoded;
+    REQUIRE(decoded.ParseFromArray(wire.data() + before.size(), static_cast<int>(wire.size() - before.size())));
+    CHECK(decoded.SerializeAsString() == entry.SerializeAsString());
+  } else {
+    CHECK(wire == before);
+  }
 }
 
 }  // namespace logferry::test
