@@ -17,21 +17,31 @@ namespace logferry::aggregator {
 struct EntryView {
   std::string_view bytes;  // the serialized Entry
   EntryKey key;            // its source_index and offset
+  // Its rendered parts in BatchView::rendered (see render_entry), when rendered.
+  size_t head_begin = 0;
+  size_t tail_begin = 0;
+  size_t tail_end = 0;
 };
 
 struct BatchView {
   v1::Batch head;                  // sequence, resource and sources; no entries
   std::vector<EntryView> entries;  // views into the decoded bytes (or into `owned`)
+  std::string rendered;            // the entries' rendered parts
   std::string owned;               // entry bytes when built from a parsed Batch
   std::string head_bytes;          // scratch: the non-entry fields, for parsing `head`
+  WireJson json;                   // scratch for rendering
 };
 
-// Reads a serialized Batch into `out` (its views point into `bytes`); false
-// where ParseFromArray would fail.
-bool decode_batch(std::string_view bytes, BatchView& out);
+// Reads a serialized Batch into `out` (its views point into `bytes`), with
+// each entry's line parts rendered when `render` is set; false where
+// ParseFromArray would fail.
+bool decode_batch(std::string_view bytes, BatchView& out, bool render);
 
-// Fills `out` from a parsed Batch (for low volumes: audit events, tests).
+// Fills `out` from a parsed Batch, lines rendered (for low volumes: audit events, tests).
 void view_batch(const v1::Batch& batch, BatchView& out);
+
+// Appends the line of a rendered entry of `batch`.
+void append_line(std::string& out, const BatchView& batch, const EntryView& entry, const LineContext& context);
 
 // Returns "" when the batch's contents can be stored, else why not (the batch
 // is then acknowledged as REJECTED).

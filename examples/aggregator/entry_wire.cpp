@@ -1,5 +1,7 @@
 #include "aggregator/entry_wire.hpp"
 
+#include <array>
+
 #include "aggregator/wire_scan.hpp"
 #include "sidecar/core/json_escape.hpp"
 
@@ -33,14 +35,19 @@ struct EntryFields {
   size_t body_start = 0;      // where the first body field starts
   uint32_t bodies = 0;
   size_t attributes_start = 0;  // where the first attributes field starts
-  bool has_attributes = false;
+  std::array<std::string_view, 16> attributes;  // the first ones, to skip a second pass
+  size_t attribute_count = 0;
   std::string_view trace_id;
   std::string_view span_id;
 };
 
-void read_fields(std::string_view entry, EntryFields& e) {
-  WireScanner s(entry);
+// One pass over the entry's own fields: the last of each singular field, where
+// the repeated and merged ones start, and the checks of what is not rendered
+// later (every severity_text; each body when there are several).
+bool read_fields(std::string_view entry, int depth, bool check_utf8, EntryFields& e, EntryKey& key) {
+  WireScanner s(entry, depth);
   WireField f;
+  key = EntryKey{};
   for (size_t pos = 0; s.next(f); pos = s.position()) {
     switch (f.wire_type) {
       case kFixed64:
@@ -49,20 +56,32 @@ void read_fields(std::string_view entry, EntryFields& e) {
         break;
       case kVarint:
         if (f.number == kSeverityNumber) e.severity_number = static_cast<int32_t>(static_cast<uint32_t>(f.varint));
-        else if (f.number == kOffset) e.offset = f.varint;
+        else if (f.number == kSourceIndex) key.source_index = static_cast<uint32_t>(f.varint);
+        else if (f.number == kOffset) key.offset = f.varint;
         break;
       case kFixed32:
         if (f.number == kFlags) e.flags = static_cast<uint32_t>(f.varint);
         break;
       case kLengthDelimited:
         switch (f.number) {
-          case kSeverityText: e.severity_text = f.bytes; break;
+          case kSeverityText:
+            if (check_utf8 && !proto_utf8_valid(f.bytes)) return false;
+            e.severity_text = f.bytes;
+            break;
           case kBody:
-            if (e.bodies++ == 0) e.body_start = pos;
+            // Bodies given more than once merge; each is checked on its own here.
+            if (e.bodies++ == 0) {
+              e.body_start = pos;
+            } else if (check_utf8 && ((e.bodies == 2 && !validate_any_value(e.body, s.child_depth())) ||
+                                      !validate_any_value(f.bytes, s.child_depth()))) {
+              return false;
+            }
             e.body = f.bytes;
             break;
           case kAttributes:
-            if (!e.has_attributes) e.attributes_start = pos, e.has_attributes = true;
+            if (e.attribute_count == 0) e.attributes_start = pos;
+            if (e.attribute_count < e.attributes.size()) e.attributes[e.attribute_count] = f.bytes;
+            ++e.attribute_count;
             break;
           case kTraceId: e.trace_id = f.bytes; break;
           case kSpanId: e.span_id = f.bytes; break;
@@ -72,6 +91,7 @@ void read_fields(std::string_view entry, EntryFields& e) {
       default: break;
     }
   }
+  return s.ok();
 }
 
 }  // namespace
@@ -95,15 +115,11 @@ bool validate_entry(std::string_view bytes, int depth, EntryKey& key) {
   return s.ok();
 }
 
-void append_entry_line(std::string& out, std::string_view entry, const LineContext& context, WireJson& json) {
+bool render_entry(std::string& out, size_t& tail_at, std::string_view bytes, int depth, EntryKey& key,
+                  WireJson& json) {
   EntryFields e;
-  read_fields(entry, e);
-  out.append("{\"source_id\":");
-  out.append(context.source_id_json);
-  out.append(",\"offset\":");
-  append_uint(out, e.offset);
-  out.append(",\"source_path\":");
-  out.append(context.source_path_json);
+  if (!read_fields(bytes, depth, json.check_utf8, e, key)) return false;
+  const int child = depth - 1;
   out.append(",\"time_unix_nano\":");
   append_uint(out, e.time);
   out.append(",\"observed_time_unix_nano\":");
@@ -113,22 +129,28 @@ void append_entry_line(std::string& out, std::string_view entry, const LineConte
   out.append(",\"severity_text\":");
   append_json_string(out, e.severity_text);
   out.append(",\"body\":");
-  if (e.bodies > 1) json.merged_any_value(out, entry, e.body_start, kBody);
-  else json.any_value(out, e.body);
+  const bool body_ok = e.bodies > 1 ? json.merged_any_value(out, bytes, e.body_start, kBody, child)
+                                    : json.any_value(out, e.body, child);
+  if (!body_ok) return false;
   out.append(",\"attributes\":{");
-  if (e.has_attributes) {
-    WireScanner s(entry.substr(e.attributes_start));
+  if (e.attribute_count <= e.attributes.size()) {
+    for (size_t i = 0; i < e.attribute_count; ++i) {
+      if (i != 0) out.push_back(',');
+      if (!json.key_value(out, e.attributes[i], child)) return false;
+    }
+  } else {
+    WireScanner s(bytes.substr(e.attributes_start));
     WireField f;
     bool first = true;
     while (s.next(f)) {
       if (f.number != kAttributes || f.wire_type != kLengthDelimited) continue;
       if (!first) out.push_back(',');
       first = false;
-      json.key_value(out, f.bytes);
+      if (!json.key_value(out, f.bytes, child)) return false;
     }
   }
-  out.append("},\"resource\":");
-  out.append(context.resource_json);
+  out.push_back('}');
+  tail_at = out.size();
   if (e.flags != 0) {
     out.append(",\"flags\":");
     append_uint(out, e.flags);
@@ -144,6 +166,31 @@ void append_entry_line(std::string& out, std::string_view entry, const LineConte
     out.push_back('"');
   }
   out.append("}\n");
+  return true;
+}
+
+void append_line(std::string& out, const LineContext& context, uint64_t offset, std::string_view head,
+                 std::string_view tail) {
+  out.append("{\"source_id\":");
+  out.append(context.source_id_json);
+  out.append(",\"offset\":");
+  append_uint(out, offset);
+  out.append(",\"source_path\":");
+  out.append(context.source_path_json);
+  out.append(head);
+  out.append(",\"resource\":");
+  out.append(context.resource_json);
+  out.append(tail);
+}
+
+bool append_entry_line(std::string& out, std::string_view entry, const LineContext& context, WireJson& json) {
+  std::string parts;
+  size_t tail_at = 0;
+  EntryKey key;
+  if (!render_entry(parts, tail_at, entry, kWireMaxDepth - 1, key, json)) return false;
+  const std::string_view view(parts);
+  append_line(out, context, key.offset, view.substr(0, tail_at), view.substr(tail_at));
+  return true;
 }
 
 }  // namespace logferry::aggregator

@@ -24,8 +24,20 @@ struct EntryKey {
 // levels above protobuf's limit; fills `key` then.
 bool validate_entry(std::string_view bytes, int depth, EntryKey& key);
 
-// Appends a validated entry as one line, '\n' included: the same bytes as
+// Validates an entry as validate_entry does and, when valid, appends the
+// parts of its line that depend on the entry alone: `out` gets
+// ,"time_unix_nano":...,"attributes":{...} and then the tail (flags, ids,
+// "}\n"); `tail_at` is where the tail starts. False when invalid (what was
+// appended is then to be discarded).
+bool render_entry(std::string& out, size_t& tail_at, std::string_view bytes, int depth, EntryKey& key,
+                  WireJson& json);
+
+// Appends a whole line from the parts render_entry wrote: the same bytes as
 // append_entry_line on the parsed entry.
-void append_entry_line(std::string& out, std::string_view entry, const LineContext& context, WireJson& json);
+void append_line(std::string& out, const LineContext& context, uint64_t offset, std::string_view head,
+                 std::string_view tail);
+
+// Validates, renders and appends one entry's line (for tests and tools); false when invalid.
+bool append_entry_line(std::string& out, std::string_view entry, const LineContext& context, WireJson& json);
 
 }  // namespace logferry::aggregator

@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include "aggregator/entry_json.hpp"
-#include "aggregator/entry_wire.hpp"
 #include "sidecar/core/json_escape.hpp"
 #include "sidecar/core/logger.hpp"
 
@@ -211,7 +210,7 @@ AppendResult SegmentStore::append(const BatchView& batch) {
   const v1::Batch& head = batch.head;
   bool per_source = false;
   for (const auto& src : head.sources()) per_source = per_source || src.resource_size() > 0;
-  if (!per_source) return append_one(head, batch.entries);
+  if (!per_source) return append_one(head, batch.entries, batch);
   // Split by effective resource: one part per distinct source label set, each
   // with the merged labels as its resource (a source's label wins over the batch's).
   std::vector<std::string> keys;
@@ -246,11 +245,12 @@ AppendResult SegmentStore::append(const BatchView& batch) {
   }
   for (const auto& e : batch.entries) {
     const auto [p, index] = where[e.key.source_index];
-    parts[p].entries.push_back(EntryView{e.bytes, EntryKey{index, e.key.offset}});
+    EntryView& copy = parts[p].entries.emplace_back(e);
+    copy.key.source_index = index;
   }
   AppendResult total;
   for (const auto& part : parts) {
-    const AppendResult r = append_one(part.head, part.entries);
+    const AppendResult r = append_one(part.head, part.entries, batch);
     if (r.ec) return r;  // nothing acknowledged: a re-sent batch dedupes what was stored
     total.stored += r.stored;
     total.duplicates += r.duplicates;
@@ -259,7 +259,8 @@ AppendResult SegmentStore::append(const BatchView& batch) {
   return total;
 }
 
-AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<EntryView>& entries) {
+AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<EntryView>& entries,
+                                      const BatchView& batch) {
   AppendResult result;
   if (commit_.failed()) {
     result.ec = boost::system::errc::make_error_code(boost::system::errc::io_error);
@@ -300,7 +301,7 @@ AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<E
     c.known = true;
     c.high = entry.key.offset;
     c.advanced = true;
-    append_entry_line(lines_, entry.bytes, LineContext{source_ids_[i], source_paths_[i], resource_json_}, json_);
+    append_line(lines_, batch, entry, LineContext{source_ids_[i], source_paths_[i], resource_json_});
     ++result.stored;
   }
   if (result.stored == 0) {

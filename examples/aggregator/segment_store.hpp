@@ -95,8 +95,8 @@ class SegmentStore {
     v1::Batch head;
     std::vector<EntryView> entries;
   };
-  // Appends entries that all share head.resource (one Pod).
-  AppendResult append_one(const v1::Batch& head, const std::vector<EntryView>& entries);
+  // Appends entries (rendered in `batch`) that all share head.resource (one Pod).
+  AppendResult append_one(const v1::Batch& head, const std::vector<EntryView>& entries, const BatchView& batch);
   Pod& pod_for(const v1::Batch& head);
   boost::system::error_code ensure_segment(Pod& pod, size_t incoming);
   std::string scan_pod(Pod& pod);
@@ -109,7 +109,6 @@ class SegmentStore {
 
   // Reused per batch.
   BatchView parsed_view_;  // append(const v1::Batch&)
-  WireJson json_;
   std::string pod_key_;
   std::string resource_json_;
   std::string lines_;

@@ -30,8 +30,8 @@ Server::Server(asio::io_context& io, const AggregatorConfig& config, SegmentStor
     : io_(io),
       config_(config),
       metrics_(metrics),
-      context_{config, ProtocolSettings{config.max_frame_bytes, config.token, config.discard}, metrics, store, {}, {},
-               nullptr},
+      context_{config, ProtocolSettings{config.max_frame_bytes, config.token, config.discard, store != nullptr},
+               metrics, store, {}, {}, nullptr},
       acceptor_(io) {
   context_.on_closed = [this](Connection* c) { connection_closed(c); };
   if (!config.tls_cert.empty()) tls_ = std::make_unique<TlsTerminator>(config, metrics);

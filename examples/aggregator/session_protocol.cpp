@@ -134,7 +134,7 @@ boost::system::error_code SessionProtocol::on_frame(std::string_view payload, De
   } else {
     BatchView& view = scratch.view();
     out.batch = nullptr;
-    if (!decode_batch(batch_bytes, view)) return make_error_code(Errc::malformed_message);
+    if (!decode_batch(batch_bytes, view, settings_.render)) return make_error_code(Errc::malformed_message);
     out.batch = &view;
     out.sequence = view.head.sequence();
     out.entry_count = static_cast<uint32_t>(view.entries.size());

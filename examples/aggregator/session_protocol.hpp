@@ -19,6 +19,7 @@ struct ProtocolSettings {
   uint32_t max_frame_bytes = 16u << 20;
   std::string token;     // "" = none required
   bool discard = false;  // count entries without decoding them
+  bool render = true;    // render each entry's ndjson line while decoding (for a store)
 };
 
 // Buffers for decoding reused across frames and connections of one thread:

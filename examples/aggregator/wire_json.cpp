@@ -80,6 +80,53 @@ bool validate_key_value(std::string_view bytes, int depth) {
   return s.ok();
 }
 
+bool append_json_string_checked(std::string& out, std::string_view s) {
+  // Fast path: nothing to escape and nothing above 0x7F (so valid UTF-8).
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const auto special = [](uint64_t w) {
+    const uint64_t quote = w ^ (kOnes * '"');
+    const uint64_t slash = w ^ (kOnes * '\\');
+    return (((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash) | ((w - kOnes * 0x20) & ~w) | w) & kHigh;
+  };
+  uint64_t marks = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    marks |= special(w);
+  }
+  if (i < s.size()) {
+    uint64_t w = kOnes * 'a';
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    marks |= special(w);
+  }
+  if (marks == 0) {
+    char quoted[64];
+    if (s.size() + 2 <= sizeof quoted) {  // one append for the usual short string
+      quoted[0] = '"';
+      std::memcpy(quoted + 1, s.data(), s.size());
+      quoted[s.size() + 1] = '"';
+      out.append(quoted, s.size() + 2);
+    } else {
+      out.push_back('"');
+      out.append(s);
+      out.push_back('"');
+    }
+    return true;
+  }
+  if (!proto_utf8_valid(s)) return false;
+  append_json_string(out, s);
+  return true;
+}
+
+bool WireJson::string(std::string& out, std::string_view s) {
+  if (append_json_string_checked(out, s)) return true;
+  if (check_utf8) return false;
+  append_json_string(out, s);
+  return true;
+}
+
 std::string_view WireJson::join(std::string_view message, size_t from, uint32_t number) {
   if (used_ == joined_.size()) joined_.emplace_back();
   std::string& out = joined_[used_++];
@@ -92,24 +139,40 @@ std::string_view WireJson::join(std::string_view message, size_t from, uint32_t 
   return out;
 }
 
-void WireJson::any_value(std::string& out, std::string_view bytes) {
-  const size_t mark = used_;
+bool WireJson::any_value(std::string& out, std::string_view bytes, int depth) {
+  // Fast path: the usual lone string, bool or double field.
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (depth >= 0 && bytes.size() >= 2) {
+    if (b[0] == (kString << 3 | kLengthDelimited) && b[1] < 0x80 && b[1] + size_t{2} == bytes.size()) {
+      return string(out, bytes.substr(2));
+    }
+    if (b[0] == (kBool << 3 | kVarint) && b[1] < 0x80 && bytes.size() == 2) {
+      out.append(b[1] != 0 ? "true" : "false");
+      return true;
+    }
+  }
   // The oneof's case is its last field; a message case merges the run of its
   // fields since the case last changed.
-  WireScanner s(bytes);
+  WireScanner s(bytes, depth);
   WireField f;
   WireField last;
   size_t run_start = 0;
   uint32_t run_length = 0;
+  uint32_t fields = 0;
   for (size_t pos = 0; s.next(f); pos = s.position()) {
     if (f.number < kString || f.number > kBytes || f.wire_type != kAnyWireType[f.number]) continue;  // unknown
     if (f.number != last.number) run_start = pos, run_length = 0;
     ++run_length;
+    ++fields;
     last = f;
   }
-  const auto merged = [&] { return run_length == 1 ? last.bytes : join(bytes, run_start, last.number); };
+  if (!s.ok()) return false;
+  // More than one field (rare): each must be valid on its own, rendered or not.
+  if (fields > 1 && check_utf8 && !validate_any_value(bytes, depth)) return false;
+  const size_t mark = used_;
+  bool ok = true;
   switch (last.number) {
-    case kString: append_json_string(out, last.bytes); break;
+    case kString: ok = string(out, last.bytes); break;
     case kBool: out.append(last.varint != 0 ? "true" : "false"); break;
     case kInt: append_int(out, static_cast<int64_t>(last.varint)); break;
     case kDouble: {
@@ -119,8 +182,12 @@ void WireJson::any_value(std::string& out, std::string_view bytes) {
       else fmt::format_to(std::back_inserter(out), "{}", d);
       break;
     }
-    case kArray: array(out, merged()); break;
-    case kKvlist: kvlist(out, merged()); break;
+    case kArray:
+      ok = array(out, run_length == 1 ? last.bytes : join(bytes, run_start, kArray), s.child_depth());
+      break;
+    case kKvlist:
+      ok = kvlist(out, run_length == 1 ? last.bytes : join(bytes, run_start, kKvlist), s.child_depth());
+      break;
     case kBytes:
       out.push_back('"');
       append_base64(out, last.bytes);
@@ -129,62 +196,83 @@ void WireJson::any_value(std::string& out, std::string_view bytes) {
     default: out.append("null"); break;
   }
   used_ = mark;
+  return ok;
 }
 
-void WireJson::array(std::string& out, std::string_view bytes) {
+bool WireJson::array(std::string& out, std::string_view bytes, int depth) {
   out.push_back('[');
-  WireScanner s(bytes);
+  WireScanner s(bytes, depth);
   WireField f;
   bool first = true;
   while (s.next(f)) {
     if (f.number != 1 || f.wire_type != kLengthDelimited) continue;
     if (!first) out.push_back(',');
     first = false;
-    any_value(out, f.bytes);
+    if (!any_value(out, f.bytes, s.child_depth())) return false;
   }
   out.push_back(']');
+  return s.ok();
 }
 
-void WireJson::kvlist(std::string& out, std::string_view bytes) {
+bool WireJson::kvlist(std::string& out, std::string_view bytes, int depth) {
   out.push_back('{');
-  WireScanner s(bytes);
+  WireScanner s(bytes, depth);
   WireField f;
   bool first = true;
   while (s.next(f)) {
     if (f.number != 1 || f.wire_type != kLengthDelimited) continue;
     if (!first) out.push_back(',');
     first = false;
-    key_value(out, f.bytes);
+    if (!key_value(out, f.bytes, s.child_depth())) return false;
   }
   out.push_back('}');
+  return s.ok();
 }
 
-void WireJson::key_value(std::string& out, std::string_view bytes) {
-  WireScanner s(bytes);
+bool WireJson::key_value(std::string& out, std::string_view bytes, int depth) {
+  // Fast path: one key of under 128 bytes, then one value of under 128 bytes.
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (depth >= 0 && bytes.size() >= 4 && b[0] == (1 << 3 | kLengthDelimited) && b[1] < 0x80) {
+    const size_t at = size_t{2} + b[1];
+    if (at + 2 <= bytes.size() && b[at] == (2 << 3 | kLengthDelimited) && b[at + 1] < 0x80 &&
+        b[at + 1] + at + 2 == bytes.size()) {
+      if (!string(out, bytes.substr(2, b[1]))) return false;
+      out.push_back(':');
+      return any_value(out, bytes.substr(at + 2), depth - 1);
+    }
+  }
+  WireScanner s(bytes, depth);
   WireField f;
   std::string_view key;
   std::string_view value;
   size_t value_start = 0;
+  uint32_t keys = 0;
   uint32_t values = 0;
   for (size_t pos = 0; s.next(f); pos = s.position()) {
     if (f.wire_type != kLengthDelimited) continue;
     if (f.number == 1) {
       key = f.bytes;
+      ++keys;
     } else if (f.number == 2) {
       if (values++ == 0) value_start = pos;
       value = f.bytes;
     }
   }
-  append_json_string(out, key);
+  if (!s.ok()) return false;
+  // A field given twice (rare): every occurrence must be valid on its own.
+  if ((keys > 1 || values > 1) && check_utf8 && !validate_key_value(bytes, depth)) return false;
+  if (!string(out, key)) return false;
   out.push_back(':');
-  if (values > 1) merged_any_value(out, bytes, value_start, 2);
-  else any_value(out, value);
+  if (values > 1) return merged_any_value(out, bytes, value_start, 2, s.child_depth());
+  return any_value(out, value, s.child_depth());
 }
 
-void WireJson::merged_any_value(std::string& out, std::string_view message, size_t from, uint32_t number) {
+bool WireJson::merged_any_value(std::string& out, std::string_view message, size_t from, uint32_t number,
+                                int depth) {
   const size_t mark = used_;
-  any_value(out, join(message, from, number));
+  const bool ok = any_value(out, join(message, from, number), depth);
   used_ = mark;
+  return ok;
 }
 
 }  // namespace logferry::aggregator

@@ -38,39 +38,58 @@ class WireScanner {
   // Only the members that the field's wire type uses are set.
   [[gnu::always_inline]] bool next(WireField& field) {
     if (p_ == end_) return false;  // also after an error (see fail())
-    // Fast path: a one-byte tag (fields 1 to 15) with a length of one or two
-    // bytes, a one-byte varint or a fixed value; the rest is next_slow()'s.
+    // Fast path: a tag of one or two bytes with a length of one or two bytes,
+    // a varint of up to four bytes or a fixed value; the rest is next_slow()'s.
     const auto* p = reinterpret_cast<const unsigned char*>(p_);
     const auto left = static_cast<size_t>(end_ - p_);
-    const uint32_t tag = p[0];
-    if (tag < 8 || tag >= 0x80 || left < 2) return next_slow(field);
-    size_t used = 0;
+    if (left < 2) return next_slow(field);
+    uint32_t tag = p[0];
+    size_t used = 1;
+    if (tag >= 0x80) {
+      if (p[1] >= 0x80 || left < 3) return next_slow(field);
+      tag = (tag & 0x7F) | uint32_t{p[1]} << 7;
+      used = 2;
+    }
+    if (tag < 8) return next_slow(field);
+    const unsigned char* v = p + used;  // the value
+    const size_t rest = left - used;     // at least 1
     switch (tag & 7) {
       case kLengthDelimited: {
-        size_t len = p[1];
-        used = 2;
+        size_t len = v[0];
+        size_t k = 1;
         if (len >= 0x80) {
-          if (left < 3 || p[2] >= 0x80) return next_slow(field);
-          len = (len & 0x7F) | size_t{p[2]} << 7;
-          used = 3;
+          if (rest < 2 || v[1] >= 0x80) return next_slow(field);
+          len = (len & 0x7F) | size_t{v[1]} << 7;
+          k = 2;
         }
-        if (len > left - used) return next_slow(field);
-        field.bytes = {p_ + used, len};
-        used += len;
+        if (len > rest - k) return next_slow(field);
+        field.bytes = {p_ + used + k, len};
+        used += k + len;
         break;
       }
-      case kVarint:
-        if (p[1] >= 0x80) return next_slow(field);
-        field.varint = p[1];
-        used = 2;
+      case kVarint: {
+        const size_t avail = rest < 4 ? rest : 4;
+        uint64_t value = 0;
+        for (size_t i = 0;; ++i) {
+          if (i == avail) return next_slow(field);
+          value |= uint64_t{v[i] & 0x7Fu} << (7 * i);
+          if (v[i] < 0x80) {
+            used += i + 1;
+            break;
+          }
+        }
+        field.varint = value;
         break;
+      }
       case kFixed64:
-      case kFixed32:
-        used = (tag & 7) == kFixed64 ? 9 : 5;
-        if (left < used || std::endian::native != std::endian::little) return next_slow(field);
+      case kFixed32: {
+        const size_t n = (tag & 7) == kFixed64 ? 8 : 4;
+        if (rest < n || std::endian::native != std::endian::little) return next_slow(field);
         field.varint = 0;
-        std::memcpy(&field.varint, p + 1, used - 1);
+        std::memcpy(&field.varint, v, n);
+        used += n;
         break;
+      }
       default: return next_slow(field);
     }
     p_ += used;

@@ -20,7 +20,6 @@ namespace {
 // Renders a decoded batch the way the store does (without the files), and
 // checks the wire renderer against the message tree's.
 void render(const BatchView& batch, std::string_view bytes, std::string& out) {
-  static WireJson json;
   v1::Batch parsed;
   if (!parsed.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) __builtin_trap();
   if (static_cast<size_t>(parsed.entries_size()) != batch.entries.size()) __builtin_trap();
@@ -37,7 +36,7 @@ void render(const BatchView& batch, std::string_view bytes, std::string& out) {
     const EntryView& e = batch.entries[n];
     const LineContext context{ids[e.key.source_index], paths[e.key.source_index], resource};
     const size_t start = out.size();
-    append_entry_line(out, e.bytes, context, json);
+    append_line(out, batch, e, context);
     LineKey key;
     if (!parse_line_key(std::string_view(out).substr(start), key) || key.offset != e.key.offset) __builtin_trap();
     tree.clear();

@@ -50,7 +50,7 @@ TEST_CASE("an entry renders from wire bytes in the tree renderer's order", "[agg
   CHECK(key.offset == 1234);
   WireJson json;
   std::string out;
-  append_entry_line(out, entry, kContext, json);
+  REQUIRE(append_entry_line(out, entry, kContext, json));
   CHECK(out ==
         "{\"source_id\":\"file:1:2\",\"offset\":1234,\"source_path\":\"/var/log/a.log\","
         "\"time_unix_nano\":1700000000000000001,\"observed_time_unix_nano\":2,"
@@ -60,7 +60,7 @@ TEST_CASE("an entry renders from wire bytes in the tree renderer's order", "[agg
   CHECK(entry_same_as_tree(entry));
   // An empty entry: every field at its default.
   out.clear();
-  append_entry_line(out, "", kContext, json);
+  REQUIRE(append_entry_line(out, "", kContext, json));
   CHECK(out == "{\"source_id\":\"file:1:2\",\"offset\":0,\"source_path\":\"/var/log/a.log\",\"time_unix_nano\":0,"
                "\"observed_time_unix_nano\":0,\"severity_number\":0,\"severity_text\":\"\",\"body\":null,"
                "\"attributes\":{},\"resource\":{\"k8s.pod.name\":\"web-0\"}}\n");
@@ -102,6 +102,18 @@ TEST_CASE("entries with fields shuffled, repeated or split render as the tree do
   }
 }
 
+TEST_CASE("many attributes interleaved with other fields render in order", "[aggregator]") {
+  for (const int count : {15, 16, 17, 40}) {
+    std::string entry;
+    for (int i = 0; i < count; ++i) {
+      entry += field_bytes(6, field_bytes(1, "k" + std::to_string(i)) + field_bytes(2, field_varint(3, i)));
+      if (i % 5 == 0) entry += field_varint(101, i);
+    }
+    INFO("attributes " << count);
+    CHECK(entry_same_as_tree(entry));
+  }
+}
+
 TEST_CASE("known entry fields with another wire type are unknown fields", "[aggregator]") {
   const std::vector<std::string> cases = {
       field_varint(1, 5),  field_fixed(2, 9, 4), field_varint(3, 1),    field_varint(5, 1),
@@ -130,6 +142,9 @@ TEST_CASE("entries protobuf refuses are refused", "[aggregator]") {
     INFO("entry bytes " << hex(c));
     EntryKey key;
     CHECK_FALSE(validate_entry(c, kWireMaxDepth - 1, key));
+    WireJson json;
+    std::string out;
+    CHECK_FALSE(append_entry_line(out, c, kContext, json));
     CHECK_FALSE(entry_same_as_tree(c));
   }
   // Bytes fields carry anything.

@@ -25,7 +25,7 @@ std::string tree_json(std::string_view bytes) {
 std::string wire_json(std::string_view bytes) {
   WireJson json;
   std::string out;
-  json.any_value(out, bytes);
+  if (!json.any_value(out, bytes, kWireMaxDepth)) return "invalid";
   return out;
 }
 
@@ -129,6 +129,7 @@ TEST_CASE("AnyValue validation refuses what protobuf refuses", "[aggregator]") {
     INFO("value bytes " << hex(bytes));
     REQUIRE(validate_any_value(bytes, kWireMaxDepth) == ok);
     if (ok) CHECK(wire_json(bytes) == tree_json(bytes));
+    if (!ok) CHECK(wire_json(bytes) == "invalid");
     refused += ok ? 0 : 1;
   }
   CHECK(refused > 100);
@@ -137,14 +138,22 @@ TEST_CASE("AnyValue validation refuses what protobuf refuses", "[aggregator]") {
 TEST_CASE("a KeyValue renders as key:value, its value merged", "[aggregator]") {
   WireJson json;
   std::string out;
-  json.key_value(out, field_bytes(1, "a\"b") + field_bytes(2, field_bytes(5, field_bytes(1, field_varint(3, 1)))) +
-                          field_bytes(1, "k") + field_bytes(2, field_bytes(5, field_bytes(1, field_varint(2, 1)))));
+  CHECK(json.key_value(out, field_bytes(1, "a\"b") + field_bytes(2, field_bytes(5, field_bytes(1, field_varint(3, 1)))) +
+                          field_bytes(1, "k") + field_bytes(2, field_bytes(5, field_bytes(1, field_varint(2, 1)))), kWireMaxDepth));
   CHECK(out == R"("k":[1,true])");
   out.clear();
-  json.key_value(out, "");
+  CHECK(json.key_value(out, "", kWireMaxDepth));
   CHECK(out == R"("":null)");
   CHECK(validate_key_value(field_bytes(1, "ok") + field_bytes(2, field_bytes(1, "fine")), kWireMaxDepth));
   CHECK_FALSE(validate_key_value(field_bytes(1, "\xC3\x28"), kWireMaxDepth));
   CHECK_FALSE(validate_key_value(field_bytes(2, field_bytes(1, "\xED\xA0\x80")), kWireMaxDepth));
   CHECK(validate_key_value(field_bytes(2, field_bytes(7, "\xC3\x28")), kWireMaxDepth));  // bytes are not checked
+  out.clear();
+  CHECK_FALSE(json.key_value(out, field_bytes(1, "\xC3\x28"), kWireMaxDepth));
+  CHECK_FALSE(json.key_value(out, field_bytes(1, "a") + field_bytes(1, "\xC3\x28") + field_bytes(1, "b"), kWireMaxDepth));
+  CHECK_FALSE(json.key_value(out, field_bytes(2, field_bytes(1, "\xFF")) + field_bytes(2, field_bytes(2, "")), kWireMaxDepth));
+  json.check_utf8 = false;  // messages protobuf built: replacement characters, as append_json_string writes
+  out.clear();
+  CHECK(json.key_value(out, field_bytes(1, "\xC3\x28") + field_bytes(2, field_bytes(1, "\xFF")), kWireMaxDepth));
+  CHECK(out == "\"\xEF\xBF\xBD(\":\"\xEF\xBF\xBD\"");
 }

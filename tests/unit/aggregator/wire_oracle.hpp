@@ -127,8 +127,10 @@ inline bool same_as_tree(std::string_view bytes) {
   v1::Batch parsed;
   const bool tree_ok = parsed.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
   BatchView view;
-  const bool wire_ok = decode_batch(bytes, view);
+  const bool checked_ok = decode_batch(bytes, view, false);
+  const bool wire_ok = decode_batch(bytes, view, true);
   INFO("batch bytes " << hex(bytes));
+  REQUIRE(tree_ok == checked_ok);
   REQUIRE(tree_ok == wire_ok);
   if (!tree_ok) return false;
   CHECK(view.head.sequence() == parsed.sequence());
@@ -136,7 +138,6 @@ inline bool same_as_tree(std::string_view bytes) {
   head.clear_entries();
   CHECK(view.head.SerializeAsString() == head.SerializeAsString());
   REQUIRE(view.entries.size() == static_cast<size_t>(parsed.entries_size()));
-  WireJson json;
   for (size_t i = 0; i < view.entries.size(); ++i) {
     const v1::Entry& e = parsed.entries(static_cast<int>(i));
     CHECK(view.entries[i].key.source_index == e.source_index());
@@ -144,7 +145,7 @@ inline bool same_as_tree(std::string_view bytes) {
     std::string tree;
     append_entry_line(tree, e, kContext);
     std::string wire;
-    append_entry_line(wire, view.entries[i].bytes, kContext, json);
+    append_line(wire, view, view.entries[i], kContext);
     CHECK(wire == tree);
   }
   return true;
