@@ -65,9 +65,9 @@ void view_batch(const v1::Batch& batch, BatchView& out) {
   }
 }
 
-void append_line(std::string& out, const BatchView& batch, const EntryView& entry, const LineContext& context) {
+void append_line(std::string& out, const BatchView& batch, const EntryView& entry, const LineFrame& frame) {
   const std::string_view rendered(batch.rendered);
-  append_line(out, context, entry.key.offset, rendered.substr(entry.head_begin, entry.tail_begin - entry.head_begin),
+  append_line(out, frame, entry.key.offset, rendered.substr(entry.head_begin, entry.tail_begin - entry.head_begin),
               rendered.substr(entry.tail_begin, entry.tail_end - entry.tail_begin));
 }
 

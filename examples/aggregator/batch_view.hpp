@@ -41,7 +41,7 @@ bool decode_batch(std::string_view bytes, BatchView& out, bool render);
 void view_batch(const v1::Batch& batch, BatchView& out);
 
 // Appends the line of a rendered entry of `batch`.
-void append_line(std::string& out, const BatchView& batch, const EntryView& entry, const LineContext& context);
+void append_line(std::string& out, const BatchView& batch, const EntryView& entry, const LineFrame& frame);
 
 // Returns "" when the batch's contents can be stored, else why not (the batch
 // is then acknowledged as REJECTED).

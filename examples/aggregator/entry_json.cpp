@@ -52,13 +52,13 @@ void append_base64(std::string& out, std::string_view bytes) {
 void append_uint(std::string& out, uint64_t n) {
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, r.ptr);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));
 }
 
 void append_int(std::string& out, int64_t n) {
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, r.ptr);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));
 }
 
 void append_any_value_json(std::string& out, const v1::AnyValue& value) {

@@ -169,17 +169,19 @@ bool render_entry(std::string& out, size_t& tail_at, std::string_view bytes, int
   return true;
 }
 
-void append_line(std::string& out, const LineContext& context, uint64_t offset, std::string_view head,
+void build_frame(const LineContext& context, LineFrame& frame) {
+  frame.opening.assign("{\"source_id\":").append(context.source_id_json).append(",\"offset\":");
+  frame.path.assign(",\"source_path\":").append(context.source_path_json);
+  frame.resource.assign(",\"resource\":").append(context.resource_json);
+}
+
+void append_line(std::string& out, const LineFrame& frame, uint64_t offset, std::string_view head,
                  std::string_view tail) {
-  out.append("{\"source_id\":");
-  out.append(context.source_id_json);
-  out.append(",\"offset\":");
+  out.append(frame.opening);
   append_uint(out, offset);
-  out.append(",\"source_path\":");
-  out.append(context.source_path_json);
+  out.append(frame.path);
   out.append(head);
-  out.append(",\"resource\":");
-  out.append(context.resource_json);
+  out.append(frame.resource);
   out.append(tail);
 }
 
@@ -188,8 +190,10 @@ bool append_entry_line(std::string& out, std::string_view entry, const LineConte
   size_t tail_at = 0;
   EntryKey key;
   if (!render_entry(parts, tail_at, entry, kWireMaxDepth - 1, key, json)) return false;
+  LineFrame frame;
+  build_frame(context, frame);
   const std::string_view view(parts);
-  append_line(out, context, key.offset, view.substr(0, tail_at), view.substr(tail_at));
+  append_line(out, frame, key.offset, view.substr(0, tail_at), view.substr(tail_at));
   return true;
 }
 

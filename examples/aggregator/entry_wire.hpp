@@ -32,9 +32,18 @@ bool validate_entry(std::string_view bytes, int depth, EntryKey& key);
 bool render_entry(std::string& out, size_t& tail_at, std::string_view bytes, int depth, EntryKey& key,
                   WireJson& json);
 
+// The parts of a line that are the same for all entries of one source in one
+// batch, joined once: {"source_id":ID,"offset": / ,"source_path":PATH / ,"resource":{...}
+struct LineFrame {
+  std::string opening;
+  std::string path;
+  std::string resource;
+};
+void build_frame(const LineContext& context, LineFrame& frame);
+
 // Appends a whole line from the parts render_entry wrote: the same bytes as
 // append_entry_line on the parsed entry.
-void append_line(std::string& out, const LineContext& context, uint64_t offset, std::string_view head,
+void append_line(std::string& out, const LineFrame& frame, uint64_t offset, std::string_view head,
                  std::string_view tail);
 
 // Validates, renders and appends one entry's line (for tests and tools); false when invalid.

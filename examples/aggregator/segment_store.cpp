@@ -271,14 +271,15 @@ AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<E
   resource_json_.clear();
   append_key_values_json(resource_json_, head.resource());
   const size_t n_sources = static_cast<size_t>(head.sources_size());
-  if (source_ids_.size() < n_sources) source_ids_.resize(n_sources), source_paths_.resize(n_sources);
+  if (source_ids_.size() < n_sources) source_ids_.resize(n_sources), frames_.resize(n_sources);
   cursors_.assign(n_sources, Cursor{});
   for (size_t i = 0; i < n_sources; ++i) {
     const auto& src = head.sources(static_cast<int>(i));
     source_ids_[i].clear();
     append_json_string(source_ids_[i], src.id());
-    source_paths_[i].clear();
-    append_json_string(source_paths_[i], src.path());
+    path_json_.clear();
+    append_json_string(path_json_, src.path());
+    build_frame(LineContext{source_ids_[i], path_json_, resource_json_}, frames_[i]);
     if (auto it = pod.highest.find(source_ids_[i]); it != pod.highest.end()) {
       cursors_[i] = Cursor{&it->second, it->second, true, false};
     }
@@ -301,7 +302,7 @@ AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<E
     c.known = true;
     c.high = entry.key.offset;
     c.advanced = true;
-    append_line(lines_, batch, entry, LineContext{source_ids_[i], source_paths_[i], resource_json_});
+    append_line(lines_, batch, entry, frames_[i]);
     ++result.stored;
   }
   if (result.stored == 0) {

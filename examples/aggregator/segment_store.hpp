@@ -111,9 +111,10 @@ class SegmentStore {
   BatchView parsed_view_;  // append(const v1::Batch&)
   std::string pod_key_;
   std::string resource_json_;
+  std::string path_json_;
   std::string lines_;
   std::vector<std::string> source_ids_;
-  std::vector<std::string> source_paths_;
+  std::vector<LineFrame> frames_;
   struct Cursor {
     uint64_t* slot = nullptr;  // the stored state, when the source is known
     uint64_t high = 0;

@@ -80,7 +80,7 @@ bool validate_key_value(std::string_view bytes, int depth) {
   return s.ok();
 }
 
-bool append_json_string_checked(std::string& out, std::string_view s) {
+bool append_json_string_checked(std::string& out, std::string_view s, char suffix) {
   // Fast path: nothing to escape and nothing above 0x7F (so valid UTF-8).
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
@@ -89,41 +89,55 @@ bool append_json_string_checked(std::string& out, std::string_view s) {
     const uint64_t slash = w ^ (kOnes * '\\');
     return (((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash) | ((w - kOnes * 0x20) & ~w) | w) & kHigh;
   };
+  const size_t n = s.size();
   uint64_t marks = 0;
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    marks |= special(w);
+  uint64_t w = kOnes * 'a';  // padding that needs no escaping
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, s.data() + i, 8);
+      marks |= special(w);
+    }
+    std::memcpy(&w, s.data() + n - 8, 8);  // the last eight bytes, overlapping
+  } else if (n >= 4) {
+    std::memcpy(&w, s.data(), 4);
+    std::memcpy(reinterpret_cast<char*>(&w) + 4, s.data() + n - 4, 4);
+  } else {
+    for (size_t i = 0; i < n; ++i) reinterpret_cast<char*>(&w)[i] = s[i];
   }
-  if (i < s.size()) {
-    uint64_t w = kOnes * 'a';
-    std::memcpy(&w, s.data() + i, s.size() - i);
-    marks |= special(w);
-  }
+  marks |= special(w);
+  const size_t extra = suffix != '\0' ? 1 : 0;
   if (marks == 0) {
     char quoted[64];
-    if (s.size() + 2 <= sizeof quoted) {  // one append for the usual short string
+    if (n + 3 <= sizeof quoted) {  // one append for the usual short string
       quoted[0] = '"';
-      std::memcpy(quoted + 1, s.data(), s.size());
-      quoted[s.size() + 1] = '"';
-      out.append(quoted, s.size() + 2);
-    } else {
-      out.push_back('"');
-      out.append(s);
-      out.push_back('"');
+      if (n >= 8) {
+        std::memcpy(quoted + 1, s.data(), n);
+      } else if (n >= 4) {
+        std::memcpy(quoted + 1, s.data(), 4);
+        std::memcpy(quoted + 1 + n - 4, s.data() + n - 4, 4);
+      } else {
+        for (size_t i = 0; i < n; ++i) quoted[1 + i] = s[i];
+      }
+      quoted[n + 1] = '"';
+      quoted[n + 2] = suffix;
+      out.append(quoted, n + 2 + extra);
+      return true;
     }
-    return true;
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+  } else {
+    if (!proto_utf8_valid(s)) return false;
+    append_json_string(out, s);
   }
-  if (!proto_utf8_valid(s)) return false;
-  append_json_string(out, s);
+  if (extra != 0) out.push_back(suffix);
   return true;
 }
 
-bool WireJson::string(std::string& out, std::string_view s) {
-  if (append_json_string_checked(out, s)) return true;
+bool WireJson::string_fallback(std::string& out, std::string_view s, char suffix) {
   if (check_utf8) return false;
   append_json_string(out, s);
+  if (suffix != '\0') out.push_back(suffix);
   return true;
 }
 
@@ -144,7 +158,7 @@ bool WireJson::any_value(std::string& out, std::string_view bytes, int depth) {
   const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
   if (depth >= 0 && bytes.size() >= 2) {
     if (b[0] == (kString << 3 | kLengthDelimited) && b[1] < 0x80 && b[1] + size_t{2} == bytes.size()) {
-      return string(out, bytes.substr(2));
+      return string(out, std::string_view(bytes.data() + 2, b[1]));
     }
     if (b[0] == (kBool << 3 | kVarint) && b[1] < 0x80 && bytes.size() == 2) {
       out.append(b[1] != 0 ? "true" : "false");
@@ -236,9 +250,8 @@ bool WireJson::key_value(std::string& out, std::string_view bytes, int depth) {
     const size_t at = size_t{2} + b[1];
     if (at + 2 <= bytes.size() && b[at] == (2 << 3 | kLengthDelimited) && b[at + 1] < 0x80 &&
         b[at + 1] + at + 2 == bytes.size()) {
-      if (!string(out, bytes.substr(2, b[1]))) return false;
-      out.push_back(':');
-      return any_value(out, bytes.substr(at + 2), depth - 1);
+      if (!string(out, std::string_view(bytes.data() + 2, b[1]), ':')) return false;
+      return any_value(out, std::string_view(bytes.data() + at + 2, b[at + 1]), depth - 1);
     }
   }
   WireScanner s(bytes, depth);
@@ -261,8 +274,7 @@ bool WireJson::key_value(std::string& out, std::string_view bytes, int depth) {
   if (!s.ok()) return false;
   // A field given twice (rare): every occurrence must be valid on its own.
   if ((keys > 1 || values > 1) && check_utf8 && !validate_key_value(bytes, depth)) return false;
-  if (!string(out, key)) return false;
-  out.push_back(':');
+  if (!string(out, key, ':')) return false;
   if (values > 1) return merged_any_value(out, bytes, value_start, 2, s.child_depth());
   return any_value(out, value, s.child_depth());
 }

@@ -34,9 +34,9 @@ inline bool proto_utf8_valid(std::string_view s) {
 bool validate_any_value(std::string_view bytes, int depth);
 bool validate_key_value(std::string_view bytes, int depth);
 
-// Appends `s` as a JSON string literal, the same bytes as append_json_string;
-// false (and nothing useful appended) when `s` is not valid UTF-8.
-bool append_json_string_checked(std::string& out, std::string_view s);
+// Appends `s` as a JSON string literal, the same bytes as append_json_string,
+// then `suffix` unless it is NUL; false (nothing appended) when `s` is not valid UTF-8.
+bool append_json_string_checked(std::string& out, std::string_view s, char suffix = '\0');
 
 // Renders AnyValues and KeyValues while validating them (`depth` as for
 // validate_any_value): each call returns false where ParseFromArray would
@@ -58,7 +58,10 @@ class WireJson {
   bool merged_any_value(std::string& out, std::string_view message, size_t from, uint32_t number, int depth);
 
  private:
-  bool string(std::string& out, std::string_view s);
+  bool string(std::string& out, std::string_view s, char suffix = '\0') {
+    return append_json_string_checked(out, s, suffix) || string_fallback(out, s, suffix);
+  }
+  bool string_fallback(std::string& out, std::string_view s, char suffix);
   bool array(std::string& out, std::string_view bytes, int depth);
   bool kvlist(std::string& out, std::string_view bytes, int depth);
   // The concatenated payloads of field `number` in `message` from byte `from` on;

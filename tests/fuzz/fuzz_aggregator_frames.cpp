@@ -35,8 +35,10 @@ void render(const BatchView& batch, std::string_view bytes, std::string& out) {
   for (size_t n = 0; n < batch.entries.size(); ++n) {
     const EntryView& e = batch.entries[n];
     const LineContext context{ids[e.key.source_index], paths[e.key.source_index], resource};
+    LineFrame frame;
+    build_frame(context, frame);
     const size_t start = out.size();
-    append_line(out, batch, e, context);
+    append_line(out, batch, e, frame);
     LineKey key;
     if (!parse_line_key(std::string_view(out).substr(start), key) || key.offset != e.key.offset) __builtin_trap();
     tree.clear();

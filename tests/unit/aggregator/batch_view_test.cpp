@@ -46,8 +46,8 @@ TEST_CASE("random batches decode and render as the message tree does", "[aggrega
       CHECK(viewed.entries[k].key.source_index == decoded.entries[k].key.source_index);
       std::string from_view;
       std::string from_decoded;
-      append_line(from_view, viewed, viewed.entries[k], kContext);
-      append_line(from_decoded, decoded, decoded.entries[k], kContext);
+      append_line(from_view, viewed, viewed.entries[k], frame_of(kContext));
+      append_line(from_decoded, decoded, decoded.entries[k], frame_of(kContext));
       CHECK(from_view == from_decoded);
     }
     CHECK(validate_batch(decoded).empty());

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "aggregator/wire_scan.hpp"
+#include "sidecar/core/json_escape.hpp"
 #include "wire_oracle.hpp"
 
 using namespace logferry;
@@ -156,4 +157,30 @@ TEST_CASE("a KeyValue renders as key:value, its value merged", "[aggregator]") {
   out.clear();
   CHECK(json.key_value(out, field_bytes(1, "\xC3\x28") + field_bytes(2, field_bytes(1, "\xFF")), kWireMaxDepth));
   CHECK(out == "\"\xEF\xBF\xBD(\":\"\xEF\xBF\xBD\"");
+}
+
+TEST_CASE("strings are escaped as append_json_string escapes them, at every length and position", "[aggregator]") {
+  const std::string specials[] = {"\"", "\\", "\x1f", "\x7f", "\n", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xFF", "\xC3"};
+  for (size_t length = 0; length <= 70; ++length) {
+    const std::string plain(length, 'x');
+    std::string checked;
+    REQUIRE(append_json_string_checked(checked, plain, ':'));
+    std::string expected;
+    append_json_string(expected, plain);
+    CHECK(checked == expected + ":");
+    for (size_t at = 0; at < length; ++at) {
+      for (const auto& special : specials) {
+        std::string s = plain;
+        s.replace(at, 1, special);
+        INFO("string " << hex(s));
+        checked.clear();
+        expected.clear();
+        const bool ok = append_json_string_checked(checked, s);
+        CHECK(ok == proto_utf8_valid(s));
+        append_json_string(expected, s);
+        if (ok) CHECK(checked == expected);
+        else CHECK(checked.empty());
+      }
+    }
+  }
 }

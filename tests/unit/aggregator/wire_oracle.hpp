@@ -118,6 +118,11 @@ inline std::string hex(std::string_view s) {
 }
 
 inline const LineContext kContext{"\"file:1:2\"", "\"/var/log/a.log\"", "{\"k8s.pod.name\":\"web-0\"}"};
+inline LineFrame frame_of(const LineContext& context) {
+  LineFrame frame;
+  build_frame(context, frame);
+  return frame;
+}
 
 // Decodes a serialized Batch with protobuf and with decode_batch; checks that
 // both accept or both refuse it and that every accepted entry renders the same
@@ -145,7 +150,7 @@ inline bool same_as_tree(std::string_view bytes) {
     std::string tree;
     append_entry_line(tree, e, kContext);
     std::string wire;
-    append_line(wire, view, view.entries[i], kContext);
+    append_line(wire, view, view.entries[i], frame_of(kContext));
     CHECK(wire == tree);
   }
   return true;
