@@ -6,7 +6,7 @@
 
 #include "sidecar/core/clock.hpp"
 #include "sidecar/core/logger.hpp"
-#include "sidecar/core/wire_writer.hpp"
+#include "sidecar/parse/entry_writer.hpp"
 #include "sidecar/parse/registry.hpp"
 
 namespace logferry {
@@ -64,34 +64,25 @@ Batcher::Slot Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
   }
   Slot slot;
   slot.begin = entries_.size();
-  slot.mark = WireWriter(entries_).open(4);  // Batch.entries
+  slot.mark = entries_.open(4);  // Batch.entries
   return slot;
-}
-
-ParseResult Batcher::parse_line(OriginState& st, std::string_view line) {
-  if (st.parser->encode(line, entries_)) return ParseResult::parsed;
-  entry_.Clear();
-  const ParseResult r = st.parser->parse(line, entry_);
-  if (r != ParseResult::pending && r != ParseResult::dropped) entry_.AppendToString(&entries_);
-  return r;
 }
 
 void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated) {
   // Field numbers of v1::Entry. Repeated attributes concatenate, so
   // log.truncated follows the parser's attributes.
-  WireWriter w(entries_);
   if (truncated) {
-    const size_t kv = w.open(6);
-    w.bytes(1, "log.truncated");
-    const size_t value = w.open(2);
-    w.varint(2, 1);  // AnyValue.bool_value
-    w.close(value);
-    w.close(kv);
+    const size_t kv = entries_.open(6);
+    entries_.bytes(1, "log.truncated");
+    const size_t value = entries_.open(2);
+    entries_.varint(2, 1);  // AnyValue.bool_value
+    entries_.close(value);
+    entries_.close(kv);
   }
-  w.fixed64(11, turn_clock().unix_nano);  // observed_time_unix_nano
-  if (st.batch_index != 0) w.varint(100, st.batch_index);
-  if (entry_offset != 0) w.varint(101, entry_offset);
-  w.close(slot.mark);
+  entries_.fixed64(11, turn_clock().unix_nano);  // observed_time_unix_nano
+  if (st.batch_index != 0) entries_.varint(100, st.batch_index);
+  if (entry_offset != 0) entries_.varint(101, entry_offset);
+  entries_.close(slot.mark);
   if (entry_count_++ == 0) batch_started_ = std::chrono::steady_clock::now();
   if (r == ParseResult::parse_error) ++metrics_.parse_errors;
 }
@@ -100,7 +91,7 @@ void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
   OriginState& st = state_for(origin);
   st.last_line = turn_clock().steady;
   const Slot slot = new_entry(origin, st);
-  const ParseResult r = parse_line(st, line.text);
+  const ParseResult r = parse_to_wire(*st.parser, line.text, entry_, entries_);
   switch (r) {
     case ParseResult::parsed:
     case ParseResult::parse_error:
@@ -147,7 +138,7 @@ bool Batcher::flush_origin(const OriginPtr& origin, OriginState& st) {
       drop_entry(slot);
       break;
     }
-    entry_.AppendToString(&entries_);
+    append_entry(entries_, entry_);
     // Offsets are idempotency keys and must grow: a later record of the same
     // flush starts after the first byte of the previous one.
     finish_entry(r, slot, st, offset, false);
@@ -177,7 +168,7 @@ void Batcher::seal() {
     sealed->commits.emplace_back(origin, st->commit_offset);
     st->in_batch = false;
   }
-  forwarder_.push(*batch_, resource_, std::move(sealed), entries_, entry_count_);
+  forwarder_.push(*batch_, resource_, std::move(sealed), entries_.view(), entry_count_);
   start_batch();
 }
 

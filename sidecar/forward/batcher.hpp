@@ -9,7 +9,6 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <string>
 #include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -19,6 +18,7 @@
 #include "sidecar/app/metrics.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/core/event.hpp"
+#include "sidecar/core/wire_buffer.hpp"
 #include "sidecar/forward/forwarder.hpp"
 #include "sidecar/parse/parser.hpp"
 #include "sidecar/source/source.hpp"
@@ -72,11 +72,9 @@ class Batcher final : public Intake {
   };
   // Adds the origin to the batch's sources (once) and opens an entry.
   Slot new_entry(const OriginPtr& origin, OriginState& st);
-  // Writes the entry's fields for `line`, by encode() or parse().
-  ParseResult parse_line(OriginState& st, std::string_view line);
   // Writes the fields the batcher owns and closes the entry.
   void finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated);
-  void drop_entry(Slot slot) { entries_.resize(slot.begin); }
+  void drop_entry(Slot slot) { entries_.truncate(slot.begin); }
   void seal();
   void start_batch();
 
@@ -88,7 +86,7 @@ class Batcher final : public Intake {
   std::vector<std::pair<OriginPtr, OriginState*>> batch_origins_;
   google::protobuf::Arena arena_;
   v1::Batch* batch_ = nullptr;  // the sources; the entries are in entries_
-  std::string entries_;         // Batch.entries, wire format
+  WireBuffer entries_;          // Batch.entries, wire format
   uint32_t entry_count_ = 0;
   v1::Entry entry_;             // reused by parsers that fill a message
   std::chrono::steady_clock::time_point batch_started_;

@@ -85,19 +85,10 @@ void keep_last_of_duplicates(v1::Entry& entry, int from) {
   const int n = attrs.size();
   if (n - from < 2) return;
   if (n - from <= 32) {
-    // Small: most lines have no duplicate. Keys that differ in length or in
-    // their first or last byte cannot be equal: a 64-bit set of those traits
-    // proves it for most lines without comparing any pair of keys.
-    uint64_t seen = 0;
+    // Small: most lines have no duplicate, which the traits prove.
+    KeyTraitSet traits;
     bool clash = false;
-    for (int i = from; i < n && !clash; ++i) {
-      const std::string& key = attrs[i].key();
-      const size_t trait = key.empty() ? 0 : key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 +
-                                                 static_cast<unsigned char>(key.back());
-      const uint64_t bit = uint64_t{1} << (trait % 64);
-      clash = (seen & bit) != 0;
-      seen |= bit;
-    }
+    for (int i = from; i < n && !clash; ++i) clash = traits.add(attrs[i].key());
     bool any = false;
     for (int i = from; i < n && clash && !any; ++i)
       for (int j = i + 1; j < n && !any; ++j) any = attrs[i].key() == attrs[j].key();
@@ -152,6 +143,19 @@ void set_parse_error(v1::Entry& entry, const EntryMark& mark, std::string_view l
   mark.restore(entry);
   set_string(*entry.mutable_body(), line);
   add_string_attribute(entry, "log.parse_error", reason);
+}
+
+void append_entry(WireBuffer& out, const v1::Entry& entry) {
+  const size_t n = entry.ByteSizeLong();
+  entry.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.grow(n)));
+}
+
+ParseResult parse_to_wire(Parser& parser, std::string_view line, v1::Entry& scratch, WireBuffer& out) {
+  if (parser.encode(line, out)) return ParseResult::parsed;
+  scratch.Clear();
+  const ParseResult r = parser.parse(line, scratch);
+  if (r != ParseResult::pending && r != ParseResult::dropped) append_entry(out, scratch);
+  return r;
 }
 
 }  // namespace logferry

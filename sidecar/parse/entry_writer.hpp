@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "logferry/v1/logferry.pb.h"
+#include "sidecar/core/wire_buffer.hpp"
+#include "sidecar/parse/parser.hpp"
 
 namespace logferry {
 
@@ -32,6 +34,25 @@ void set_inferred(v1::AnyValue& value, std::string_view text);
 // Parses a decimal int64 (optional '-', no '+', no leading zeros); false if not one.
 bool parse_int64(std::string_view text, int64_t& out);
 
+// A 64-bit set of key traits (length, first and last byte). Keys whose traits
+// differ cannot be equal, so most lines' keys are proven distinct without
+// comparing any pair. add() returns true when the key's trait was seen before
+// (then an equal key may exist).
+class KeyTraitSet {
+ public:
+  bool add(std::string_view key) {
+    const size_t trait = key.empty() ? 0 : key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 +
+                                               static_cast<unsigned char>(key.back());
+    const uint64_t bit = uint64_t{1} << (trait % 64);
+    const bool seen = (seen_ & bit) != 0;
+    seen_ |= bit;
+    return seen;
+  }
+
+ private:
+  uint64_t seen_ = 0;
+};
+
 // Duplicate keys among attributes [from, end): the last occurrence wins and
 // keeps its position among the survivors (like most JSON readers).
 void keep_last_of_duplicates(v1::Entry& entry, int from);
@@ -55,6 +76,14 @@ class EntryMark {
   bool had_severity_text_;
   bool had_trace_;
 };
+
+// Appends `entry`'s wire format (its fields, without a tag or length).
+void append_entry(WireBuffer& out, const v1::Entry& entry);
+
+// Writes the fields of the entry for `line` to `out`: by parser.encode() when
+// it can, else by parse() into `scratch` (cleared first), serialized when the
+// result carries an entry. The intake's one way of turning a line into bytes.
+ParseResult parse_to_wire(Parser& parser, std::string_view line, v1::Entry& scratch, WireBuffer& out);
 
 // Turns `entry` into a parse failure: the raw line as body plus attribute
 // log.parse_error = reason (fields the parser set since `mark` are undone).

@@ -74,64 +74,77 @@ FieldRole FieldEnricher::classify(std::string_view key) const {
   if (key.empty() || key.size() > max_key_ || !first_chars_.test(static_cast<unsigned char>(key[0])))
     return FieldRole::other;
   for (const size_t i : by_length_[key.size()]) {
-    if (std::memcmp(known_[i].name.data(), key.data(), key.size()) == 0) return known_[i].role;
+    const std::string& name = known_[i].name;  // same length: the last byte rules most out before memcmp
+    if (name.back() == key.back() && std::memcmp(name.data(), key.data(), key.size()) == 0) return known_[i].role;
   }
   return FieldRole::other;
 }
 
+ScalarValue ScalarValue::of(const v1::AnyValue& value) {
+  ScalarValue v;
+  if (value.has_string_value()) v.kind = Kind::string, v.text = value.string_value();
+  else if (value.has_int_value()) v.kind = Kind::integer, v.integer = value.int_value();
+  else if (value.has_double_value()) v.kind = Kind::real, v.real = value.double_value();
+  return v;
+}
+
 bool FieldEnricher::absorb(FieldRole role, v1::AnyValue& value, v1::Entry& entry) const {
+  if (role != FieldRole::message) return absorb_scalar(role, ScalarValue::of(value), entry);
+  if (entry.has_body()) return false;  // the first message field wins
+  entry.mutable_body()->Swap(&value);
+  return true;
+}
+
+bool FieldEnricher::absorb_scalar(FieldRole role, const ScalarValue& value, v1::Entry& entry) const {
+  using Kind = ScalarValue::Kind;
   switch (role) {
     case FieldRole::other:
-      return false;
     case FieldRole::message:
-      if (entry.has_body()) return false;  // the first message field wins
-      entry.mutable_body()->Swap(&value);
-      return true;
+      return false;
     case FieldRole::time: {
       std::optional<uint64_t> t;
-      if (value.has_string_value()) t = parse_timestamp_text(value.string_value());
-      else if (value.has_int_value()) t = epoch_to_unix_nano(value.int_value());
-      else if (value.has_double_value()) t = epoch_to_unix_nano(value.double_value());
+      if (value.kind == Kind::string) t = parse_timestamp_text(value.text);
+      else if (value.kind == Kind::integer) t = epoch_to_unix_nano(value.integer);
+      else if (value.kind == Kind::real) t = epoch_to_unix_nano(value.real);
       if (!t) return false;
       entry.set_time_unix_nano(*t);
       return true;
     }
     case FieldRole::level: {
-      if (value.has_string_value()) {
-        const std::string& text = value.string_value();
-        if (text.empty() || text.size() > 32) return false;
-        entry.set_severity_number(severity_from_text(text));
-        entry.set_severity_text(text);
+      if (value.kind == Kind::string) {
+        if (value.text.empty() || value.text.size() > 32) return false;
+        entry.set_severity_number(severity_from_text(value.text));
+        entry.mutable_severity_text()->assign(value.text.data(), value.text.size());
         return true;
       }
-      if (value.has_int_value()) {
-        const int32_t n = severity_from_number(value.int_value());
+      if (value.kind == Kind::integer) {
+        const int32_t n = severity_from_number(value.integer);
         if (n == 0) return false;
         entry.set_severity_number(n);
-        entry.set_severity_text(std::to_string(value.int_value()));
+        entry.set_severity_text(std::to_string(value.integer));
         return true;
       }
       return false;
     }
     case FieldRole::trace_id:
     case FieldRole::span_id: {
-      if (!value.has_string_value()) return false;
+      if (value.kind != Kind::string) return false;
       const bool is_trace = role == FieldRole::trace_id;
       std::string* id = is_trace ? entry.mutable_trace_id() : entry.mutable_span_id();
-      if (hex_to_id(value.string_value(), is_trace ? 16 : 8, *id)) return true;
+      if (hex_to_id(value.text, is_trace ? 16 : 8, *id)) return true;
       id->clear();
       return false;
     }
     case FieldRole::traceparent:
-      return value.has_string_value() && apply_traceparent(value.string_value(), entry);
+      return value.kind == Kind::string && apply_traceparent(value.text, entry);
     case FieldRole::trace_flags:
-      if (value.has_int_value() && value.int_value() >= 0 && value.int_value() <= 255) {
-        entry.set_flags(static_cast<uint32_t>(value.int_value()));
+      if (value.kind == Kind::integer && value.integer >= 0 && value.integer <= 255) {
+        entry.set_flags(static_cast<uint32_t>(value.integer));
         return true;
       }
-      if (value.has_string_value() && value.string_value().size() == 2) {
-        const int hi = hex_digit(value.string_value()[0]);
-        const int lo = hex_digit(value.string_value()[1]);
+      if (value.kind == Kind::string && value.text.size() == 2) {
+        const int hi = hex_digit(value.text[0]);
+        const int lo = hex_digit(value.text[1]);
         if (hi < 0 || lo < 0) return false;
         entry.set_flags(static_cast<uint32_t>((hi << 4) | lo));
         return true;

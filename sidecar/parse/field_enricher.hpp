@@ -22,6 +22,18 @@ struct FieldNames {
 
 enum class FieldRole : uint8_t { other, message, time, level, trace_id, span_id, traceparent, trace_flags };
 
+// A value as the time, level and trace decoders see it (a view: no copy).
+struct ScalarValue {
+  enum class Kind : uint8_t { other, string, integer, real };
+  Kind kind = Kind::other;
+  std::string_view text;  // Kind::string
+  int64_t integer = 0;    // Kind::integer
+  double real = 0;        // Kind::real
+
+  // The view of an AnyValue (arrays, lists, bools and bytes are `other`).
+  static ScalarValue of(const v1::AnyValue& value);
+};
+
 class FieldEnricher {
  public:
   explicit FieldEnricher(const FieldNames& names);
@@ -33,6 +45,8 @@ class FieldEnricher {
   // not fit the role (then the caller keeps it as an attribute). May move
   // out of `value` when it returns true.
   bool absorb(FieldRole role, v1::AnyValue& value, v1::Entry& entry) const;
+  // The same for every role but `message`, from a view.
+  bool absorb_scalar(FieldRole role, const ScalarValue& value, v1::Entry& entry) const;
 
   // Adds a top-level field: absorbed when possible, else an attribute
   // (typed by `set_inferred` when `infer` is set, else a string).

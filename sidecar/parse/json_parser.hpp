@@ -18,13 +18,12 @@ class JsonParser final : public Parser {
   ParseResult parse(std::string_view line, v1::Entry& entry) override;
   // Writes the line's fields straight from the simdjson DOM; declines (and
   // parse() takes over) on invalid JSON and on duplicate keys.
-  bool encode(std::string_view line, std::string& out) override;
+  bool encode(std::string_view line, WireBuffer& out) override;
   std::string_view name() const override { return "json"; }
 
  private:
   FieldEnricher enricher_;
   JsonReader reader_;
-  v1::AnyValue scratch_;  // a time, level or trace field's value, reused across lines
   v1::Entry roles_;       // encode(): the time, severity and trace context absorbed so far
   std::vector<std::string_view> keys_;  // encode(): the line's keys, to find duplicates
 };

@@ -127,7 +127,7 @@ void json_to_any(dom::element value, v1::AnyValue& out, int depth) {
   }
 }
 
-void write_json_value(WireWriter& out, dom::element value, int depth) {
+void write_json_value(WireBuffer& out, dom::element value, int depth) {
   // Field numbers of v1::AnyValue; a oneof member is written even when zero or empty.
   switch (value.type()) {
     case dom::element_type::OBJECT: {
@@ -180,7 +180,7 @@ void write_json_value(WireWriter& out, dom::element value, int depth) {
   }
 }
 
-void write_json_key_value(WireWriter& out, uint32_t field, std::string_view key, dom::element value, int depth) {
+void write_json_key_value(WireBuffer& out, uint32_t field, std::string_view key, dom::element value, int depth) {
   const size_t kv = out.open(field);
   if (!key.empty()) out.bytes(1, key);  // proto3: an empty key is not written
   const size_t any = out.open(2);       // the value is always present, as mutable_value() makes it

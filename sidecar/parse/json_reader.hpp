@@ -9,7 +9,7 @@
 #include <simdjson.h>
 
 #include "logferry/v1/logferry.pb.h"
-#include "sidecar/core/wire_writer.hpp"
+#include "sidecar/core/wire_buffer.hpp"
 
 namespace logferry {
 
@@ -38,10 +38,10 @@ void json_to_any(simdjson::dom::element value, v1::AnyValue& out, int depth = 0)
 
 // The same conversion written as wire format: the fields of the AnyValue
 // json_to_any() would fill (the caller opens and closes the message).
-void write_json_value(WireWriter& out, simdjson::dom::element value, int depth);
+void write_json_value(WireBuffer& out, simdjson::dom::element value, int depth);
 
 // Writes field `field` as a KeyValue {key, value converted at `depth`}.
-void write_json_key_value(WireWriter& out, uint32_t field, std::string_view key, simdjson::dom::element value,
+void write_json_key_value(WireBuffer& out, uint32_t field, std::string_view key, simdjson::dom::element value,
                           int depth);
 
 // Short reason text for a simdjson error, for log.parse_error.

@@ -4,10 +4,10 @@
 // log.parse_error attribute saying why. A parser may hold state across lines
 // (e.g. CRI partial lines); such state is per origin, so each origin gets its
 // own parser instance from the registry.
-#include <string>
 #include <string_view>
 
 #include "logferry/v1/logferry.pb.h"
+#include "sidecar/core/wire_buffer.hpp"
 
 namespace logferry {
 
@@ -33,7 +33,7 @@ class Parser {
   // bytes parse as the entry parse() would fill. Returns false with `out`
   // unchanged when this parser, or this line, needs parse() (held state, a
   // parse error, duplicate keys, ...). Only called on a chain's outermost parser.
-  virtual bool encode(std::string_view /*line*/, std::string& /*out*/) { return false; }
+  virtual bool encode(std::string_view /*line*/, WireBuffer& /*out*/) { return false; }
   virtual std::string_view name() const = 0;
 };
 

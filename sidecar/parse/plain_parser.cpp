@@ -1,7 +1,6 @@
 #include "sidecar/parse/plain_parser.hpp"
 
 #include "sidecar/core/json_escape.hpp"
-#include "sidecar/core/wire_writer.hpp"
 #include "sidecar/parse/entry_writer.hpp"
 
 namespace logferry {
@@ -11,16 +10,15 @@ ParseResult PlainParser::parse(std::string_view line, v1::Entry& entry) {
   return ParseResult::parsed;
 }
 
-bool PlainParser::encode(std::string_view line, std::string& out) {
-  WireWriter w(out);
-  const size_t body = w.open(5);  // Entry.body
+bool PlainParser::encode(std::string_view line, WireBuffer& out) {
+  const size_t body = out.open(5);  // Entry.body
   if (is_valid_utf8(line)) {
-    w.bytes(1, line);  // AnyValue.string_value
+    out.bytes(1, line);  // AnyValue.string_value
   } else {
     assign_utf8(&repaired_, line);
-    w.bytes(1, repaired_);
+    out.bytes(1, repaired_);
   }
-  w.close(body);
+  out.close(body);
   return true;
 }
 

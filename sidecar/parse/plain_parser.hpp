@@ -8,7 +8,7 @@ namespace logferry {
 class PlainParser final : public Parser {
  public:
   ParseResult parse(std::string_view line, v1::Entry& entry) override;
-  bool encode(std::string_view line, std::string& out) override;
+  bool encode(std::string_view line, WireBuffer& out) override;
   std::string_view name() const override { return "plain"; }
 
  private:

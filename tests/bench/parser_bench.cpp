@@ -17,7 +17,8 @@
 #include <fmt/format.h>
 
 #include "sidecar/config/config.hpp"
-#include "sidecar/core/wire_writer.hpp"
+#include "sidecar/core/wire_buffer.hpp"
+#include "sidecar/parse/entry_writer.hpp"
 #include "sidecar/parse/registry.hpp"
 
 using namespace logferry;
@@ -68,17 +69,6 @@ std::unique_ptr<Parser> parser_named(const std::string& name) {
   return make_parser_for(cr.config, "/tmp/x.log");
 }
 
-// One line into `wire` as the batcher writes it: encode() when the chain
-// offers it, else parse() into a reused entry that is then serialized.
-ParseResult intake(Parser& parser, std::string_view line, v1::Entry& reused, std::string& wire) {
-  if (parser.encode(line, wire)) return ParseResult::parsed;
-  reused.Clear();
-  const ParseResult r = parser.parse(line, reused);
-  if (r == ParseResult::parsed || r == ParseResult::parse_error || r == ParseResult::parsed_holding_line)
-    reused.AppendToString(&wire);
-  return r;
-}
-
 // Parses every line of `path` into batches of wire bytes, like the batcher.
 // With `dump` set, the batches are also written there (to compare two builds' output).
 int run_file(const std::string& path, const std::string& parser_name, long max_lines, const char* dump) {
@@ -86,22 +76,22 @@ int run_file(const std::string& path, const std::string& parser_name, long max_l
   std::ifstream in(path);
   std::ofstream out;
   if (dump != nullptr) out.open(dump, std::ios::binary);
-  std::string line, wire;
+  std::string line;
+  WireBuffer wire;
   v1::Entry reused;
   long lines = 0;
   size_t bytes = 0;
   const auto start = std::chrono::steady_clock::now();
   auto seal = [&] {
     bytes += wire.size();
-    if (dump != nullptr) out << wire;
+    if (dump != nullptr) out << wire.view();
     wire.clear();
   };
   while (lines < max_lines && std::getline(in, line)) {
-    WireWriter w(wire);
-    const size_t mark = w.open(4);  // Batch.entries
-    intake(*parser, line, reused, wire);
-    w.varint(101, static_cast<uint64_t>(lines));
-    w.close(mark);
+    const size_t mark = wire.open(4);  // Batch.entries
+    parse_to_wire(*parser, line, reused, wire);
+    wire.varint(101, static_cast<uint64_t>(lines));
+    wire.close(mark);
     if (++lines % 2000 == 0) seal();
   }
   seal();
@@ -131,12 +121,12 @@ int main(int argc, char** argv) {
     }
     auto parser = make_parser_for(cr.config, "/tmp/x.log");
     size_t bytes = 0, entries = 0;
-    std::string wire;
+    WireBuffer wire;
     v1::Entry reused;
     const auto start = std::chrono::steady_clock::now();
     for (long i = 0; i < n; ++i) {
       const std::string& line = w.lines[static_cast<size_t>(i) % w.lines.size()];
-      const ParseResult r = intake(*parser, line, reused, wire);  // as the batcher does, wire bytes included
+      const ParseResult r = parse_to_wire(*parser, line, reused, wire);  // as the batcher does
       entries += r == ParseResult::parsed || r == ParseResult::parsed_holding_line;
       bytes += line.size();
       if (wire.size() > (1u << 19)) wire.clear();

@@ -20,14 +20,14 @@ bool encoded_same(const Config& config, const std::string& line) {
   const auto fast = make_parser_for(config, "/var/log/app/x.log");
   v1::Entry want;
   const ParseResult r = slow->parse(line, want);
-  std::string wire;
+  WireBuffer wire;
   if (!fast->encode(line, wire)) {
     CHECK(wire.empty());
     return false;
   }
   CHECK(r == ParseResult::parsed);
   v1::Entry got;
-  REQUIRE(got.ParseFromString(wire));
+  REQUIRE(got.ParseFromArray(wire.data(), static_cast<int>(wire.size())));
   CHECK(got.SerializeAsString() == want.SerializeAsString());
   return true;
 }

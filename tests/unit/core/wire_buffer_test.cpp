@@ -1,4 +1,4 @@
-#include "sidecar/core/wire_writer.hpp"
+#include "sidecar/core/wire_buffer.hpp"
 
 #include <string>
 
@@ -8,9 +8,9 @@
 
 using namespace logferry;
 
-// WireWriter writes fields in the order given; written in field-number order
+// WireBuffer writes fields in the order given; written in field-number order
 // they must equal protobuf's own (canonical) serialization byte for byte.
-TEST_CASE("wire writer: embedded lengths of every varint size equal protobuf's bytes", "[core][wire]") {
+TEST_CASE("wire buffer: embedded lengths of every varint size equal protobuf's bytes", "[core][wire]") {
   for (const size_t n : {size_t{0}, size_t{1}, size_t{120}, size_t{127}, size_t{128}, size_t{16383},
                          size_t{16384}, size_t{(1u << 21) + 5}}) {
     INFO("string of " << n << " bytes");
@@ -29,8 +29,8 @@ TEST_CASE("wire writer: embedded lengths of every varint size equal protobuf's b
     want.set_source_index(300);
     want.set_offset(uint64_t{1} << 40);
 
-    std::string got = "head";
-    WireWriter w(got);
+    WireBuffer w;
+    w.append("head");
     w.fixed64(1, 1700000000123456789ULL);
     w.varint(2, static_cast<uint64_t>(int64_t{-3}));
     const size_t body = w.open(5);
@@ -61,15 +61,33 @@ TEST_CASE("wire writer: embedded lengths of every varint size equal protobuf's b
     w.fixed32(8, 0x01000001);
     w.varint(100, 300);
     w.varint(101, uint64_t{1} << 40);
-    CHECK(got.substr(0, 4) == "head");
-    CHECK(got.substr(4) == want.SerializeAsString());
+    CHECK(w.view().substr(0, 4) == "head");
+    CHECK(w.view().substr(4) == want.SerializeAsString());
   }
 }
 
-TEST_CASE("wire writer: a field written twice parses as protobuf says (last scalar wins, repeated append)",
+TEST_CASE("wire buffer: growth keeps the content; truncate drops the tail and keeps the memory", "[core][wire]") {
+  WireBuffer b;
+  b.append("ab");
+  const std::string big(100000, 'z');
+  b.bytes(1, big);  // grows past the first allocation
+  CHECK(b.size() == 2 + 1 + 3 + big.size());
+  CHECK(b.view().substr(0, 2) == "ab");
+  CHECK(b.view().substr(6) == big);
+  const size_t capacity = b.capacity();
+  b.truncate(2);
+  b.varint(2, 1);
+  CHECK(b.view() == std::string_view("ab\x10\x01", 4));
+  CHECK(b.capacity() == capacity);
+  b.clear();
+  CHECK(b.empty());
+  b.append("");
+  CHECK(b.empty());
+}
+
+TEST_CASE("wire buffer: a field written twice parses as protobuf says (last scalar wins, repeated append)",
           "[core][wire]") {
-  std::string wire;
-  WireWriter w(wire);
+  WireBuffer w;
   w.varint(101, 5);
   w.varint(101, 9);
   for (const char* key : {"a", "b"}) {
@@ -78,7 +96,7 @@ TEST_CASE("wire writer: a field written twice parses as protobuf says (last scal
     w.close(kv);
   }
   v1::Entry e;
-  REQUIRE(e.ParseFromString(wire));
+  REQUIRE(e.ParseFromArray(w.data(), static_cast<int>(w.size())));
   CHECK(e.offset() == 9);
   REQUIRE(e.attributes_size() == 2);
   CHECK(e.attributes(0).key() == "a");
