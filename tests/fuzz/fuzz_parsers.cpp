@@ -2,7 +2,8 @@
 // composed chains (cri/docker -> multiline -> auto, filters). The first byte
 // picks the chain; the rest is split into lines at '\n'. Checks the parser
 // contract: no crash, every entry has valid UTF-8 strings and serializes, a
-// parse error carries log.parse_error, flush() ends.
+// parse error carries log.parse_error, flush() ends, and encode() either
+// declines without writing or writes the bytes of the entry parse() fills.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "sidecar/core/json_escape.hpp"
+#include "sidecar/core/wire_buffer.hpp"
 #include "sidecar/parse/access_log_parser.hpp"
 #include "sidecar/parse/auto_parser.hpp"
 #include "sidecar/parse/container_parser.hpp"
@@ -106,14 +108,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const auto& all = factories();
   auto parser = all[data[0] % all.size()]();
+  auto twin = all[data[0] % all.size()]();  // its encode() fast path must agree with parse()
   std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
   while (!rest.empty()) {
     const size_t nl = rest.find('\n');
     const std::string_view line = rest.substr(0, nl);
     rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    WireBuffer wire;
+    const bool encoded = twin->encode(line, wire);
     v1::Entry entry;
     const ParseResult r = parser->parse(line, entry);
     if (r != ParseResult::pending && r != ParseResult::dropped) check(entry, r);
+    if (encoded) {
+      v1::Entry decoded;
+      if (r != ParseResult::parsed || !decoded.ParseFromArray(wire.data(), static_cast<int>(wire.size())) ||
+          decoded.SerializeAsString() != entry.SerializeAsString())
+        std::abort();
+    } else if (!wire.empty()) {
+      std::abort();  // a declined encode() writes nothing
+    }
   }
   for (int i = 0; i < 8; ++i) {
     v1::Entry entry;
