@@ -61,7 +61,7 @@ class JsonGen {
 
   std::string value(int depth) {
     static const char* kScalars[] = {
-        "0", "-1", "42", "9223372036854775807", "-9223372036854775808", "18446744073709551615",
+        "0", "-0", "-1", "42", "9223372036854775807", "-9223372036854775808", "18446744073709551615",
         "123456789012345678901234567890", "1.5", "-0.0", "1e308", "1e999", "true", "false", "null",
         "\"info\"", "\"WARN\"", "\"\"", "\"2024-01-02T15:04:05.123Z\"", "1704207845", "1704207845.5",
         "\"4bf92f3577b34da6a3ce929d0e0e4736\"", "\"00f067aa0ba902b7\"", "\"01\"", "\"zz\"",
@@ -76,7 +76,7 @@ class JsonGen {
       return out + "]";
     }
     if (kind == 2) return "\"" + std::string(static_cast<size_t>(pick(100, 20000)), 'w') + "\"";
-    return kScalars[pick(0, 28)];
+    return kScalars[pick(0, 29)];
   }
 
   std::mt19937 rng_;
@@ -112,6 +112,15 @@ TEST_CASE("json encode declines where parse() decides", "[parse][encode]") {
   CHECK_FALSE(encoded_same(config, R"({"broken":)"));                 // parse error
   CHECK_FALSE(encoded_same(config, "[1,2]"));                          // not an object
   CHECK_FALSE(encoded_same(config, ""));
+  CHECK_FALSE(encoded_same(config, R"({"a":1} x)"));                   // trailing content
+  CHECK_FALSE(encoded_same(config, R"({"a":1}{"b":2})"));
+  CHECK_FALSE(encoded_same(config, R"({"a":[1,2})"));
+  CHECK_FALSE(encoded_same(config, R"({"a":tru})"));
+  CHECK_FALSE(encoded_same(config, R"({"a":"\x"})"));                 // invalid escape
+  CHECK_FALSE(encoded_same(config, "{\"a\":\"\x01\"}"));           // unescaped control byte
+  CHECK(encoded_same(config, R"({"a":1e999,"b":123456789012345678901})"));  // beyond double/uint64: text
+  CHECK(encoded_same(config, R"({"a":1} )"));                          // trailing blanks are fine
+  CHECK(encoded_same(config, R"({"e":"\u00e9\ud83d\ude00","k\"q":"x","n":-0,"z":-0.0,"u":18446744073709551615})"));
   CHECK(encoded_same(config, R"({"msg":"one","message":"two","level":"info","severity":"bad level text that is far too long"})"));
   CHECK(encoded_same(config, R"({"big":123456789012345678901234567890,"msg":"huge number"})"));
 }
