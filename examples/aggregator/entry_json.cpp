@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -50,9 +51,24 @@ void append_base64(std::string& out, std::string_view bytes) {
 }
 
 void append_uint(std::string& out, uint64_t n) {
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
   char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, static_cast<size_t>(r.ptr - buf));
+  char* const end = buf + sizeof buf;
+  char* p = end;
+  // Timestamps have 19 digits: eight at a time in 32-bit arithmetic, two per step.
+  while (n >= 100000000) {
+    auto chunk = static_cast<uint32_t>(n % 100000000);
+    n /= 100000000;
+    for (int i = 0; i < 4; ++i, chunk /= 100) std::memcpy(p -= 2, kPairs + 2 * (chunk % 100), 2);
+  }
+  auto rest = static_cast<uint32_t>(n);
+  for (; rest >= 100; rest /= 100) std::memcpy(p -= 2, kPairs + 2 * (rest % 100), 2);
+  if (rest >= 10) std::memcpy(p -= 2, kPairs + 2 * rest, 2);
+  else *--p = static_cast<char>('0' + rest);
+  out.append(p, static_cast<size_t>(end - p));
 }
 
 void append_int(std::string& out, int64_t n) {

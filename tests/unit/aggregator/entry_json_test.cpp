@@ -1,5 +1,9 @@
 #include "aggregator/entry_json.hpp"
 
+#include <charconv>
+#include <random>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 using namespace logferry;
@@ -109,4 +113,21 @@ TEST_CASE("ids are omitted when unset and keys with escapes parse back", "[aggre
   CHECK_FALSE(parse_line_key("{\"source_id\":\"x\",\"offset\":}", key));
   CHECK_FALSE(parse_line_key("{\"source_id\":\"unterminated", key));
   CHECK_FALSE(parse_line_key("garbage", key));
+}
+
+TEST_CASE("numbers are written as std::to_chars writes them", "[aggregator]") {
+  std::vector<uint64_t> values = {0, 9, 10, 99, 100, 101, 99999999, 100000000, 100000001, 1700000000000000001ull,
+                                  std::numeric_limits<uint64_t>::max()};
+  for (uint64_t p = 1; p <= 10000000000000000000ull / 10; p *= 10) values.insert(values.end(), {p - 1, p, p + 1, p * 10 - 1});
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 10000; ++i) values.push_back(rng() >> (rng() % 64));
+  for (const uint64_t v : values) {
+    char buf[24];
+    std::string out;
+    append_uint(out, v);
+    CHECK(out == std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr));
+    out.clear();
+    append_int(out, -static_cast<int64_t>(v >> 1));
+    CHECK(out == std::string(buf, std::to_chars(buf, buf + sizeof buf, -static_cast<int64_t>(v >> 1)).ptr));
+  }
 }
