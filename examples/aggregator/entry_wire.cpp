@@ -65,7 +65,7 @@ bool read_fields(std::string_view entry, int depth, bool check_utf8, EntryFields
       case kLengthDelimited:
         switch (f.number) {
           case kSeverityText:
-            if (check_utf8 && !proto_utf8_valid(f.bytes)) return false;
+            if (check_utf8 && !is_valid_utf8(f.bytes)) return false;
             e.severity_text = f.bytes;
             break;
           case kBody:
@@ -106,7 +106,7 @@ bool validate_entry(std::string_view bytes, int depth, EntryKey& key) {
       else if (f.number == kOffset) key.offset = f.varint;
     } else if (f.wire_type == kLengthDelimited) {
       bool ok = true;
-      if (f.number == kSeverityText) ok = proto_utf8_valid(f.bytes);
+      if (f.number == kSeverityText) ok = is_valid_utf8(f.bytes);
       else if (f.number == kBody) ok = validate_any_value(f.bytes, s.child_depth());
       else if (f.number == kAttributes) ok = validate_key_value(f.bytes, s.child_depth());
       if (!ok) return false;

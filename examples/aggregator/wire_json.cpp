@@ -31,27 +31,6 @@ bool validate_list(std::string_view bytes, int depth, bool (*item)(std::string_v
 
 }  // namespace
 
-bool proto_utf8_valid_slow(std::string_view s) {
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    for (; i + 8 <= n; i += 8) {  // ASCII runs eight bytes at a time
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if ((w & 0x8080808080808080ULL) != 0) break;
-    }
-    if (i == n) break;
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const size_t len = utf8_sequence_length(s, i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
-
 bool validate_any_value(std::string_view bytes, int depth) {
   WireScanner s(bytes, depth);
   WireField f;
@@ -59,7 +38,7 @@ bool validate_any_value(std::string_view bytes, int depth) {
     if (f.wire_type != kLengthDelimited) continue;
     bool ok = true;
     switch (f.number) {
-      case kString: ok = proto_utf8_valid(f.bytes); break;
+      case kString: ok = is_valid_utf8(f.bytes); break;
       case kArray: ok = validate_list(f.bytes, s.child_depth(), validate_any_value); break;
       case kKvlist: ok = validate_list(f.bytes, s.child_depth(), validate_key_value); break;
       default: break;
@@ -74,7 +53,7 @@ bool validate_key_value(std::string_view bytes, int depth) {
   WireField f;
   while (s.next(f)) {
     if (f.wire_type != kLengthDelimited) continue;
-    if (f.number == 1 && !proto_utf8_valid(f.bytes)) return false;
+    if (f.number == 1 && !is_valid_utf8(f.bytes)) return false;
     if (f.number == 2 && !validate_any_value(f.bytes, s.child_depth())) return false;
   }
   return s.ok();
@@ -127,7 +106,7 @@ bool append_json_string_checked(std::string& out, std::string_view s, char suffi
     out.append(s);
     out.push_back('"');
   } else {
-    if (!proto_utf8_valid(s)) return false;
+    if (!is_valid_utf8(s)) return false;
     append_json_string(out, s);
   }
   if (extra != 0) out.push_back(suffix);

@@ -7,27 +7,11 @@
 // the last occurrence wins; a message field given twice is merged, so an array
 // split in two is one array).
 #include <cstdint>
-#include <cstring>
 #include <deque>
 #include <string>
 #include <string_view>
 
 namespace logferry::aggregator {
-
-// True when `s` is UTF-8 as protobuf requires of a string field (no overlongs,
-// no surrogates, nothing above U+10FFFF).
-bool proto_utf8_valid_slow(std::string_view s);
-inline bool proto_utf8_valid(std::string_view s) {
-  uint64_t high = 0;  // ASCII, the common case, eight bytes at a time
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    high |= w;
-  }
-  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
-  return (high & 0x8080808080808080ULL) == 0 || proto_utf8_valid_slow(s);
-}
 
 // True when ParseFromArray would accept `bytes` as an AnyValue / KeyValue nested
 // `depth` levels above protobuf's limit (see WireScanner).

@@ -44,7 +44,7 @@ TEST_CASE("string fields are checked for UTF-8 exactly as protobuf checks them",
   int checked = 0;
   const auto agree = [&](const std::string& s) {
     INFO("bytes " << hex(s));
-    CHECK(proto_utf8_valid(s) == protobuf_accepts_string(s));
+    CHECK(is_valid_utf8(s) == protobuf_accepts_string(s));
     ++checked;
   };
   for (int a = 0; a < 256; ++a) {
@@ -176,7 +176,7 @@ TEST_CASE("strings are escaped as append_json_string escapes them, at every leng
         checked.clear();
         expected.clear();
         const bool ok = append_json_string_checked(checked, s);
-        CHECK(ok == proto_utf8_valid(s));
+        CHECK(ok == is_valid_utf8(s));
         append_json_string(expected, s);
         if (ok) CHECK(checked == expected);
         else CHECK(checked.empty());
