@@ -176,10 +176,12 @@ bool WireJson::any_value(std::string& out, std::string_view bytes, int depth) {
       break;
     }
     case kArray:
-      ok = array(out, run_length == 1 ? last.bytes : join(bytes, run_start, kArray), s.child_depth());
+      ok = list(out, run_length == 1 ? last.bytes : join(bytes, run_start, kArray), s.child_depth(), '[', ']',
+                &WireJson::any_value);
       break;
     case kKvlist:
-      ok = kvlist(out, run_length == 1 ? last.bytes : join(bytes, run_start, kKvlist), s.child_depth());
+      ok = list(out, run_length == 1 ? last.bytes : join(bytes, run_start, kKvlist), s.child_depth(), '{', '}',
+                &WireJson::key_value);
       break;
     case kBytes:
       out.push_back('"');
@@ -192,8 +194,9 @@ bool WireJson::any_value(std::string& out, std::string_view bytes, int depth) {
   return ok;
 }
 
-bool WireJson::array(std::string& out, std::string_view bytes, int depth) {
-  out.push_back('[');
+bool WireJson::list(std::string& out, std::string_view bytes, int depth, char open, char close,
+                    bool (WireJson::*item)(std::string&, std::string_view, int)) {
+  out.push_back(open);
   WireScanner s(bytes, depth);
   WireField f;
   bool first = true;
@@ -201,24 +204,9 @@ bool WireJson::array(std::string& out, std::string_view bytes, int depth) {
     if (f.number != 1 || f.wire_type != kLengthDelimited) continue;
     if (!first) out.push_back(',');
     first = false;
-    if (!any_value(out, f.bytes, s.child_depth())) return false;
+    if (!(this->*item)(out, f.bytes, s.child_depth())) return false;
   }
-  out.push_back(']');
-  return s.ok();
-}
-
-bool WireJson::kvlist(std::string& out, std::string_view bytes, int depth) {
-  out.push_back('{');
-  WireScanner s(bytes, depth);
-  WireField f;
-  bool first = true;
-  while (s.next(f)) {
-    if (f.number != 1 || f.wire_type != kLengthDelimited) continue;
-    if (!first) out.push_back(',');
-    first = false;
-    if (!key_value(out, f.bytes, s.child_depth())) return false;
-  }
-  out.push_back('}');
+  out.push_back(close);
   return s.ok();
 }
 

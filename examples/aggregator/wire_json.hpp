@@ -46,8 +46,9 @@ class WireJson {
     return append_json_string_checked(out, s, suffix) || string_fallback(out, s, suffix);
   }
   bool string_fallback(std::string& out, std::string_view s, char suffix);
-  bool array(std::string& out, std::string_view bytes, int depth);
-  bool kvlist(std::string& out, std::string_view bytes, int depth);
+  // An ArrayValue or KeyValueList: its items (field 1) by `item`, comma-separated between `open` and `close`.
+  bool list(std::string& out, std::string_view bytes, int depth, char open, char close,
+            bool (WireJson::*item)(std::string&, std::string_view, int));
   // The concatenated payloads of field `number` in `message` from byte `from` on;
   // valid until the render call that asked for it returns.
   std::string_view join(std::string_view message, size_t from, uint32_t number);
