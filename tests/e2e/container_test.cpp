@@ -10,11 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -87,6 +89,32 @@ std::string describe(const RunResult& r) {
 
 bool ok(const RunResult& r) { return r.status && r.status->code == 0; }
 
+// A long build's output, made short enough for a report that may be cut: the
+// exit, then every failure with the lines after it (Catch's FAILED blocks,
+// ctest's summary, podman's "Error:"), then the last lines. logferry's own
+// JSON logs from the unit tests are left out: they bury the failures.
+std::string describe_build(const RunResult& r) {
+  std::vector<std::string> lines;
+  const std::string all = r.out + r.err;
+  for (size_t at = 0; at < all.size();) {
+    const size_t end = std::min(all.find('\n', at), all.size());
+    std::string line = all.substr(at, end - at);
+    if (!line.starts_with("{\"ts\":")) lines.push_back(std::move(line));
+    at = end + 1;
+  }
+  std::string report = r.status ? "exit " + std::to_string(r.status->code) + "\n" : "timed out\n";
+  static const std::regex failure("FAILED|Failed|Error:|error:|Errors while");
+  for (size_t i = 0; i < lines.size() && report.size() < 12000; ++i) {
+    if (!std::regex_search(lines[i], failure)) continue;
+    for (size_t j = i; j < std::min(i + 16, lines.size()); ++j) report += lines[j] + "\n";
+    report += "--\n";
+    i += 15;
+  }
+  report += "last lines:\n";
+  for (size_t i = lines.size() > 40 ? lines.size() - 40 : 0; i < lines.size(); ++i) report += lines[i] + "\n";
+  return report;
+}
+
 // The base image's root filesystem as a tarball: from the cache, or made with debootstrap.
 fs::path base_rootfs_tarball(const TempDir& dir) {
   fs::path cache = dir / "cache";
@@ -153,7 +181,7 @@ TEST_CASE("container: image builds, is small, and forwards read-only as 65532", 
   const auto build = podman.run({"build", "--isolation", "chroot", "--network", "host", "--pull=never", "-t", image,
                                  "-f", std::string(LOGFERRY_SOURCE_DIR) + "/Containerfile", LOGFERRY_SOURCE_DIR},
                                 60min);
-  INFO(describe(build).substr(describe(build).size() > 20000 ? describe(build).size() - 20000 : 0));
+  INFO(describe_build(build));
   REQUIRE(ok(build));
 
   const auto size = podman.run({"image", "inspect", "--format", "{{.Size}}", image});

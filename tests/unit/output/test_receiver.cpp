@@ -245,6 +245,7 @@ void TestReceiver::serve(int fd) {
       if (reply.cut) {
         while (buf.size() < length / 2)
           if (!read_more(conn, buf)) break;
+        if (reply.die) ::shutdown(listen_fd_, SHUT_RDWR);  // before the cut: the sink's reconnect is refused
         std::lock_guard lock(mutex_);
         requests_.push_back(std::move(req));
         goto done;

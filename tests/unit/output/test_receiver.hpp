@@ -34,6 +34,7 @@ struct ScriptedReply {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool cut = false;    // close mid-request (after half of the body), no answer
+  bool die = false;    // with cut: also stop listening first, as a crashed receiver (connects are refused)
   bool close = false;  // answer with Connection: close, then close
 };
 
