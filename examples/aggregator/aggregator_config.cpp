@@ -11,6 +11,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "aggregator/relay.hpp"
+#include "sidecar/config/member_setters.hpp"
 
 namespace logferry::aggregator {
 namespace {
@@ -22,12 +23,6 @@ std::string set_duration(AggregatorConfig& c, std::string_view v) {
   auto d = parse_duration(v);
   if (!d || d->count() <= 0) return "expected a positive duration such as 250ms, 5s or 2m";
   c.*Member = *d;
-  return {};
-}
-
-template <auto Member>
-std::string set_string(AggregatorConfig& c, std::string_view v) {
-  c.*Member = std::string(v);
   return {};
 }
 
@@ -55,19 +50,10 @@ std::string set_segment_max(AggregatorConfig& c, std::string_view v) {
   return {};
 }
 
-std::string set_fsync(AggregatorConfig& c, std::string_view v) {
-  if (v == "always") c.fsync = FsyncPolicy::always;
-  else if (v == "never") c.fsync = FsyncPolicy::never;
-  else return "expected always or never";
-  return {};
-}
-
-std::string set_discard(AggregatorConfig& c, std::string_view v) {
-  auto b = parse_bool(v);
-  if (!b) return "expected true or false";
-  c.discard = *b;
-  return {};
-}
+constexpr std::array kFsyncChoices{Choice<FsyncPolicy>{"always", FsyncPolicy::always},
+                                   Choice<FsyncPolicy>{"never", FsyncPolicy::never}};
+constexpr std::array kRelayModeChoices{Choice<RelayMode>{"store_and_forward", RelayMode::store_and_forward},
+                                       Choice<RelayMode>{"relay_only", RelayMode::relay_only}};
 
 std::string set_max_connections(AggregatorConfig& c, std::string_view v) {
   auto n = parse_uint(v, 1, 1000000);
@@ -99,22 +85,6 @@ std::string set_audit_max_bytes(AggregatorConfig& c, std::string_view v) {
   return {};
 }
 
-std::string set_log_level(AggregatorConfig& c, std::string_view v) {
-  if (v == "debug") c.log_level = LogLevel::debug;
-  else if (v == "info") c.log_level = LogLevel::info;
-  else if (v == "warn") c.log_level = LogLevel::warn;
-  else if (v == "error") c.log_level = LogLevel::error;
-  else return "expected debug, info, warn or error";
-  return {};
-}
-
-std::string set_log_format(AggregatorConfig& c, std::string_view v) {
-  if (v == "json") c.log_format = LogFormat::json;
-  else if (v == "text") c.log_format = LogFormat::text;
-  else return "expected json or text";
-  return {};
-}
-
 const std::array kTable{
     Var{"LOGFERRY_AGGREGATOR_LISTEN", "0.0.0.0:7070", set_listen,
         "Address to listen on, HOST:PORT. Port 0 picks a free port; the bound address is printed on stdout "
@@ -135,24 +105,19 @@ const std::array kTable{
         "A connection with no frame started for this long is closed."},
     Var{"LOGFERRY_AGGREGATOR_FRAME_TIMEOUT", "30s", set_duration<&AggregatorConfig::frame_timeout>,
         "A frame, once its first byte arrived, must be complete within this time (stalled peers are closed)."},
-    Var{"LOGFERRY_AGGREGATOR_FSYNC", "always", set_fsync,
+    Var{"LOGFERRY_AGGREGATOR_FSYNC", "always", set_enum<&AggregatorConfig::fsync, kFsyncChoices>,
         "always: every ack waits for fdatasync of the batch (one sync covers many connections' batches); "
         "never: ack once written to the page cache (a machine crash can lose acknowledged entries)."},
     Var{"LOGFERRY_AGGREGATOR_SEGMENT_MAX_BYTES", "64MiB", set_segment_max,
         "A segment file is closed and the next one started when a batch would make it larger than this."},
-    Var{"LOGFERRY_AGGREGATOR_DISCARD", "false", set_discard,
+    Var{"LOGFERRY_AGGREGATOR_DISCARD", "false", set_bool<&AggregatorConfig::discard>,
         "true: acknowledge batches without storing them (for benchmarks); no dedupe."},
     Var{"LOGFERRY_AGGREGATOR_RELAY", "", set_string<&AggregatorConfig::relay>,
         "Forward every batch to otlp+http(s)://HOST[:PORT][/PATH] or loki+http(s)://HOST[:PORT][/PATH], "
         "configured like the sidecar's output (LOGFERRY_OTLP_*, LOGFERRY_LOKI_*, LOGFERRY_SERVICE_NAME, "
         "LOGFERRY_TLS_*, LOGFERRY_BACKOFF_*); unset: no relay."},
     Var{"LOGFERRY_AGGREGATOR_RELAY_MODE", "store_and_forward",
-        [](AggregatorConfig& c, std::string_view v) {
-          if (v == "store_and_forward") c.relay_mode = RelayMode::store_and_forward;
-          else if (v == "relay_only") c.relay_mode = RelayMode::relay_only;
-          else return std::string("expected store_and_forward or relay_only");
-          return std::string();
-        },
+        set_enum<&AggregatorConfig::relay_mode, kRelayModeChoices>,
         "store_and_forward: acknowledge sidecars after the durable local write and relay asynchronously (a "
         "crash may lose or repeat relayed batches); relay_only: store nothing, acknowledge once the downstream "
         "accepted."},
@@ -175,8 +140,10 @@ const std::array kTable{
         "Path the audit webhook posts to; other paths get 404."},
     Var{"LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES", "4MiB", set_audit_max_bytes,
         "Largest audit request body; a larger one is answered 413 without being stored."},
-    Var{"LOGFERRY_LOG_LEVEL", "info", set_log_level, "Threshold of the aggregator's own log lines on stderr."},
-    Var{"LOGFERRY_LOG_FORMAT", "json", set_log_format, "Format of the aggregator's own log lines on stderr."},
+    Var{"LOGFERRY_LOG_LEVEL", "info", set_enum<&AggregatorConfig::log_level, kLogLevelChoices>,
+        "Threshold of the aggregator's own log lines on stderr."},
+    Var{"LOGFERRY_LOG_FORMAT", "json", set_enum<&AggregatorConfig::log_format, kLogFormatChoices>,
+        "Format of the aggregator's own log lines on stderr."},
 };
 
 void add_error(std::vector<EnvError>& errors, std::string_view name, std::string_view value, std::string_view what) {

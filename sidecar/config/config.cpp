@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "sidecar/config/member_setters.hpp"
 #include "sidecar/parse/registry.hpp"
 #include "sidecar/parse/severity.hpp"
 
@@ -17,15 +18,7 @@ namespace {
 
 using Var = EnvVar<Config>;
 
-// Small adapters turning a value parser into a table entry's apply function.
-template <auto Member>
-std::string set_size(Config& c, std::string_view v, uint64_t min) {
-  auto n = parse_size(v);
-  if (!n || *n < min) return fmt::format("expected a size of at least {} such as 64KiB, 4MiB or 1048576", format_size(min));
-  c.*Member = *n;
-  return {};
-}
-
+// A duration; zero is allowed (it turns a wait off). The other setters are in member_setters.hpp.
 template <auto Member>
 std::string set_duration(Config& c, std::string_view v) {
   auto d = parse_duration(v);
@@ -34,64 +27,12 @@ std::string set_duration(Config& c, std::string_view v) {
   return {};
 }
 
-template <auto Member>
-std::string set_string(Config& c, std::string_view v) {
-  c.*Member = std::string(v);
-  return {};
-}
-
-template <auto Member>
-std::string set_bool(Config& c, std::string_view v) {
-  auto b = parse_bool(v);
-  if (!b) return "expected true or false";
-  c.*Member = *b;
-  return {};
-}
-
-template <auto Member>
-std::string set_count(Config& c, std::string_view v, uint64_t min, uint64_t max) {
-  auto n = parse_uint(v, min, max);
-  if (!n) return fmt::format("expected a whole number from {} to {}", min, max);
-  c.*Member = *n;
-  return {};
-}
-
-// One spelling an enum-valued variable accepts, and the value it stands for.
-template <class T>
-struct Choice {
-  std::string_view name;
-  T value;
-};
-
-// Sets Member to the value `v` names in Choices; else "expected a, b or c".
-template <auto Member, const auto& Choices>
-std::string set_enum(Config& c, std::string_view v) {
-  for (const auto& choice : Choices) {
-    if (choice.name == v) {
-      c.*Member = choice.value;
-      return {};
-    }
-  }
-  std::string allowed = "expected ";
-  for (size_t i = 0; i < Choices.size(); ++i) {
-    if (i > 0) allowed += i + 1 == Choices.size() ? " or " : ", ";
-    allowed += Choices[i].name;
-  }
-  return allowed;
-}
-
 constexpr std::array kReadFromChoices{Choice<ReadFrom>{"head", ReadFrom::head},
                                       Choice<ReadFrom>{"tail", ReadFrom::tail}};
 constexpr std::array kPipeOverflowChoices{Choice<PipeOverflow>{"block", PipeOverflow::block},
                                           Choice<PipeOverflow>{"drop_oldest", PipeOverflow::drop_oldest},
                                           Choice<PipeOverflow>{"drop_newest", PipeOverflow::drop_newest}};
 constexpr std::array kOtlpCompressionChoices{Choice<bool>{"none", false}, Choice<bool>{"gzip", true}};
-constexpr std::array kLogLevelChoices{Choice<LogLevel>{"debug", LogLevel::debug},
-                                      Choice<LogLevel>{"info", LogLevel::info},
-                                      Choice<LogLevel>{"warn", LogLevel::warn},
-                                      Choice<LogLevel>{"error", LogLevel::error}};
-constexpr std::array kLogFormatChoices{Choice<LogFormat>{"json", LogFormat::json},
-                                       Choice<LogFormat>{"text", LogFormat::text}};
 
 // "0622", "622" or "0o622": an octal file mode the owner can read and write.
 std::optional<uint32_t> parse_octal_mode(std::string_view v) {

@@ -34,6 +34,29 @@ TEST_CASE("aggregator config errors name the variable, value and what is allowed
   CHECK(all.find("hunter2") == std::string::npos);
 }
 
+TEST_CASE("aggregator enum and bool variables accept their spellings and name them when refused", "[aggregator]") {
+  const auto bad = load_aggregator_config({{"LOGFERRY_AGGREGATOR_RELAY_MODE", "sometimes"},
+                                           {"LOGFERRY_AGGREGATOR_DISCARD", "maybe"},
+                                           {"LOGFERRY_LOG_LEVEL", "loud"},
+                                           {"LOGFERRY_LOG_FORMAT", "xml"}});
+  std::string all;
+  for (const auto& e : bad.errors) all += e.message + "\n";
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_RELAY_MODE=\"sometimes\": expected store_and_forward or relay_only"));
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_DISCARD=\"maybe\": expected true or false"));
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_LOG_LEVEL=\"loud\": expected debug, info, warn or error"));
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_LOG_FORMAT=\"xml\": expected json or text"));
+
+  const auto good = load_aggregator_config({{"LOGFERRY_AGGREGATOR_DISCARD", "yes"},
+                                            {"LOGFERRY_AGGREGATOR_FSYNC", "never"},
+                                            {"LOGFERRY_LOG_LEVEL", "warn"},
+                                            {"LOGFERRY_LOG_FORMAT", "text"}});
+  REQUIRE(good.errors.empty());
+  CHECK(good.config.discard);
+  CHECK(good.config.fsync == FsyncPolicy::never);
+  CHECK(good.config.log_level == LogLevel::warn);
+  CHECK(good.config.log_format == LogFormat::text);
+}
+
 TEST_CASE("port 0 is allowed for the listen address", "[aggregator]") {
   const auto r = load_aggregator_config({{"LOGFERRY_AGGREGATOR_LISTEN", "127.0.0.1:0"},
                                          {"LOGFERRY_AGGREGATOR_DISCARD", "true"}});

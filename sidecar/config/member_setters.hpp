@@ -1,0 +1,94 @@
+#pragma once
+// Adapters turning a value parser into an env table entry's apply function
+// that sets one member of a configuration struct: set_string<&Config::x>.
+// Shared by the sidecar's and the aggregator's tables, so a kind of value is
+// accepted, and refused with the same words, by both programs.
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "sidecar/config/value_parsers.hpp"
+#include "sidecar/core/logger.hpp"
+
+namespace logferry {
+
+namespace detail {
+template <class>
+struct MemberOf;
+template <class C, class T>
+struct MemberOf<T C::*> {
+  using Class = C;
+};
+}  // namespace detail
+
+// The struct that `Member` (a pointer to a data member) belongs to.
+template <auto Member>
+using ConfigOf = typename detail::MemberOf<decltype(Member)>::Class;
+
+template <auto Member>
+std::string set_string(ConfigOf<Member>& c, std::string_view v) {
+  c.*Member = std::string(v);
+  return {};
+}
+
+template <auto Member>
+std::string set_bool(ConfigOf<Member>& c, std::string_view v) {
+  auto b = parse_bool(v);
+  if (!b) return "expected true or false";
+  c.*Member = *b;
+  return {};
+}
+
+template <auto Member>
+std::string set_size(ConfigOf<Member>& c, std::string_view v, uint64_t min) {
+  auto n = parse_size(v);
+  if (!n || *n < min) return fmt::format("expected a size of at least {} such as 64KiB, 4MiB or 1048576", format_size(min));
+  c.*Member = *n;
+  return {};
+}
+
+template <auto Member>
+std::string set_count(ConfigOf<Member>& c, std::string_view v, uint64_t min, uint64_t max) {
+  auto n = parse_uint(v, min, max);
+  if (!n) return fmt::format("expected a whole number from {} to {}", min, max);
+  c.*Member = *n;
+  return {};
+}
+
+// One spelling an enum-valued variable accepts, and the value it stands for.
+template <class T>
+struct Choice {
+  std::string_view name;
+  T value;
+};
+
+// Sets Member to the value `v` names in Choices; else "expected a, b or c".
+template <auto Member, const auto& Choices>
+std::string set_enum(ConfigOf<Member>& c, std::string_view v) {
+  for (const auto& choice : Choices) {
+    if (choice.name == v) {
+      c.*Member = choice.value;
+      return {};
+    }
+  }
+  std::string allowed = "expected ";
+  for (size_t i = 0; i < Choices.size(); ++i) {
+    if (i > 0) allowed += i + 1 == Choices.size() ? " or " : ", ";
+    allowed += Choices[i].name;
+  }
+  return allowed;
+}
+
+// The choices of LOGFERRY_LOG_LEVEL and LOGFERRY_LOG_FORMAT, which both programs read.
+inline constexpr std::array kLogLevelChoices{Choice<LogLevel>{"debug", LogLevel::debug},
+                                             Choice<LogLevel>{"info", LogLevel::info},
+                                             Choice<LogLevel>{"warn", LogLevel::warn},
+                                             Choice<LogLevel>{"error", LogLevel::error}};
+inline constexpr std::array kLogFormatChoices{Choice<LogFormat>{"json", LogFormat::json},
+                                              Choice<LogFormat>{"text", LogFormat::text}};
+
+}  // namespace logferry
