@@ -7,6 +7,18 @@
 using namespace logferry;
 using namespace logferry::aggregator;
 
+namespace {
+
+// Every error message of a load, one per line.
+template <class Result>
+std::string error_text(const Result& r) {
+  std::string all;
+  for (const auto& e : r.errors) all += e.message + "\n";
+  return all;
+}
+
+}  // namespace
+
 TEST_CASE("aggregator defaults and discard mode need no data directory", "[aggregator]") {
   const auto r = load_aggregator_config({{"LOGFERRY_AGGREGATOR_DISCARD", "true"}});
   REQUIRE(r.errors.empty());
@@ -24,8 +36,7 @@ TEST_CASE("aggregator config errors name the variable, value and what is allowed
                                          {"LOGFERRY_AGGREGATOR_TOKEN", "hunter2"},
                                          {"LOGFERRY_AGGREGATOR_TOKEN_FILE", "/nonexistent"},
                                          {"LOGFERRY_AGGREGATOR_DISCRAD", "true"}});
-  std::string all;
-  for (const auto& e : r.errors) all += e.message + "\n";
+  const std::string all = error_text(r);
   CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_LISTEN=\"nowhere\": expected HOST:PORT"));
   CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_FSYNC=\"sometimes\": expected always or never"));
   CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_DISCRAD: unknown variable; did you mean LOGFERRY_AGGREGATOR_DISCARD?"));
@@ -39,8 +50,7 @@ TEST_CASE("aggregator enum and bool variables accept their spellings and name th
                                            {"LOGFERRY_AGGREGATOR_DISCARD", "maybe"},
                                            {"LOGFERRY_LOG_LEVEL", "loud"},
                                            {"LOGFERRY_LOG_FORMAT", "xml"}});
-  std::string all;
-  for (const auto& e : bad.errors) all += e.message + "\n";
+  const std::string all = error_text(bad);
   CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_RELAY_MODE=\"sometimes\": expected store_and_forward or relay_only"));
   CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_DISCARD=\"maybe\": expected true or false"));
   CHECK_THAT(all, Catch::Contains("LOGFERRY_LOG_LEVEL=\"loud\": expected debug, info, warn or error"));
