@@ -61,7 +61,7 @@ int run_cli(int argc, char** argv) {
     return 2;
   }
   if (arg == "--check-config") {
-    fmt::print("{}", render_effective<Config>(config_table(), env));
+    fmt::print("{}", render_effective<Config>(config_table(), env, loaded.implied));
     return 0;
   }
   configure_logging(loaded.config.log_level, loaded.config.log_format, "logferry");

@@ -379,8 +379,14 @@ ConfigResult load_config(const Environment& env) {
   Config& c = r.config;
   if (c.mode == Mode::node) {
     // A node agent's defaults: the kubelet's container logs, in CRI format.
-    if (!env.contains("LOGFERRY_FILES")) c.files = {std::string(kNodeLogGlob)};
-    if (!env.contains("LOGFERRY_PARSER")) c.parser = "cri";
+    if (!env.contains("LOGFERRY_FILES")) {
+      c.files = {std::string(kNodeLogGlob)};
+      r.implied.push_back({"LOGFERRY_FILES", std::string(kNodeLogGlob), "LOGFERRY_MODE=node"});
+    }
+    if (!env.contains("LOGFERRY_PARSER")) {
+      c.parser = "cri";
+      r.implied.push_back({"LOGFERRY_PARSER", "cri", "LOGFERRY_MODE=node"});
+    }
   }
   if (c.outputs.empty() && !has_error("LOGFERRY_OUTPUT")) {
     r.errors.push_back({"LOGFERRY_OUTPUT", env_error_text("LOGFERRY_OUTPUT", "", "required: expected tcp://HOST:PORT")});

@@ -117,7 +117,8 @@ std::span<const EnvVar<Config>> config_table();
 
 struct ConfigResult {
   Config config;
-  std::vector<EnvError> errors;  // empty when the configuration can be used
+  std::vector<EnvError> errors;         // empty when the configuration can be used
+  std::vector<ImpliedDefault> implied;  // defaults LOGFERRY_MODE changed, for --check-config
 };
 
 // Parses and validates the environment (including that the checkpoint

@@ -97,17 +97,33 @@ std::string render_help(std::span<const EnvVar<Config>> table) {
   return out;
 }
 
-// Renders the effective settings (NAME=value lines), secrets redacted. `show`
-// returns the value as set for a variable (the environment's or the default).
+// A default that depends on another variable (e.g. LOGFERRY_MODE=node reads
+// the kubelet's logs): shown by render_effective() instead of the table's.
+struct ImpliedDefault {
+  std::string variable;
+  std::string value;
+  std::string because;  // e.g. "LOGFERRY_MODE=node"
+};
+
+// Renders the effective settings (NAME=value lines), secrets redacted: the
+// environment's value, else an implied default, else the table's default.
 template <class Config>
-std::string render_effective(std::span<const EnvVar<Config>> table, const Environment& env) {
+std::string render_effective(std::span<const EnvVar<Config>> table, const Environment& env,
+                             std::span<const ImpliedDefault> implied = {}) {
   std::string out;
   for (const auto& var : table) {
     const auto it = env.find(var.name);
     const bool set = it != env.end();
-    std::string_view value = set ? std::string_view(it->second) : var.default_value;
+    const ImpliedDefault* mode = nullptr;
+    for (const auto& d : implied)
+      if (d.variable == var.name) mode = &d;
+    std::string_view value = set ? std::string_view(it->second) : mode ? mode->value : var.default_value;
     if (var.secret == Secret::yes && !value.empty()) value = "<redacted>";
-    out += fmt::format("{}={}{}\n", var.name, value, set ? "" : value.empty() ? "  (unset)" : "  (default)");
+    const std::string note = set            ? ""
+                             : mode         ? fmt::format("  (default with {})", mode->because)
+                             : value.empty() ? "  (unset)"
+                                             : "  (default)";
+    out += fmt::format("{}={}{}\n", var.name, value, note);
   }
   return out;
 }

@@ -320,6 +320,7 @@ TEST_CASE("kubernetes: daemonset.yaml", "[e2e][k8s]") {
   CHECK(r.status->code == 0);
   CHECK(contains(r.out, "LOGFERRY_MODE=node\n"));
   CHECK(contains(r.out, "\nNODE_NAME=test-node\n"));
+  CHECK(contains(r.out, "\nLOGFERRY_PARSER=cri  (default with LOGFERRY_MODE=node)\n"));
 }
 
 TEST_CASE("kubernetes: aggregator.yaml", "[e2e][k8s]") {

@@ -22,6 +22,9 @@ TEST_CASE("LOGFERRY_MODE defaults to sidecar, which keeps its defaults", "[confi
   REQUIRE(r.errors.empty());
   CHECK(r.config.mode == Mode::sidecar);
   CHECK(r.config.parser == "plain");
+  CHECK(r.implied.empty());
+  CHECK_THAT(render_effective<Config>(config_table(), env, r.implied),
+             Catch::Contains("\nLOGFERRY_PARSER=plain  (default)\n"));
 }
 
 TEST_CASE("node mode reads the kubelet's container logs with the cri parser", "[config][node]") {
@@ -33,6 +36,11 @@ TEST_CASE("node mode reads the kubelet's container logs with the cri parser", "[
   CHECK(r.config.mode == Mode::node);
   CHECK(r.config.files == std::vector<std::string>{"/var/log/containers/*.log"});
   CHECK(r.config.parser == "cri");
+  // --check-config shows what node mode reads, not the sidecar's defaults.
+  std::string effective = render_effective<Config>(config_table(), env, r.implied);
+  CHECK_THAT(effective,
+             Catch::StartsWith("LOGFERRY_FILES=/var/log/containers/*.log  (default with LOGFERRY_MODE=node)\n"));
+  CHECK_THAT(effective, Catch::Contains("\nLOGFERRY_PARSER=cri  (default with LOGFERRY_MODE=node)\n"));
 
   // Explicit settings win.
   env["LOGFERRY_FILES"] = (tmp / "containers/*.log").string();
@@ -41,6 +49,9 @@ TEST_CASE("node mode reads the kubelet's container logs with the cri parser", "[
   REQUIRE(r.errors.empty());
   CHECK(r.config.files == std::vector<std::string>{(tmp / "containers/*.log").string()});
   CHECK(r.config.parser == "docker");
+  CHECK(r.implied.empty());
+  effective = render_effective<Config>(config_table(), env, r.implied);
+  CHECK_THAT(effective, Catch::Contains("\nLOGFERRY_PARSER=docker\n"));
 }
 
 TEST_CASE("an unknown LOGFERRY_MODE names the allowed values", "[config][node]") {
