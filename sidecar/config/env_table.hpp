@@ -117,7 +117,9 @@ std::string render_effective(std::span<const EnvVar<Config>> table, const Enviro
     const ImpliedDefault* mode = nullptr;
     for (const auto& d : implied)
       if (d.variable == var.name) mode = &d;
-    std::string_view value = set ? std::string_view(it->second) : mode ? mode->value : var.default_value;
+    std::string_view value = set    ? std::string_view(it->second)
+                             : mode ? std::string_view(mode->value)
+                                    : var.default_value;
     if (var.secret == Secret::yes && !value.empty()) value = "<redacted>";
     const std::string note = set            ? ""
                              : mode         ? fmt::format("  (default with {})", mode->because)
