@@ -36,7 +36,7 @@ TEST_CASE("500,000 lines through cuts, stalls and dropped acks arrive exactly on
   std::uniform_int_distribution<int> kind(0, 9);
   int drop_rounds = 0;
   // The first fault always drops acks, while batches are surely flowing.
-  std::this_thread::sleep_for(200ms);
+  REQUIRE(wait_until([&] { return proxy.stats().bytes_up > 64 * 1024; }, 20s, 10ms));
   proxy.set_ack_drop_probability(0.3);
   REQUIRE(wait_until([&] { return proxy.stats().acks_dropped > 0; }, 20s, 10ms));
   proxy.set_ack_drop_probability(0.0);
