@@ -2,9 +2,10 @@
 // notes: runc, cgroupfs, host network, a debootstrap'ed base image imported as
 // docker.io/library/debian:bookworm) and runs the image read-only, as 65532,
 // with every capability dropped: the aggregator and the sidecar from the same
-// image, forwarding a mounted file. Skipped (with a visible warning) when
-// podman or debootstrap is not installed. Set LOGFERRY_TEST_CACHE to a directory
-// to keep the base image's rootfs tarball between runs.
+// image, forwarding a mounted file. Reported as skipped (support/skip.hpp) when
+// podman, debootstrap or runc is not installed, or when not run as root. Set
+// LOGFERRY_TEST_CACHE to a directory to keep the base image's rootfs tarball
+// between runs.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "support/process.hpp"
+#include "support/skip.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
@@ -39,11 +41,6 @@ bool on_path(const std::string& program) {
     rest.remove_prefix(colon + 1);
   }
   return false;
-}
-
-void skip(const std::string& why) {
-  std::fprintf(stderr, "SKIPPED container test: %s\n", why.c_str());
-  WARN("SKIPPED container test: " << why);
 }
 
 // Runs podman with our own configuration and storage; fails the test on a bad exit.
@@ -152,12 +149,13 @@ std::string read_tree(const fs::path& dir) {
 TEST_CASE("container: image builds, is small, and forwards read-only as 65532", "[e2e][container]") {
   for (const char* tool : {"podman", "debootstrap", "runc"}) {
     if (!on_path(tool)) {
-      skip(std::string(tool) + " is not installed (apt-get install podman buildah runc debootstrap uidmap)");
+      skip("container test: " + std::string(tool) +
+           " is not installed (apt-get install podman buildah runc debootstrap uidmap)");
       return;
     }
   }
   if (::geteuid() != 0) {
-    skip("needs root (podman with cgroupfs and chroot isolation, as in the container notes)");
+    skip("container test: needs root (podman with cgroupfs and chroot isolation, as in the container notes)");
     return;
   }
   TempDir dir("logferry-container");
@@ -177,7 +175,8 @@ TEST_CASE("container: image builds, is small, and forwards read-only as 65532", 
   INFO(describe(import));
   REQUIRE(ok(import));
 
-  // Build: compiles, runs the unit tests, assembles the scratch image.
+  // Build: compiles the executable only (the Containerfile's TESTS=OFF default: the
+  // tests ran outside), assembles the scratch image.
   const auto build = podman.run({"build", "--isolation", "chroot", "--network", "host", "--pull=never", "-t", image,
                                  "-f", std::string(LOGFERRY_SOURCE_DIR) + "/Containerfile", LOGFERRY_SOURCE_DIR},
                                 60min);

@@ -1,7 +1,7 @@
 // The aggregator under 1,000 concurrent sidecar connections (raw test clients:
 // hello plus one small batch each, all held open at the same time): every batch
 // is acknowledged, a new client is still served, and the HTTP endpoint reports
-// exactly what happened. Also the exact text of the aggregator's /metrics.
+// exactly what happened (the exact /metrics text: unit/aggregator/http_endpoint_test.cpp).
 #include <poll.h>
 #include <algorithm>
 #include <sys/resource.h>
@@ -9,12 +9,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "aggregator/http_endpoint.hpp"
 #include "delivery_lines_test.hpp"
 #include "logferry/v1/logferry.pb.h"
 #include "sidecar/forward/framing.hpp"
 #include "support/http_client.hpp"
 #include "support/logferry_processes.hpp"
+#include "support/skip.hpp"
 #include "support/store_reader.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
@@ -110,14 +110,6 @@ struct RawClient {
   }
 };
 
-// The value of an unlabelled sample in a Prometheus text body (-1 when absent).
-long long sample(const std::string& body, const std::string& name) {
-  const std::string key = "\n" + name + " ";
-  const size_t pos = body.find(key);
-  if (pos == std::string::npos) return -1;
-  return std::stoll(body.substr(pos + key.size()));
-}
-
 }  // namespace
 
 TEST_CASE("1,000 concurrent connections are all acknowledged; a new client is still served", "[e2e][delivery]") {
@@ -129,7 +121,7 @@ TEST_CASE("1,000 concurrent connections are all acknowledged; a new client is st
     REQUIRE(::setrlimit(RLIMIT_NOFILE, &lim) == 0);  // the aggregator inherits it
   }
   if (lim.rlim_cur < kClients + 200) {
-    WARN("RLIMIT_NOFILE is " << lim.rlim_cur << " and cannot be raised; skipped");
+    skip("1,000 connections: RLIMIT_NOFILE is " + std::to_string(lim.rlim_cur) + " and cannot be raised");
     return;
   }
 
@@ -159,9 +151,10 @@ TEST_CASE("1,000 concurrent connections are all acknowledged; a new client is st
   auto metrics = http_get("127.0.0.1", http_port, "/metrics");
   REQUIRE(metrics);
   CHECK(metrics->status == 200);
-  CHECK(sample(metrics->body, "logferry_aggregator_connections_active") == static_cast<long long>(kClients));
-  CHECK(sample(metrics->body, "logferry_aggregator_batches_total") == static_cast<long long>(kClients));
-  CHECK(sample(metrics->body, "logferry_aggregator_entries_stored_total") == static_cast<long long>(kClients));
+  const auto expected = static_cast<long long>(kClients);
+  CHECK(prometheus_sample(metrics->body, "logferry_aggregator_connections_active") == expected);
+  CHECK(prometheus_sample(metrics->body, "logferry_aggregator_batches_total") == expected);
+  CHECK(prometheus_sample(metrics->body, "logferry_aggregator_entries_stored_total") == expected);
 
   // A new client is served while the thousand are held open.
   RawClient late(aggregator.port());
@@ -181,39 +174,4 @@ TEST_CASE("1,000 concurrent connections are all acknowledged; a new client is st
   CHECK(ready->status == 200);
   CHECK(ready->body == "ready\n");
   CHECK(aggregator.stop() == 0);
-}
-
-TEST_CASE("the aggregator's /metrics text, exactly", "[delivery]") {
-  logferry::aggregator::AggregatorMetrics m;
-  m.connections_accepted = 7;
-  m.connections_active = 2;
-  m.tls_handshake_failures = 1;
-  m.batches = 5;
-  m.entries_stored = 42;
-  const std::string text = logferry::aggregator::render_aggregator_prometheus(m);
-  CHECK(text.rfind("# HELP logferry_aggregator_connections_accepted_total TCP connections accepted.\n"
-                   "# TYPE logferry_aggregator_connections_accepted_total counter\n"
-                   "logferry_aggregator_connections_accepted_total 7\n"
-                   "# HELP logferry_aggregator_connections_active Connections currently open.\n"
-                   "# TYPE logferry_aggregator_connections_active gauge\n"
-                   "logferry_aggregator_connections_active 2\n",
-                   0) == 0);
-  CHECK(text.find("\nlogferry_aggregator_tls_handshake_failures_total 1\n") != std::string::npos);
-  CHECK(text.find("\nlogferry_aggregator_batches_total 5\n") != std::string::npos);
-  CHECK(text.find("\nlogferry_aggregator_entries_stored_total 42\n") != std::string::npos);
-  CHECK(text.find("\nlogferry_aggregator_store_errors_total 0\n") != std::string::npos);
-  // 16 families plus the 5 of the audit webhook, three lines each, nothing else
-  // (the relay's families appear only when a relay is configured).
-  CHECK(std::count(text.begin(), text.end(), '\n') == 21 * 3);
-
-  auto routes = logferry::aggregator::aggregator_routes(m, [] { return std::string("shutting down"); });
-  const auto ready = routes.at("/readyz")();
-  CHECK(ready.status == 503);
-  CHECK(ready.body == "shutting down\n");
-  const auto health = routes.at("/healthz")();
-  CHECK(health.status == 200);
-  CHECK(health.body == "ok\n");
-  const auto metrics = routes.at("/metrics")();
-  CHECK(metrics.content_type == "text/plain; version=0.0.4; charset=utf-8");
-  CHECK(metrics.body == text);
 }

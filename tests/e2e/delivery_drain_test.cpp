@@ -7,6 +7,7 @@
 
 #include "delivery_lines_test.hpp"
 #include "sidecar/checkpoint/file_checkpoint_store.hpp"
+#include "support/http_client.hpp"
 #include "support/logferry_processes.hpp"
 #include "support/store_reader.hpp"
 #include "support/temp_dir.hpp"
@@ -69,6 +70,8 @@ TEST_CASE("a second SIGTERM exits at once, with the acknowledged position saved"
   ProcessEnv env = sidecar_env(tmp.path(), aggregator->output());
   env["LOGFERRY_SHUTDOWN_TIMEOUT"] = "60s";
   env["LOGFERRY_DRAIN_QUIET"] = "200ms";
+  const uint16_t http = unused_port();
+  env["LOGFERRY_HTTP_ADDR"] = "127.0.0.1:" + std::to_string(http);
   Sidecar sidecar(env);
   sidecar.start();
   Written written;
@@ -79,7 +82,7 @@ TEST_CASE("a second SIGTERM exits at once, with the acknowledged position saved"
   // The aggregator goes away; 5,000 more lines are read but cannot be acknowledged.
   CHECK(aggregator->stop() == 0);
   append_lines(log, written[log.string()], 5'000, "a");
-  std::this_thread::sleep_for(1s);
+  REQUIRE(wait_until([&] { return metrics_sample("127.0.0.1", http, "logferry_lines_read_total") >= 15'000; }, 20s));
   REQUIRE(sidecar.process().kill(SIGTERM));
   REQUIRE(sidecar.process().wait_for_stderr("signal received: draining", 5s));
   std::this_thread::sleep_for(500ms);  // past the quiet time: waiting for acks now
@@ -113,12 +116,19 @@ TEST_CASE("the shutdown timeout with the aggregator down: exit 1 within it, chec
   ProcessEnv env = sidecar_env(tmp.path(), "tcp://127.0.0.1:" + std::to_string(port));
   env["LOGFERRY_SHUTDOWN_TIMEOUT"] = "3s";
   env["LOGFERRY_DRAIN_QUIET"] = "200ms";
+  const uint16_t http = unused_port();
+  env["LOGFERRY_HTTP_ADDR"] = "127.0.0.1:" + std::to_string(http);
   Written written;
   append_lines(log, written[log.string()], 3'000, "a");
   Sidecar sidecar(env);
   sidecar.start();
-  REQUIRE(sidecar.process().wait_for_stderr("watching new file", 10s));
-  std::this_thread::sleep_for(500ms);
+  // Every line read and the output tried (and refused) at least once.
+  REQUIRE(wait_until(
+      [&] {
+        return metrics_sample("127.0.0.1", http, "logferry_lines_read_total") == 3'000 &&
+               metrics_sample("127.0.0.1", http, "logferry_connect_failures_total") >= 1;
+      },
+      20s));
   const auto signalled = Clock::now();
   REQUIRE(sidecar.process().kill(SIGTERM));
   const auto status = sidecar.process().wait_for_exit(10s);

@@ -34,10 +34,9 @@ TEST_CASE("500,000 lines through cuts, stalls and dropped acks arrive exactly on
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pause_ms(150, 600);
   std::uniform_int_distribution<int> kind(0, 9);
-  int stalls = 0;
   int drop_rounds = 0;
   // The first fault always drops acks, while batches are surely flowing.
-  std::this_thread::sleep_for(200ms);
+  REQUIRE(wait_until([&] { return proxy.stats().bytes_up > 64 * 1024; }, 20s, 10ms));
   proxy.set_ack_drop_probability(0.3);
   REQUIRE(wait_until([&] { return proxy.stats().acks_dropped > 0; }, 20s, 10ms));
   proxy.set_ack_drop_probability(0.0);
@@ -45,7 +44,7 @@ TEST_CASE("500,000 lines through cuts, stalls and dropped acks arrive exactly on
   // Faults while the lines are written, and a little beyond.
   const auto faults_until = std::chrono::steady_clock::now() + 40s;
   while (std::chrono::steady_clock::now() < faults_until &&
-         (!writer.finished() || stalls < 2 || drop_rounds < 2 || proxy.stats().cuts < 5)) {
+         (!writer.finished() || proxy.stats().stalls < 2 || drop_rounds < 2 || proxy.stats().cuts < 5)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
     const int k = kind(rng);
     if (k < 4) {
@@ -54,7 +53,6 @@ TEST_CASE("500,000 lines through cuts, stalls and dropped acks arrive exactly on
       proxy.set_stalled(true);  // sometimes longer than the ack timeout
       std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng) * 5));
       proxy.set_stalled(false);
-      ++stalls;
     } else {
       proxy.set_ack_drop_probability(0.2);
       std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng) * 2));
@@ -72,25 +70,13 @@ TEST_CASE("500,000 lines through cuts, stalls and dropped acks arrive exactly on
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   const auto st = proxy.stats();
   WARN("proxy: " << st.connections << " connections, " << st.cuts << " cut, " << st.acks_dropped
-                 << " acks dropped, " << stalls << " stalls; all stored after " << elapsed.count() << " ms");
+                 << " acks dropped, " << st.stalls << " stalls; all stored after " << elapsed.count() << " ms");
   CHECK(st.cuts >= 5);
   CHECK(st.acks_dropped > 0);
-  CHECK(stalls >= 2);
+  CHECK(st.stalls >= 2);
   require_exactly_once(tmp / "store", writer.written());
   CHECK(sidecar.stop() == 0);
   // The sidecar saw the faults: it re-sent batches after reconnecting.
   CHECK(sidecar.process().stderr_text().find("re-sending unacknowledged batches") != std::string::npos);
   CHECK(aggregator.stop() == 0);
-}
-
-TEST_CASE("the fault proxy forwards, cuts and drops whole server frames", "[delivery]") {
-  // A stand-in upstream: echoes frames back (as if acks), through the proxy.
-  // Covered end to end above; here only that the proxy starts on port 0 and
-  // reports no activity when unused.
-  FaultProxy proxy(1);
-  CHECK(proxy.port() != 0);
-  CHECK(proxy.output() == "tcp://127.0.0.1:" + std::to_string(proxy.port()));
-  const auto st = proxy.stats();
-  CHECK(st.connections == 0);
-  CHECK(st.acks_dropped == 0);
 }

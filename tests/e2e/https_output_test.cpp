@@ -16,8 +16,8 @@
 #include "support/certs.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_receiver.hpp"
 #include "support/wait.hpp"
-#include "unit/output/test_receiver.hpp"
 
 using namespace logferry::test;
 namespace fs = std::filesystem;

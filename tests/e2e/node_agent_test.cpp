@@ -226,7 +226,8 @@ void run_node_agent(bool inotify) {
   // The deleted Pod's file is finished, acknowledged, then forgotten.
   CHECK(wait_until([&] { return checkpoint_records_with(tmp / "state", "job-0_kube-system") == 0; }, 30s, 100ms));
   CHECK(checkpoint_records_with(tmp / "state", "web-0_shop_app") >= 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // anything extra would show now
+  // Drained and exited: nothing more can arrive, so anything extra shows now.
+  CHECK(agent->stop() == 0);
 
   const auto stored = read_stored(tmp / "store");
   std::map<std::string, int> seen;
@@ -268,7 +269,6 @@ void run_node_agent(bool inotify) {
   const std::string err = agent->process().stderr_text();
   CHECK(err.find("resuming a rotated file") != std::string::npos);
   CHECK(err.find("read without pod labels") != std::string::npos);
-  CHECK(agent->stop() == 0);
 }
 
 }  // namespace

@@ -24,8 +24,8 @@
 #include "support/http_client.hpp"
 #include "support/logferry_processes.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_receiver.hpp"
 #include "support/wait.hpp"
-#include "unit/output/test_receiver.hpp"
 
 using namespace logferry::test;
 namespace fs = std::filesystem;

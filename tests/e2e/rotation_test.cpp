@@ -71,7 +71,7 @@ RotationRun run_with_logrotate(const std::string& mode) {
                    {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()},
                    {"LOGFERRY_ROTATE_WAIT", "3s"}});
   sidecar.start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(sidecar.process().wait_for_stderr("watching new file", std::chrono::seconds(10)));
 
   Writer writer(app, 150'000);
   std::thread writing([&] { writer.run(); });

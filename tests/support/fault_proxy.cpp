@@ -122,12 +122,15 @@ void FaultProxy::loop() {
   std::uniform_real_distribution<double> coin(0.0, 1.0);
   std::vector<char> buf(kReadChunk);
   FaultProxyStats local;
+  bool was_stalled = false;
   while (!stop_) {
     if (cut_.exchange(false)) {
       local.cuts += pairs.size();
       pairs.clear();
     }
     const bool stalled = stalled_;
+    if (stalled && !was_stalled) ++local.stalls;
+    was_stalled = stalled;
     std::vector<pollfd> fds;
     fds.push_back({wake_pipe_[0], POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});

@@ -16,6 +16,7 @@ struct FaultProxyStats {
   uint64_t connections = 0;   // client connections accepted
   uint64_t cuts = 0;          // connections closed by cut_all()
   uint64_t acks_dropped = 0;  // server->client frames dropped
+  uint64_t stalls = 0;        // times forwarding stopped after set_stalled(true)
   uint64_t bytes_up = 0;      // client -> server bytes forwarded
   uint64_t bytes_down = 0;    // server -> client bytes forwarded
 };

@@ -103,4 +103,18 @@ std::optional<HttpReply> http_request(std::string_view host, uint16_t port, std:
   return parse_http_reply(http_exchange(host, port, req, timeout));
 }
 
+long long prometheus_sample(std::string_view body, std::string_view name) {
+  const std::string key = "\n" + std::string(name) + " ";
+  const std::string text = "\n" + std::string(body);
+  const size_t pos = text.find(key);
+  if (pos == std::string::npos) return -1;
+  return std::stoll(text.substr(pos + key.size()));
+}
+
+long long metrics_sample(std::string_view host, uint16_t port, std::string_view name) {
+  const auto reply = http_get(host, port, "/metrics", 2s);
+  if (!reply || reply->status != 200) return -1;
+  return prometheus_sample(reply->body, name);
+}
+
 }  // namespace logferry::test

@@ -3,34 +3,24 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include "support/node_batch.hpp"
+#include "support/temp_dir.hpp"
+
 using namespace logferry;
 using namespace logferry::aggregator;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("logferry-agg-store-" + std::to_string(rd()) + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 v1::Batch make_batch(std::string_view source, uint64_t first_offset, int count, std::string_view pod = "web-0") {
   v1::Batch b;
@@ -79,9 +69,9 @@ TEST_CASE("path components are sanitized", "[aggregator]") {
 }
 
 TEST_CASE("the store drops re-sent entries, also after a restart", "[aggregator]") {
-  TempDir dir;
+  test::TempDir dir("logferry-agg-store");
   AggregatorMetrics metrics;
-  const StoreOptions options{dir.path.string(), 64u << 20, FsyncPolicy::never};
+  const StoreOptions options{dir.path().string(), 64u << 20, FsyncPolicy::never};
   {
     boost::asio::io_context io;
     SegmentStore store(io.get_executor(), options, metrics);
@@ -101,7 +91,7 @@ TEST_CASE("the store drops re-sent entries, also after a restart", "[aggregator]
     CHECK(store.highest_offset("prod", "web-0", "src-a") == 30u);
     store.close();
   }
-  const fs::path pod_dir = dir.path / "prod" / "web-0";
+  const fs::path pod_dir = dir.path() / "prod" / "web-0";
   CHECK(count_lines(pod_dir) == 4);
   {
     boost::asio::io_context io;
@@ -123,9 +113,9 @@ TEST_CASE("the store drops re-sent entries, also after a restart", "[aggregator]
 }
 
 TEST_CASE("a partial trailing line left by a crash is cut off on open", "[aggregator]") {
-  TempDir dir;
+  test::TempDir dir("logferry-agg-store");
   AggregatorMetrics metrics;
-  const StoreOptions options{dir.path.string(), 64u << 20, FsyncPolicy::always};
+  const StoreOptions options{dir.path().string(), 64u << 20, FsyncPolicy::always};
   {
     boost::asio::io_context io;
     SegmentStore store(io.get_executor(), options, metrics);
@@ -133,7 +123,7 @@ TEST_CASE("a partial trailing line left by a crash is cut off on open", "[aggreg
     REQUIRE(store.append(make_batch("src", 0, 2)).stored == 2);
     store.close();
   }
-  const fs::path segment = dir.path / "prod" / "web-0" / "segment-000001.ndjson";
+  const fs::path segment = dir.path() / "prod" / "web-0" / "segment-000001.ndjson";
   const std::string good = read_file(segment);
   {
     std::ofstream out(segment, std::ios::app | std::ios::binary);
@@ -153,9 +143,9 @@ TEST_CASE("a partial trailing line left by a crash is cut off on open", "[aggreg
 }
 
 TEST_CASE("segments rotate by size and numbering continues after a restart", "[aggregator]") {
-  TempDir dir;
+  test::TempDir dir("logferry-agg-store");
   AggregatorMetrics metrics;
-  const StoreOptions options{dir.path.string(), 4096, FsyncPolicy::never};
+  const StoreOptions options{dir.path().string(), 4096, FsyncPolicy::never};
   uint64_t next = 0;
   for (int round = 0; round < 2; ++round) {
     boost::asio::io_context io;
@@ -168,7 +158,7 @@ TEST_CASE("segments rotate by size and numbering continues after a restart", "[a
     }
     store.close();
   }
-  const fs::path pod_dir = dir.path / "prod" / "web-0";
+  const fs::path pod_dir = dir.path() / "prod" / "web-0";
   size_t segments = 0;
   for (const auto& f : fs::directory_iterator(pod_dir)) {
     ++segments;
@@ -182,10 +172,10 @@ TEST_CASE("segments rotate by size and numbering continues after a restart", "[a
 }
 
 TEST_CASE("group commit makes a ticket durable after a sync round", "[aggregator]") {
-  TempDir dir;
+  test::TempDir dir("logferry-agg-store");
   AggregatorMetrics metrics;
   boost::asio::io_context io;
-  SegmentStore store(io.get_executor(), StoreOptions{dir.path.string(), 64u << 20, FsyncPolicy::always}, metrics);
+  SegmentStore store(io.get_executor(), StoreOptions{dir.path().string(), 64u << 20, FsyncPolicy::always}, metrics);
   REQUIRE(store.open().empty());
   const auto r1 = store.append(make_batch("a", 0, 2));
   const auto r2 = store.append(make_batch("b", 0, 2, "other"));
@@ -204,4 +194,33 @@ TEST_CASE("group commit makes a ticket durable after a sync round", "[aggregator
   CHECK(dup.stored == 0);
   CHECK(store.durable(dup.ticket));
   store.close();
+}
+
+TEST_CASE("the store files a node agent's entries under each source's Pod", "[aggregator][node]") {
+  test::TempDir tmp("logferry-node-store");
+  const fs::path dir = tmp.path();
+  AggregatorMetrics metrics;
+  {
+    boost::asio::io_context io;
+    SegmentStore store(io.get_executor(), {dir.string(), 64u << 20, FsyncPolicy::never}, metrics);
+    REQUIRE(store.open().empty());
+    auto r = store.append(test::node_batch());
+    REQUIRE_FALSE(r.ec);
+    CHECK(r.stored == 8);
+    CHECK(store.durable(r.ticket));
+    r = store.append(test::node_batch());  // re-sent: all duplicates
+    CHECK(r.stored == 0);
+    CHECK(r.duplicates == 8);
+    CHECK(store.highest_offset("shop", "web-0", "file:1:2") == 6u);
+    CHECK(store.highest_offset("kube-system", "dns-0", "file:1:1") == 5u);
+    CHECK(store.highest_offset("agent-ns", "_unknown", "file:1:3") == 7u);
+    store.close();
+  }
+  const std::string web = test::read_file(dir / "shop/web-0/segment-000001.ndjson");
+  CHECK(std::count(web.begin(), web.end(), '\n') == 4);
+  CHECK(web.find("\"k8s.container.name\":\"app\"") != std::string::npos);
+  CHECK(web.find("\"k8s.node.name\":\"node-1\"") != std::string::npos);
+  CHECK(web.find("agent-ns") == std::string::npos);  // the source's namespace won
+  const std::string dns = test::read_file(dir / "kube-system/dns-0/segment-000001.ndjson");
+  CHECK(std::count(dns.begin(), dns.end(), '\n') == 2);
 }

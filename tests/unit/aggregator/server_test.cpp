@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <random>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -17,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include "sidecar/forward/framing.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace logferry;
 using namespace logferry::aggregator;
@@ -30,9 +30,7 @@ namespace {
 class TestAggregator {
  public:
   explicit TestAggregator(AggregatorConfig config) : config_(std::move(config)) {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() / ("logferry-agg-server-" + std::to_string(rd()) + std::to_string(::getpid()));
-    config_.data_dir = dir_.string();
+    config_.data_dir = dir_.path().string();
     config_.listen_host = "127.0.0.1";
     config_.listen_port = 0;
     store_.emplace(io_.get_executor(), StoreOptions{config_.data_dir, config_.segment_max_bytes, config_.fsync}, metrics);
@@ -47,17 +45,15 @@ class TestAggregator {
     thread_.join();
     server_.reset();
     store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
-  fs::path dir() const { return dir_; }
+  fs::path dir() const { return dir_.path(); }
 
   AggregatorMetrics metrics;
   asio::ip::tcp::endpoint endpoint;
 
  private:
+  test::TempDir dir_{"logferry-agg-server"};
   AggregatorConfig config_;
-  fs::path dir_;
   asio::io_context io_;
   std::optional<SegmentStore> store_;
   std::optional<Server> server_;

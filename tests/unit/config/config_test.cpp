@@ -3,28 +3,16 @@
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
+#include "unit/config/config_env.hpp"
 
 using namespace logferry;
 
-namespace {
-
-Environment minimal(const test::TempDir& tmp) {
-  return {{"LOGFERRY_FILES", (tmp / "*.log").string()},
-          {"LOGFERRY_OUTPUT", "tcp://127.0.0.1:7070"},
-          {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}};
-}
-
-std::vector<std::string> messages(const ConfigResult& r) {
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.message);
-  return out;
-}
-
-}  // namespace
+using test::files_environment;
+using test::messages;
 
 TEST_CASE("a minimal environment loads with the documented defaults", "[config]") {
   test::TempDir tmp;
-  auto r = load_config(minimal(tmp));
+  auto r = load_config(files_environment(tmp));
   REQUIRE(r.errors.empty());
   CHECK(r.config.files == std::vector<std::string>{(tmp / "*.log").string()});
   REQUIRE(r.config.outputs.size() == 1);
@@ -40,7 +28,7 @@ TEST_CASE("a minimal environment loads with the documented defaults", "[config]"
 
 TEST_CASE("every bad value is reported at once with its name, value and what is allowed", "[config]") {
   test::TempDir tmp;
-  auto env = minimal(tmp);
+  auto env = files_environment(tmp);
   env["LOGFERRY_OUTPUT"] = "bogus";
   env["LOGFERRY_BATCH_MAX_BYTES"] = "lots";
   env["LOGFERRY_BATCH_TIMEOUT"] = "soon";
@@ -75,27 +63,27 @@ TEST_CASE("required settings and cross-checks have exact messages", "[config]") 
                          });
   }
   SECTION("buffer smaller than two batches") {
-    auto env = minimal(tmp);
+    auto env = files_environment(tmp);
     env["LOGFERRY_BUFFER_MAX_BYTES"] = "512KiB";
     CHECK(messages(load_config(env)) ==
           std::vector<std::string>{"LOGFERRY_BUFFER_MAX_BYTES=\"512KiB\": must be at least twice "
                                    "LOGFERRY_BATCH_MAX_BYTES (512KiB)"});
   }
   SECTION("backoff max below initial") {
-    auto env = minimal(tmp);
+    auto env = files_environment(tmp);
     env["LOGFERRY_BACKOFF_INITIAL"] = "10s";
     env["LOGFERRY_BACKOFF_MAX"] = "1s";
     CHECK(messages(load_config(env)) ==
           std::vector<std::string>{"LOGFERRY_BACKOFF_MAX=\"1s\": must not be shorter than LOGFERRY_BACKOFF_INITIAL"});
   }
   SECTION("TLS certificate without key") {
-    auto env = minimal(tmp);
+    auto env = files_environment(tmp);
     env["LOGFERRY_TLS_CERT"] = "/tls/client.pem";
     CHECK(messages(load_config(env)) ==
           std::vector<std::string>{"LOGFERRY_TLS_KEY=\"\": LOGFERRY_TLS_CERT and LOGFERRY_TLS_KEY go together"});
   }
   SECTION("checkpoint dir that is a file") {
-    auto env = minimal(tmp);
+    auto env = files_environment(tmp);
     const auto file = tmp.write_file("not-a-dir", "x");
     env["LOGFERRY_CHECKPOINT_DIR"] = file.string();
     const auto m = messages(load_config(env));
@@ -106,7 +94,7 @@ TEST_CASE("required settings and cross-checks have exact messages", "[config]") 
 
 TEST_CASE("a misspelt LOGFERRY_ variable is an error with a hint", "[config]") {
   test::TempDir tmp;
-  auto env = minimal(tmp);
+  auto env = files_environment(tmp);
   env["LOGFERRY_FILSE"] = "/x/*.log";
   env["LOGFERRY_WHATEVER_THIS_IS"] = "1";
   env["LOGFERRY_AGGREGATOR_LISTEN"] = "0.0.0.0:7070";  // the aggregator's; not ours to judge
@@ -118,7 +106,7 @@ TEST_CASE("a misspelt LOGFERRY_ variable is an error with a hint", "[config]") {
 
 TEST_CASE("secrets are redacted in errors and in the effective configuration", "[config]") {
   test::TempDir tmp;
-  auto env = minimal(tmp);
+  auto env = files_environment(tmp);
   env["LOGFERRY_AUTH_TOKEN"] = "s3cr3t-value";
   const std::string effective = render_effective<Config>(config_table(), env);
   CHECK(effective.find("s3cr3t-value") == std::string::npos);

@@ -3,20 +3,15 @@
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
+#include "unit/config/config_env.hpp"
 
 using namespace logferry;
 
-namespace {
-
-Environment base(const test::TempDir& tmp) {
-  return {{"LOGFERRY_OUTPUT", "tcp://127.0.0.1:7070"}, {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}};
-}
-
-}  // namespace
+using test::base_environment;
 
 TEST_CASE("LOGFERRY_MODE defaults to sidecar, which keeps its defaults", "[config][node]") {
   test::TempDir tmp;
-  auto env = base(tmp);
+  auto env = base_environment(tmp);
   env["LOGFERRY_FILES"] = (tmp / "*.log").string();
   const auto r = load_config(env);
   REQUIRE(r.errors.empty());
@@ -29,7 +24,7 @@ TEST_CASE("LOGFERRY_MODE defaults to sidecar, which keeps its defaults", "[confi
 
 TEST_CASE("node mode reads the kubelet's container logs with the cri parser", "[config][node]") {
   test::TempDir tmp;
-  auto env = base(tmp);
+  auto env = base_environment(tmp);
   env["LOGFERRY_MODE"] = "node";
   auto r = load_config(env);
   REQUIRE(r.errors.empty());
@@ -56,7 +51,7 @@ TEST_CASE("node mode reads the kubelet's container logs with the cri parser", "[
 
 TEST_CASE("an unknown LOGFERRY_MODE names the allowed values", "[config][node]") {
   test::TempDir tmp;
-  auto env = base(tmp);
+  auto env = base_environment(tmp);
   env["LOGFERRY_MODE"] = "daemonset";
   const auto r = load_config(env);
   REQUIRE_FALSE(r.errors.empty());

@@ -10,7 +10,7 @@
 #include "logferry/v1/logferry.pb.h"
 #include "sidecar/forward/forwarder.hpp"
 #include "sidecar/forward/sink_factory.hpp"
-#include "unit/output/test_receiver.hpp"
+#include "support/test_receiver.hpp"
 
 namespace logferry::test {
 

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "unit/output/output_harness.hpp"
+#include "unit/forward/output_harness.hpp"
 
 using namespace logferry;
 using namespace logferry::test;

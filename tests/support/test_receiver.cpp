@@ -1,4 +1,4 @@
-#include "unit/output/test_receiver.hpp"
+#include "support/test_receiver.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -5,28 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
+#include "unit/config/config_env.hpp"
 
 using namespace logferry;
 
-namespace {
-
-Environment pipe_env(const test::TempDir& tmp) {
-  return {{"LOGFERRY_PIPE", (tmp / "app.pipe").string()},
-          {"LOGFERRY_OUTPUT", "tcp://127.0.0.1:7070"},
-          {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}};
-}
-
-std::vector<std::string> messages(const ConfigResult& r) {
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.message);
-  return out;
-}
-
-}  // namespace
+using test::pipe_environment;
+using test::messages;
 
 TEST_CASE("pipe config: a pipe alone is a source, with the documented defaults", "[pipe][config]") {
   test::TempDir tmp;
-  auto r = load_config(pipe_env(tmp));
+  auto r = load_config(pipe_environment(tmp));
   REQUIRE(messages(r).empty());
   CHECK(r.config.pipe == (tmp / "app.pipe").string());
   CHECK(r.config.pipe_mode == 0622);
@@ -47,7 +35,7 @@ TEST_CASE("pipe config: stdin alone is a source", "[stdin][config]") {
 
 TEST_CASE("pipe config: values are parsed, bad ones have exact messages", "[pipe][config]") {
   test::TempDir tmp;
-  auto env = pipe_env(tmp);
+  auto env = pipe_environment(tmp);
   SECTION("good values") {
     env["LOGFERRY_PIPE_MODE"] = "660";
     env["LOGFERRY_SPILL_DIR"] = (tmp / "spill").string();

@@ -10,7 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
-#include "unit/output/output_harness.hpp"
+#include "unit/forward/output_harness.hpp"
 
 using namespace logferry;
 using namespace logferry::test;
