@@ -9,6 +9,7 @@
 #include "sidecar/app/app.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/core/logger.hpp"
+#include "sidecar/parse/registry.hpp"
 
 namespace logferry {
 namespace {
@@ -55,7 +56,7 @@ int run_cli(int argc, char** argv) {
     return 2;
   }
   const auto env = process_environment();
-  const auto loaded = load_config(env);
+  const auto loaded = load_config(env, parser_catalog());
   if (!loaded.errors.empty()) {
     print_errors(loaded.errors);
     return 2;

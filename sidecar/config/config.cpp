@@ -10,8 +10,6 @@
 #include <filesystem>
 
 #include "sidecar/config/member_setters.hpp"
-#include "sidecar/parse/registry.hpp"
-#include "sidecar/parse/severity.hpp"
 
 namespace logferry {
 namespace {
@@ -131,8 +129,7 @@ const std::array kTable{
         "The app container's name (label k8s.container.name)."},
     Var{"LOGFERRY_PARSER", "plain",
         [](Config& c, std::string_view v) {
-          if (!is_parser_name(v)) return "expected one of: " + parser_names_text();
-          c.parser = std::string(v);
+          c.parser = std::string(v);  // the name is checked by load_config (ParserCatalog)
           return std::string();
         },
         "How lines become entries, for all sources: plain, json, logfmt, regex, cri, docker, nginx, apache, "
@@ -144,11 +141,8 @@ const std::array kTable{
             const size_t eq = item.rfind('=');
             if (eq == std::string::npos || eq == 0)
               return std::string("expected GLOB=PARSER pairs separated by ';', e.g. /var/log/app/*.json=json");
-            std::string name = item.substr(eq + 1);
-            if (!is_parser_name(name))
-              return fmt::format("unknown parser \"{}\" for {}: expected one of: {}", name, item.substr(0, eq),
-                                 parser_names_text());
-            c.parser_overrides.emplace_back(item.substr(0, eq), std::move(name));
+            // The names are checked by load_config (ParserCatalog).
+            c.parser_overrides.emplace_back(item.substr(0, eq), item.substr(eq + 1));
           }
           return std::string();
         },
@@ -367,7 +361,7 @@ Labels Config::resource_labels() const {
   return out;
 }
 
-ConfigResult load_config(const Environment& env) {
+ConfigResult load_config(const Environment& env, const ParserCatalog& parsers) {
   ConfigResult r;
   static constexpr std::array<std::string_view, 1> kForeign{"LOGFERRY_AGGREGATOR_"};
   r.errors = apply_environment<Config>(config_table(), env, r.config, "LOGFERRY_", kForeign);
@@ -377,6 +371,22 @@ ConfigResult load_config(const Environment& env) {
     return false;
   };
   Config& c = r.config;
+  // Parser names, where the table's setters would have reported them.
+  if (!has_error("LOGFERRY_PARSER") && !parsers.is_name(c.parser)) {
+    r.errors.push_back({"LOGFERRY_PARSER", env_error_text("LOGFERRY_PARSER", c.parser,
+                                                          "expected one of: " + parsers.names_text())});
+  }
+  if (!has_error("LOGFERRY_PARSERS")) {
+    for (const auto& [glob, name] : c.parser_overrides) {
+      if (parsers.is_name(name)) continue;
+      const auto it = env.find("LOGFERRY_PARSERS");
+      r.errors.push_back({"LOGFERRY_PARSERS",
+                          env_error_text("LOGFERRY_PARSERS", it == env.end() ? "" : it->second,
+                                         fmt::format("unknown parser \"{}\" for {}: expected one of: {}", name,
+                                                     glob, parsers.names_text()))});
+      break;
+    }
+  }
   if (c.mode == Mode::node) {
     // A node agent's defaults: the kubelet's container logs, in CRI format.
     if (!env.contains("LOGFERRY_FILES")) {
@@ -430,7 +440,7 @@ ConfigResult load_config(const Environment& env) {
     r.errors.push_back({"LOGFERRY_TLS_KEY", env_error_text("LOGFERRY_TLS_KEY", c.tls_key.empty() ? "" : "<set>",
                                                            "LOGFERRY_TLS_CERT and LOGFERRY_TLS_KEY go together")});
   }
-  for (auto& e : check_parse_config(c)) {
+  for (auto& e : parsers.check(c)) {
     if (!has_error(e.variable)) r.errors.push_back(std::move(e));
   }
   return r;

@@ -80,7 +80,7 @@ asio::awaitable<boost::system::result<v1::HelloAck>> handshake(Stream& stream, c
 
 }  // namespace
 
-TcpSink::TcpSink(asio::any_io_executor ex, const Config& config, Metrics& metrics)
+TcpSink::TcpSink(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics)
     : ex_(ex), config_(config), metrics_(metrics), tls_(tls_client_context_if_needed(config)) {}
 
 TcpSink::~TcpSink() = default;
