@@ -2,176 +2,46 @@
 
 #include <cstdio>
 #include <exception>
-#include <optional>
 #include <string_view>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
-#include <google/protobuf/stubs/logging.h>
 
+#include "aggregator/aggregator_app.hpp"
 #include "aggregator/aggregator_config.hpp"
-#include "aggregator/aggregator_metrics.hpp"
-#include "aggregator/audit_listener.hpp"
-#include "aggregator/http_endpoint.hpp"
-#include "aggregator/relay.hpp"
-#include "aggregator/segment_store.hpp"
-#include "aggregator/server.hpp"
 #include "aggregator/version.hpp"
-#include "sidecar/core/logger.hpp"
+#include "sidecar/config/command_line.hpp"
 
 namespace logferry::aggregator {
-namespace {
-
-std::string format_endpoint(const boost::asio::ip::tcp::endpoint& ep) {
-  const auto addr = ep.address();
-  return addr.is_v6() ? fmt::format("[{}]:{}", addr.to_string(), ep.port()) : fmt::format("{}:{}", addr.to_string(), ep.port());
-}
-
-// libprotobuf logs every invalid UTF-8 string it parses; a hostile client could
-// flood stderr with that, so it goes through the rate-limited logger at debug.
-void protobuf_log(google::protobuf::LogLevel, const char*, int, const std::string& message) {
-  log_limited(LogLevel::debug, "protobuf", {{"detail", message}});
-}
-
-int serve(const AggregatorConfig& config) {
-  configure_logging(config.log_level, config.log_format, "logferry-aggregator");
-  google::protobuf::SetLogHandler(protobuf_log);
-  boost::asio::io_context io(1);
-  AggregatorMetrics metrics;
-  std::optional<SegmentStore> store;
-  const bool relay_only = !config.relay.empty() && config.relay_mode == RelayMode::relay_only;
-  std::unique_ptr<Relay> relay;
-  if (!config.relay.empty()) {
-    try {
-      relay = std::make_unique<Relay>(io.get_executor(), config.relay_sink);
-    } catch (const std::exception& e) {
-      log_error("cannot start the relay", {{"LOGFERRY_AGGREGATOR_RELAY", config.relay}, {"error", e.what()}});
-      return 1;
-    }
-    relay->start();
-    log_info("relaying", {{"to", config.relay}, {"mode", relay_only ? "relay_only" : "store_and_forward"}});
-  }
-  if (!config.discard && !relay_only) {
-    store.emplace(io.get_executor(), StoreOptions{config.data_dir, config.segment_max_bytes, config.fsync}, metrics);
-    if (auto err = store->open(); !err.empty()) {
-      log_error("cannot open the data directory", {{"error", err}});
-      return 1;
-    }
-    log_info("store opened", {{"data_dir", config.data_dir}, {"lines", store->recovered_lines()}});
-  }
-  Server server(io, config, store ? &*store : nullptr, metrics);
-  if (relay) server.set_relay(relay.get());
-  boost::asio::ip::tcp::endpoint bound;
-  try {
-    bound = server.listen();
-  } catch (const std::exception& e) {
-    log_error("cannot listen", {{"address", fmt::format("{}:{}", config.listen_host, config.listen_port)},
-                                {"error", e.what()}});
-    return 1;
-  }
-  std::fputs(fmt::format("listening on {}\n", format_endpoint(bound)).c_str(), stdout);
-  std::fflush(stdout);
-  log_info("listening", {{"address", format_endpoint(bound)},
-                         {"fsync", config.fsync == FsyncPolicy::always ? "always" : "never"},
-                         {"discard", config.discard}});
-  server.start();
-  bool stopping = false;
-  std::unique_ptr<HttpServer> http;
-  try {
-    http = start_aggregator_http(io.get_executor(), config, metrics, [&]() -> std::string {
-      if (stopping) return "shutting down";
-      if (store && store->failed()) return "the store failed (see the logs)";
-      return {};
-    }, relay.get());
-  } catch (const std::exception& e) {
-    log_error("cannot start the HTTP endpoint",
-              {{"LOGFERRY_AGGREGATOR_HTTP_ADDR", config.http_addr}, {"error", e.what()}});
-    return 1;
-  }
-  if (http) {
-    std::fputs(fmt::format("http endpoint on {}\n", format_endpoint(http->local_endpoint())).c_str(), stdout);
-    std::fflush(stdout);
-  }
-  std::optional<AuditReceiver> audit_receiver;
-  std::unique_ptr<AuditListener> audit;
-  if (!config.audit_listen.empty()) {
-    audit_receiver.emplace(store ? &*store : nullptr, metrics, config.data_dir);
-    audit_receiver->open();
-    try {
-      audit = std::make_unique<AuditListener>(io.get_executor(), config, *audit_receiver, metrics);
-      const auto ep = audit->start();
-      std::fputs(fmt::format("audit endpoint on {}\n", format_endpoint(ep)).c_str(), stdout);
-      std::fflush(stdout);
-      log_info("audit webhook listening", {{"address", format_endpoint(ep)}, {"path", config.audit_path},
-                                           {"tls", !config.tls_cert.empty()}});
-    } catch (const std::exception& e) {
-      log_error("cannot start the audit webhook",
-                {{"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", config.audit_listen}, {"error", e.what()}});
-      return 1;
-    }
-  }
-
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    stopping = true;
-    log_info("stopping: finishing in-flight batches", {{"signal", sig}});
-    if (relay) {
-      // Deliver what is queued downstream (bounded), then let io.run() end.
-      boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-        const bool drained = co_await relay->drain(std::chrono::steady_clock::now() + std::chrono::seconds(20));
-        if (!drained) log_error("stopping with batches not relayed", {{"relay", config.relay}});
-        relay->stop();
-      }, boost::asio::detached);
-    }
-    server.stop([&] {
-      if (http) http->stop();  // the endpoint would keep io.run() going
-      if (audit) audit->stop();
-      if (store) store->close();
-      log_info("stopped", {{"entries_stored", metrics.entries_stored.load()},
-                           {"duplicates_dropped", metrics.duplicates_dropped.load()}});
-    });
-  });
-  io.run();
-  if (http) http->stop();
-  if (audit) audit->stop();
-  if (store) store->close();
-  return store && store->failed() ? 1 : 0;
-}
-
-}  // namespace
 
 int run_aggregator_cli(int argc, char** argv) {
   const std::string_view arg = argc > 1 ? std::string_view(argv[1]) : std::string_view();
-  if (arg == "--help" || arg == "-h") {
+  const CliCommand command = cli_command(arg);
+  if (command == CliCommand::help) {
     fmt::print("logferry-aggregator {}: receives batches from logferry sidecars over the native protocol,\n"
                "stores each entry once as ndjson and acknowledges it.\n\nEnvironment variables:\n{}",
                version(), render_help<AggregatorConfig>(aggregator_config_table()));
     return 0;
   }
-  if (arg == "--version") {
+  if (command == CliCommand::version) {
     fmt::print("logferry-aggregator {}\n", version());
     return 0;
   }
-  if (!arg.empty() && arg != "--check-config") {
+  if (command == CliCommand::unknown) {
     fmt::print(stderr, "logferry-aggregator: unknown argument {}; try --help\n", arg);
     return 2;
   }
   const auto env = process_environment();
   auto loaded = load_aggregator_config(env);
   if (!loaded.errors.empty()) {
-    for (const auto& e : loaded.errors) fmt::print(stderr, "logferry-aggregator: configuration error: {}\n", e.message);
+    print_config_errors("logferry-aggregator", loaded.errors);
     return 2;
   }
-  if (arg == "--check-config") {
+  if (command == CliCommand::check_config) {
     fmt::print("{}", render_effective<AggregatorConfig>(aggregator_config_table(), env));
     return 0;
   }
   try {
-    return serve(loaded.config);
+    return run_aggregator(loaded.config);
   } catch (const std::exception& e) {
     fmt::print(stderr, "logferry-aggregator: {}\n", e.what());
     return 1;

@@ -5,26 +5,18 @@
 
 #include <array>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <boost/asio/ip/address.hpp>
 
 #include "aggregator/relay.hpp"
 #include "sidecar/config/member_setters.hpp"
+#include "sidecar/config/writable_dir.hpp"
+#include "sidecar/core/token_file.hpp"
 
 namespace logferry::aggregator {
 namespace {
 
 using Var = EnvVar<AggregatorConfig>;
-
-template <auto Member>
-std::string set_duration(AggregatorConfig& c, std::string_view v) {
-  auto d = parse_duration(v);
-  if (!d || d->count() <= 0) return "expected a positive duration such as 250ms, 5s or 2m";
-  c.*Member = *d;
-  return {};
-}
 
 std::string set_listen(AggregatorConfig& c, std::string_view v) {
   auto hp = parse_host_port(v);
@@ -99,11 +91,11 @@ const std::array kTable{
         "(mtime check). Trailing newlines are ignored."},
     Var{"LOGFERRY_AGGREGATOR_MAX_FRAME_BYTES", "16MiB", set_max_frame,
         "Largest frame accepted; a longer frame closes the connection. Announced to clients in the hello ack."},
-    Var{"LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT", "5s", set_duration<&AggregatorConfig::handshake_timeout>,
+    Var{"LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT", "5s", set_duration<&AggregatorConfig::handshake_timeout, ZeroDuration::refused>,
         "A client must complete its hello within this time after connecting."},
-    Var{"LOGFERRY_AGGREGATOR_IDLE_TIMEOUT", "5m", set_duration<&AggregatorConfig::idle_timeout>,
+    Var{"LOGFERRY_AGGREGATOR_IDLE_TIMEOUT", "5m", set_duration<&AggregatorConfig::idle_timeout, ZeroDuration::refused>,
         "A connection with no frame started for this long is closed."},
-    Var{"LOGFERRY_AGGREGATOR_FRAME_TIMEOUT", "30s", set_duration<&AggregatorConfig::frame_timeout>,
+    Var{"LOGFERRY_AGGREGATOR_FRAME_TIMEOUT", "30s", set_duration<&AggregatorConfig::frame_timeout, ZeroDuration::refused>,
         "A frame, once its first byte arrived, must be complete within this time (stalled peers are closed)."},
     Var{"LOGFERRY_AGGREGATOR_FSYNC", "always", set_enum<&AggregatorConfig::fsync, kFsyncChoices>,
         "always: every ack waits for fdatasync of the batch (one sync covers many connections' batches); "
@@ -150,15 +142,6 @@ void add_error(std::vector<EnvError>& errors, std::string_view name, std::string
   errors.push_back({std::string(name), env_error_text(name, value, what)});
 }
 
-// Checks that `dir` exists (creating it) and that a file can be created in it.
-std::string check_writable_dir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return "cannot create the directory: " + ec.message();
-  if (::access(dir.c_str(), W_OK | X_OK) != 0) return "the directory is not writable";
-  return {};
-}
-
 }  // namespace
 
 std::span<const EnvVar<AggregatorConfig>> aggregator_config_table() { return kTable; }
@@ -172,14 +155,10 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
     add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file,
               "set either LOGFERRY_AGGREGATOR_TOKEN or LOGFERRY_AGGREGATOR_TOKEN_FILE, not both");
   } else if (!c.token_file.empty()) {
-    std::ifstream in(c.token_file, std::ios::binary);
-    std::stringstream ss;
-    if (in) ss << in.rdbuf();
-    std::string t = ss.str();
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-    if (!in) add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file, "expected a readable file");
-    else if (t.empty()) add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file, "expected a non-empty token");
-    else c.token = std::move(t);
+    auto t = read_token_file(c.token_file);
+    if (!t) add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file, "expected a readable file");
+    else if (t->empty()) add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file, "expected a non-empty token");
+    else c.token = std::move(*t);
   }
   if (c.tls_cert.empty() != c.tls_key.empty()) {
     add_error(r.errors, "LOGFERRY_AGGREGATOR_TLS_KEY", c.tls_key.empty() ? "" : "<set>",
@@ -220,15 +199,11 @@ const std::string& TokenFile::current() {
   const Stamp now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
                   static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
   if (now == stamp_) return token_;
-  std::ifstream in(path_, std::ios::binary);
-  std::stringstream ss;
-  if (in) ss << in.rdbuf();
-  std::string t = ss.str();
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-  if (!in || t.empty()) return token_;  // keep the last good token; try again next time
+  auto t = read_token_file(path_);
+  if (!t || t->empty()) return token_;  // keep the last good token; try again next time
   stamp_ = now;
-  if (t != token_) {
-    token_ = std::move(t);
+  if (*t != token_) {
+    token_ = std::move(*t);
     log_info("token file changed: using the new token", {{"path", path_}});
   }
   return token_;

@@ -50,7 +50,7 @@ std::string render_aggregator_prometheus(const AggregatorMetrics& m, const Relay
   w.family("logferry_aggregator_audit_requests_oversized_total", counter,
            "Audit requests answered 413 (body over LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES).", v(m.audit_requests_oversized));
   if (relay != nullptr) {
-    const Metrics& r = relay->metrics();
+    const PipelineMetrics& r = relay->metrics();
     w.family("logferry_aggregator_relay_batches_submitted_total", counter, "Batches handed to the relay.",
              relay->submitted_batches());
     w.family("logferry_aggregator_relay_batches_total", counter, "Batches the relay's downstream accepted.",

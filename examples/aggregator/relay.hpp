@@ -18,7 +18,7 @@
 
 #include "aggregator/aggregator_config.hpp"
 #include "logferry/v1/logferry.pb.h"
-#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/config/env_table.hpp"
 #include "sidecar/core/event.hpp"
@@ -55,7 +55,7 @@ class Relay {
   // Stops delivering; undelivered batches stay unacknowledged.
   void stop();
   bool stopped() const { return stopped_; }
-  const Metrics& metrics() const { return metrics_; }
+  const PipelineMetrics& metrics() const { return metrics_; }
   // Batches handed to submit() so far.
   uint64_t submitted_batches() const { return submitted_; }
   // Batches waiting for the downstream's answer (queued or in flight).
@@ -63,7 +63,7 @@ class Relay {
 
  private:
   class NotifyingSink;
-  Metrics metrics_;
+  PipelineMetrics metrics_;
   Event event_;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<Sink> notifying_;

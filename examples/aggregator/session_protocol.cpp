@@ -26,14 +26,14 @@ void append_hello_ack(std::string& reply, bool accepted, std::string_view error,
 
 }  // namespace
 
-DecodeScratch::DecodeScratch() : zstd_(ZSTD_createDCtx()) {}
+DecodeScratch::DecodeScratch() : zstd_(make_zstd_decompressor()) {}
 
-DecodeScratch::~DecodeScratch() { ZSTD_freeDCtx(zstd_); }
+DecodeScratch::~DecodeScratch() = default;
 
 bool DecodeScratch::inflate(std::string_view compressed, size_t limit) {
   inflated_size_ = 0;
   if (zstd_ == nullptr) return false;
-  ZSTD_DCtx_reset(zstd_, ZSTD_reset_session_only);
+  ZSTD_DCtx_reset(zstd_.get(), ZSTD_reset_session_only);
   ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
   size_t want = std::min(limit, std::max<size_t>(compressed.size() * 4, 64u << 10));
   if (inflated_.size() < want) inflated_.resize(want);
@@ -44,7 +44,7 @@ bool DecodeScratch::inflate(std::string_view compressed, size_t limit) {
       inflated_.resize(std::min(limit, inflated_.size() * 2));
     }
     ZSTD_outBuffer out{inflated_.data(), inflated_.size(), inflated_size_};
-    last = ZSTD_decompressStream(zstd_, &out, &in);
+    last = ZSTD_decompressStream(zstd_.get(), &out, &in);
     if (ZSTD_isError(last)) return false;
     inflated_size_ = out.pos;
   }
@@ -56,7 +56,7 @@ bool DecodeScratch::inflate(std::string_view compressed, size_t limit) {
     }
     ZSTD_outBuffer out{inflated_.data(), inflated_.size(), inflated_size_};
     const size_t before = out.pos;
-    last = ZSTD_decompressStream(zstd_, &out, &in);
+    last = ZSTD_decompressStream(zstd_.get(), &out, &in);
     if (ZSTD_isError(last)) return false;
     inflated_size_ = out.pos;
     if (last != 0 && out.pos == before && out.pos < out.size) return false;  // truncated frame

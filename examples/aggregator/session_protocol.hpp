@@ -10,8 +10,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "aggregator/batch_view.hpp"
-
-struct ZSTD_DCtx_s;
+#include "sidecar/core/zstd_context.hpp"
 
 namespace logferry::aggregator {
 
@@ -40,7 +39,7 @@ class DecodeScratch {
 
  private:
   BatchView view_;
-  ZSTD_DCtx_s* zstd_ = nullptr;
+  ZstdDecompressor zstd_;
   std::string inflated_;
   size_t inflated_size_ = 0;
 };

@@ -7,8 +7,10 @@
 #include <fmt/format.h>
 
 #include "sidecar/app/app.hpp"
+#include "sidecar/config/command_line.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/core/logger.hpp"
+#include "sidecar/parse/registry.hpp"
 
 namespace logferry {
 namespace {
@@ -26,10 +28,6 @@ constexpr std::string_view kUsage =
     "                  (secrets redacted) and exit 0, or exit 2 listing every error\n"
     "  (none)          run until SIGTERM or SIGINT, then drain and exit\n";
 
-void print_errors(const std::vector<EnvError>& errors) {
-  for (const auto& e : errors) fmt::print(stderr, "logferry: configuration error: {}\n", e.message);
-}
-
 }  // namespace
 
 std::string cli_help_text() {
@@ -42,25 +40,26 @@ int run_cli(int argc, char** argv) {
     return 2;
   }
   const std::string_view arg = argc > 1 ? std::string_view(argv[1]) : std::string_view();
-  if (arg == "--help" || arg == "-h") {
+  const CliCommand command = cli_command(arg);
+  if (command == CliCommand::help) {
     fmt::print("{}", cli_help_text());
     return 0;
   }
-  if (arg == "--version") {
+  if (command == CliCommand::version) {
     fmt::print("logferry {}\n", LOGFERRY_VERSION);
     return 0;
   }
-  if (!arg.empty() && arg != "--check-config") {
+  if (command == CliCommand::unknown) {
     fmt::print(stderr, "logferry: unknown argument \"{}\"; see logferry --help\n", arg);
     return 2;
   }
   const auto env = process_environment();
-  const auto loaded = load_config(env);
+  const auto loaded = load_config(env, parser_catalog());
   if (!loaded.errors.empty()) {
-    print_errors(loaded.errors);
+    print_config_errors("logferry", loaded.errors);
     return 2;
   }
-  if (arg == "--check-config") {
+  if (command == CliCommand::check_config) {
     fmt::print("{}", render_effective<Config>(config_table(), env, loaded.implied));
     return 0;
   }

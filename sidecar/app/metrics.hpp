@@ -1,57 +1,14 @@
 #pragma once
-// The sidecar's counters and gauges. One instance, owned by the App, passed by
-// reference to each component; everything runs on one thread, so plain integers.
+// The sidecar's counters and gauges. One instance, owned by the App; each
+// component takes the part it updates (PipelineMetrics, core/pipeline_metrics.hpp).
 // Rendered as Prometheus text by the HTTP endpoint.
 #include <cstdint>
-#include <map>
-#include <string>
+
+#include "sidecar/core/pipeline_metrics.hpp"
 
 namespace logferry {
 
-struct SourceCounters {
-  uint64_t lines = 0;
-  uint64_t bytes = 0;
-};
-
-struct Metrics {
-  // Sources.
-  std::map<std::string, SourceCounters> per_source;  // by path ("stdin", pipe path, file path)
-  uint64_t lines_read = 0;
-  uint64_t bytes_read = 0;
-  uint64_t lines_truncated = 0;      // cut at LOGFERRY_MAX_LINE_BYTES
-  uint64_t partial_lines_flushed = 0;
-  uint64_t files_watched = 0;        // gauge: open watchers
-  uint64_t files_discovered = 0;
-  uint64_t rotations = 0;            // rename/create rotations seen
-  uint64_t truncations = 0;          // copytruncate (file shrank) seen
-  uint64_t container_log_names_unparsed = 0;  // node mode: files read without pod labels
-  uint64_t read_errors = 0;
-
-  // Parsing.
-  uint64_t parse_errors = 0;
-  uint64_t multiline_records = 0;
-  std::map<std::string, uint64_t> dropped_lines;  // by reason: filter, pipe_overflow, ...
-
-  // Delivery.
-  uint64_t entries_sent = 0;
-  uint64_t batches_sent = 0;         // every write, re-sends included
-  uint64_t batches_acked = 0;
-  uint64_t batches_retried = 0;      // re-sent after a failure
-  uint64_t batches_rejected = 0;
-  uint64_t entries_rejected_partial = 0;  // dropped by an HTTP output inside an accepted batch (OTLP partial success)
-  uint64_t entries_acked = 0;
-  uint64_t bytes_sent = 0;           // on the wire, frames included
-  uint64_t reconnects = 0;
-  uint64_t connect_failures = 0;
-  bool connected = false;            // gauge
-  uint64_t buffer_bytes = 0;         // gauge: encoded batches held in memory
-  uint64_t spill_bytes = 0;          // gauge: pipe spill on disk
-  uint64_t checkpoint_lag_bytes = 0; // gauge: read but not yet acknowledged
-  uint64_t checkpoint_saves = 0;
-  uint64_t checkpoint_errors = 0;
-
-  // Lifecycle.
-  bool sources_open = false;         // readiness: the configured sources are being read
+struct Metrics : PipelineMetrics {
   uint64_t start_time_unix = 0;
 };
 

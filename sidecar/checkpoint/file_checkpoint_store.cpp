@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "sidecar/core/unique_fd.hpp"
+
 namespace logferry {
 namespace {
 
@@ -48,25 +50,23 @@ bool parse_number(std::string_view s, T& v) {
 }
 
 std::optional<std::string> read_file(const std::string& path, sys::error_code& ec) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     if (errno != ENOENT) ec = sys::error_code(errno, sys::system_category());
     return std::nullopt;
   }
   std::string data;
   char buf[65536];
   while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       ec = sys::error_code(errno, sys::system_category());
-      ::close(fd);
       return std::nullopt;
     }
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
   }
-  ::close(fd);
   return data;
 }
 
@@ -148,30 +148,23 @@ boost::system::result<std::vector<CheckpointRecord>> FileCheckpointStore::load()
 sys::error_code FileCheckpointStore::save(const std::vector<CheckpointRecord>& records, Durability durability) {
   const bool sync = durability == Durability::node_crash;
   const std::string data = serialize(records);
-  const int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return {errno, sys::system_category()};
+  UniqueFd fd(::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return {errno, sys::system_category()};
   size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    const ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return {err, sys::system_category()};
+      return {errno, sys::system_category()};
     }
     done += static_cast<size_t>(n);
   }
-  if (sync && ::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return {err, sys::system_category()};
-  }
-  ::close(fd);
+  if (sync && ::fsync(fd.get()) != 0) return {errno, sys::system_category()};
+  fd.reset();  // closed before the rename makes the file the checkpoint
   if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return {errno, sys::system_category()};
-  const int dfd = sync ? ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+  if (sync) {
+    const UniqueFd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir) ::fsync(dir.get());
   }
   return {};
 }

@@ -13,7 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
-#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/client/client_settings.hpp"
 #include "sidecar/client/record_batcher.hpp"
 #include "sidecar/client/record_queue.hpp"
@@ -126,7 +126,7 @@ class Client::Impl {
   }
 
   ClientSettings settings_;
-  Metrics metrics_;  // the event loop's only
+  PipelineMetrics metrics_;  // the event loop's only
   RecordQueue queue_;
   OriginPtr origin_;
   asio::io_context io_{1};

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "sidecar/parse/registry.hpp"
+
 namespace logferry {
 namespace {
 
@@ -80,7 +82,7 @@ ClientSettings make_client_settings(const ClientConfig& cc) {
   sidecar_env["LOGFERRY_CHECKPOINT_DIR"] = std::filesystem::temp_directory_path().string();
 
   std::vector<EnvError> errors = apply_environment<ClientSettings>(kClientTable, client_env, s, kClientPrefix);
-  ConfigResult loaded = load_config(sidecar_env);
+  ConfigResult loaded = load_config(sidecar_env, parser_catalog());
   for (auto& e : loaded.errors) errors.push_back(std::move(e));
   if (s.queue_max_entries == 0) errors.push_back({"queue_max_entries", "queue_max_entries: must be at least 1"});
   if (s.source_name.empty()) errors.push_back({"source_name", "source_name: must not be empty"});

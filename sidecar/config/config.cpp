@@ -10,22 +10,12 @@
 #include <filesystem>
 
 #include "sidecar/config/member_setters.hpp"
-#include "sidecar/parse/registry.hpp"
-#include "sidecar/parse/severity.hpp"
+#include "sidecar/config/writable_dir.hpp"
 
 namespace logferry {
 namespace {
 
 using Var = EnvVar<Config>;
-
-// A duration; zero is allowed (it turns a wait off). The other setters are in member_setters.hpp.
-template <auto Member>
-std::string set_duration(Config& c, std::string_view v) {
-  auto d = parse_duration(v);
-  if (!d) return "expected a duration such as 250ms, 5s or 2m";
-  c.*Member = *d;
-  return {};
-}
 
 constexpr std::array kReadFromChoices{Choice<ReadFrom>{"head", ReadFrom::head},
                                       Choice<ReadFrom>{"tail", ReadFrom::tail}};
@@ -112,7 +102,7 @@ const std::array kTable{
     Var{"LOGFERRY_CHECKPOINT_DIR", "/var/lib/logferry", set_string<&Config::checkpoint_dir>,
         "Directory for the checkpoint file (read offsets acknowledged by the output). Must be writable; "
         "put it on the shared emptyDir so it survives container restarts."},
-    Var{"LOGFERRY_CHECKPOINT_INTERVAL", "1s", set_duration<&Config::checkpoint_interval>,
+    Var{"LOGFERRY_CHECKPOINT_INTERVAL", "1s", set_duration<&Config::checkpoint_interval, ZeroDuration::allowed>,
         "How often the checkpoint file is fsynced (also on shutdown). Acknowledged offsets reach the "
         "OS within 100ms regardless, so a killed logferry re-sends only its unacknowledged window."},
     Var{"LOGFERRY_LABELS", "",
@@ -131,8 +121,7 @@ const std::array kTable{
         "The app container's name (label k8s.container.name)."},
     Var{"LOGFERRY_PARSER", "plain",
         [](Config& c, std::string_view v) {
-          if (!is_parser_name(v)) return "expected one of: " + parser_names_text();
-          c.parser = std::string(v);
+          c.parser = std::string(v);  // the name is checked by load_config (ParserCatalog)
           return std::string();
         },
         "How lines become entries, for all sources: plain, json, logfmt, regex, cri, docker, nginx, apache, "
@@ -144,11 +133,8 @@ const std::array kTable{
             const size_t eq = item.rfind('=');
             if (eq == std::string::npos || eq == 0)
               return std::string("expected GLOB=PARSER pairs separated by ';', e.g. /var/log/app/*.json=json");
-            std::string name = item.substr(eq + 1);
-            if (!is_parser_name(name))
-              return fmt::format("unknown parser \"{}\" for {}: expected one of: {}", name, item.substr(0, eq),
-                                 parser_names_text());
-            c.parser_overrides.emplace_back(item.substr(0, eq), std::move(name));
+            // The names are checked by load_config (ParserCatalog).
+            c.parser_overrides.emplace_back(item.substr(0, eq), item.substr(eq + 1));
           }
           return std::string();
         },
@@ -176,7 +162,7 @@ const std::array kTable{
         "Join stack traces into one entry with a preset: java, python or go."},
     Var{"LOGFERRY_MULTILINE_START", "", set_string<&Config::multiline_start>,
         "RE2 pattern matching the first line of a record; other lines are joined to the record before them."},
-    Var{"LOGFERRY_MULTILINE_TIMEOUT", "1s", set_duration<&Config::multiline_timeout>,
+    Var{"LOGFERRY_MULTILINE_TIMEOUT", "1s", set_duration<&Config::multiline_timeout, ZeroDuration::allowed>,
         "A held record (multiline, or a partial cri/docker line) is forwarded after this long without more lines."},
     Var{"LOGFERRY_MULTILINE_MAX_LINES", "500",
         [](Config& c, std::string_view v) { return set_count<&Config::multiline_max_lines>(c, v, 1, 100000); },
@@ -195,11 +181,11 @@ const std::array kTable{
         "Entries with a known severity below this are dropped (entries without a level are kept)."},
     Var{"LOGFERRY_MAX_LINE_BYTES", "256KiB", [](Config& c, std::string_view v) { return set_size<&Config::max_line_bytes>(c, v, 64); },
         "Longer lines are cut to this size, forwarded with attribute log.truncated=true and counted."},
-    Var{"LOGFERRY_PARTIAL_FLUSH", "5s", set_duration<&Config::partial_flush>,
+    Var{"LOGFERRY_PARTIAL_FLUSH", "5s", set_duration<&Config::partial_flush, ZeroDuration::allowed>,
         "A last line without a newline is forwarded after this long without more bytes."},
-    Var{"LOGFERRY_ROTATE_WAIT", "10s", set_duration<&Config::rotate_wait>,
+    Var{"LOGFERRY_ROTATE_WAIT", "10s", set_duration<&Config::rotate_wait, ZeroDuration::allowed>,
         "After a file is renamed away or deleted, keep reading it until it has been quiet this long."},
-    Var{"LOGFERRY_POLL_INTERVAL", "1s", set_duration<&Config::poll_interval>,
+    Var{"LOGFERRY_POLL_INTERVAL", "1s", set_duration<&Config::poll_interval, ZeroDuration::allowed>,
         "How often globs are re-scanned and files checked, in addition to inotify wake-ups."},
     Var{"LOGFERRY_INOTIFY", "true", set_bool<&Config::inotify>,
         "Use inotify for prompt wake-ups; false: polling only (for file systems without inotify "
@@ -212,19 +198,19 @@ const std::array kTable{
         "A batch is sent when it holds this many entries..."},
     Var{"LOGFERRY_BATCH_MAX_BYTES", "512KiB", [](Config& c, std::string_view v) { return set_size<&Config::batch_max_bytes>(c, v, 1024); },
         "...or this many bytes of encoded entries..."},
-    Var{"LOGFERRY_BATCH_TIMEOUT", "200ms", set_duration<&Config::batch_timeout>,
+    Var{"LOGFERRY_BATCH_TIMEOUT", "200ms", set_duration<&Config::batch_timeout, ZeroDuration::allowed>,
         "...or when its first entry has waited this long."},
     Var{"LOGFERRY_BUFFER_MAX_BYTES", "4MiB", [](Config& c, std::string_view v) { return set_size<&Config::buffer_max_bytes>(c, v, 4096); },
         "Cap on encoded batches held in memory (sent but not acknowledged, or waiting). When full, "
         "file reading pauses: the files themselves are the buffer."},
     Var{"LOGFERRY_MAX_IN_FLIGHT", "8", [](Config& c, std::string_view v) { return set_count<&Config::max_in_flight>(c, v, 1, 1024); },
         "Batches sent and not yet acknowledged, at most."},
-    Var{"LOGFERRY_BACKOFF_INITIAL", "200ms", set_duration<&Config::backoff_initial>,
+    Var{"LOGFERRY_BACKOFF_INITIAL", "200ms", set_duration<&Config::backoff_initial, ZeroDuration::allowed>,
         "First reconnect delay; it doubles per failure up to LOGFERRY_BACKOFF_MAX, with full jitter."},
-    Var{"LOGFERRY_BACKOFF_MAX", "30s", set_duration<&Config::backoff_max>, "Largest reconnect delay."},
-    Var{"LOGFERRY_CONNECT_TIMEOUT", "5s", set_duration<&Config::connect_timeout>,
+    Var{"LOGFERRY_BACKOFF_MAX", "30s", set_duration<&Config::backoff_max, ZeroDuration::allowed>, "Largest reconnect delay."},
+    Var{"LOGFERRY_CONNECT_TIMEOUT", "5s", set_duration<&Config::connect_timeout, ZeroDuration::allowed>,
         "Deadline for connecting and the handshake."},
-    Var{"LOGFERRY_ACK_TIMEOUT", "30s", set_duration<&Config::ack_timeout>,
+    Var{"LOGFERRY_ACK_TIMEOUT", "30s", set_duration<&Config::ack_timeout, ZeroDuration::allowed>,
         "A connection whose oldest batch waits this long for its ack is closed and the batches re-sent."},
     Var{"LOGFERRY_COMPRESS", "false", set_bool<&Config::compress>,
         "Offer zstd compression of batches in the handshake. Off by default: zstd costs about two thirds "
@@ -275,10 +261,10 @@ const std::array kTable{
     Var{"LOGFERRY_SERVICE_NAME", "", set_string<&Config::service_name>,
         "service.name of the OTLP resource (and Loki's service_name label); default: a service.name label, "
         "else the container name."},
-    Var{"LOGFERRY_SHUTDOWN_TIMEOUT", "25s", set_duration<&Config::shutdown_timeout>,
+    Var{"LOGFERRY_SHUTDOWN_TIMEOUT", "25s", set_duration<&Config::shutdown_timeout, ZeroDuration::allowed>,
         "On SIGTERM: read to the end, flush and wait for acks at most this long (keep it below the Pod's "
         "terminationGracePeriodSeconds)."},
-    Var{"LOGFERRY_DRAIN_QUIET", "1s", set_duration<&Config::drain_quiet>,
+    Var{"LOGFERRY_DRAIN_QUIET", "1s", set_duration<&Config::drain_quiet, ZeroDuration::allowed>,
         "On SIGTERM: keep reading each file until it had no new data for this long (lines the app writes "
         "while it stops are still sent), bounded by LOGFERRY_SHUTDOWN_TIMEOUT."},
     Var{"LOGFERRY_HTTP_ADDR", "", set_string<&Config::http_addr>,
@@ -288,19 +274,6 @@ const std::array kTable{
     Var{"LOGFERRY_LOG_FORMAT", "json", set_enum<&Config::log_format, kLogFormatChoices>,
         "Format of logferry's own log lines on stderr."},
 };
-
-// Checks that dir exists (or can be created) and that a file can be written in it.
-std::string check_writable_dir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fmt::format("cannot create the directory: {}", ec.message());
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return "not a directory";
-  if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) {
-    return fmt::format("the directory must be readable and writable: {}", std::strerror(errno));
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -367,7 +340,7 @@ Labels Config::resource_labels() const {
   return out;
 }
 
-ConfigResult load_config(const Environment& env) {
+ConfigResult load_config(const Environment& env, const ParserCatalog& parsers) {
   ConfigResult r;
   static constexpr std::array<std::string_view, 1> kForeign{"LOGFERRY_AGGREGATOR_"};
   r.errors = apply_environment<Config>(config_table(), env, r.config, "LOGFERRY_", kForeign);
@@ -377,6 +350,22 @@ ConfigResult load_config(const Environment& env) {
     return false;
   };
   Config& c = r.config;
+  // Parser names, where the table's setters would have reported them.
+  if (!has_error("LOGFERRY_PARSER") && !parsers.is_name(c.parser)) {
+    r.errors.push_back({"LOGFERRY_PARSER", env_error_text("LOGFERRY_PARSER", c.parser,
+                                                          "expected one of: " + parsers.names_text())});
+  }
+  if (!has_error("LOGFERRY_PARSERS")) {
+    for (const auto& [glob, name] : c.parser_overrides) {
+      if (parsers.is_name(name)) continue;
+      const auto it = env.find("LOGFERRY_PARSERS");
+      r.errors.push_back({"LOGFERRY_PARSERS",
+                          env_error_text("LOGFERRY_PARSERS", it == env.end() ? "" : it->second,
+                                         fmt::format("unknown parser \"{}\" for {}: expected one of: {}", name,
+                                                     glob, parsers.names_text()))});
+      break;
+    }
+  }
   if (c.mode == Mode::node) {
     // A node agent's defaults: the kubelet's container logs, in CRI format.
     if (!env.contains("LOGFERRY_FILES")) {
@@ -430,7 +419,7 @@ ConfigResult load_config(const Environment& env) {
     r.errors.push_back({"LOGFERRY_TLS_KEY", env_error_text("LOGFERRY_TLS_KEY", c.tls_key.empty() ? "" : "<set>",
                                                            "LOGFERRY_TLS_CERT and LOGFERRY_TLS_KEY go together")});
   }
-  for (auto& e : check_parse_config(c)) {
+  for (auto& e : parsers.check(c)) {
     if (!has_error(e.variable)) r.errors.push_back(std::move(e));
   }
   return r;

@@ -3,6 +3,7 @@
 // variables (see config.cpp), validated as a whole at start-up.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -121,9 +122,20 @@ struct ConfigResult {
   std::vector<ImpliedDefault> implied;  // defaults LOGFERRY_MODE changed, for --check-config
 };
 
+// What validating the parsing variables needs from the parse layer, which
+// this layer does not link: the table of parser names and the checks that
+// compile patterns. The layer that builds the pipeline provides it
+// (parser_catalog() in parse/registry.hpp).
+struct ParserCatalog {
+  std::function<bool(std::string_view)> is_name;               // is this a registered parser?
+  std::function<std::string()> names_text;                      // "plain, json, ..." for error texts
+  std::function<std::vector<EnvError>(const Config&)> check;    // start-up checks across the parsing variables
+};
+
 // Parses and validates the environment (including that the checkpoint
-// directory exists or can be created, and is writable).
-ConfigResult load_config(const Environment& env);
+// directory exists or can be created, and is writable, and the parser names
+// and patterns through `parsers`).
+ConfigResult load_config(const Environment& env, const ParserCatalog& parsers);
 
 // Parses "tcp://host:port[,tcp://host:port...]" and the other output schemes.
 std::optional<std::vector<Endpoint>> parse_outputs(std::string_view text);

@@ -59,6 +59,22 @@ std::string set_count(ConfigOf<Member>& c, std::string_view v, uint64_t min, uin
   return {};
 }
 
+// Whether zero is a valid value of a duration variable (zero turns a wait off)
+// or not (a timeout must be positive): stated by each variable.
+enum class ZeroDuration { allowed, refused };
+
+template <auto Member, ZeroDuration Zero>
+std::string set_duration(ConfigOf<Member>& c, std::string_view v) {
+  auto d = parse_duration(v);
+  if constexpr (Zero == ZeroDuration::refused) {
+    if (!d || d->count() <= 0) return "expected a positive duration such as 250ms, 5s or 2m";
+  } else {
+    if (!d) return "expected a duration such as 250ms, 5s or 2m";
+  }
+  c.*Member = *d;
+  return {};
+}
+
 // One spelling an enum-valued variable accepts, and the value it stands for.
 template <class T>
 struct Choice {

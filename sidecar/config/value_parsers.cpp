@@ -1,13 +1,24 @@
 #include "sidecar/config/value_parsers.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 
 #include <fmt/format.h>
 
+#include "sidecar/core/severity_numbers.hpp"
+
 namespace logferry {
 namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+  }
+  return true;
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -163,6 +174,22 @@ std::string format_duration(std::chrono::milliseconds d) {
   if (ms != 0 && ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
   if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
   return fmt::format("{}ms", ms);
+}
+
+int32_t parse_min_severity(std::string_view text) {
+  static constexpr std::array<std::pair<std::string_view, int32_t>, 6> kLevels{{
+      {"trace", kSeverityTrace}, {"debug", kSeverityDebug}, {"info", kSeverityInfo},
+      {"warn", kSeverityWarn},   {"error", kSeverityError}, {"fatal", kSeverityFatal},
+  }};
+  for (const auto& [name, number] : kLevels)
+    if (iequals(text, name)) return number;
+  if (text.empty() || text.size() > 2) return 0;
+  int32_t n = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + (c - '0');
+  }
+  return n >= 1 && n <= 24 ? n : 0;
 }
 
 }  // namespace logferry

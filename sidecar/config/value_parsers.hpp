@@ -27,6 +27,10 @@ std::vector<std::string> split_list(std::string_view text, char sep = ',');
 // "host:port" or "[v6]:port"; the port is 0..65535.
 std::optional<std::pair<std::string, uint16_t>> parse_host_port(std::string_view text);
 
+// For LOGFERRY_MIN_SEVERITY: a level name (trace, debug, info, warn, error,
+// fatal, any case) or a number 1..24, as an OpenTelemetry severity number; 0 when invalid.
+int32_t parse_min_severity(std::string_view text);
+
 // Damerau-free Levenshtein distance, for "did you mean" hints.
 size_t edit_distance(std::string_view a, std::string_view b);
 

@@ -13,7 +13,7 @@ namespace logferry {
 
 namespace asio = boost::asio;
 
-Batcher::Batcher(asio::any_io_executor ex, const Config& config, Forwarder& forwarder, Metrics& metrics)
+Batcher::Batcher(asio::any_io_executor ex, const Config& config, Forwarder& forwarder, PipelineMetrics& metrics)
     : ex_(ex), config_(config), forwarder_(forwarder), metrics_(metrics), resource_(config.resource_labels()), wake_(ex) {
   start_batch();
 }

@@ -15,7 +15,7 @@
 #include <google/protobuf/arena.h>
 
 #include "logferry/v1/logferry.pb.h"
-#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/core/wire_buffer.hpp"
@@ -27,7 +27,7 @@ namespace logferry {
 
 class Batcher final : public Intake {
  public:
-  Batcher(boost::asio::any_io_executor ex, const Config& config, Forwarder& forwarder, Metrics& metrics);
+  Batcher(boost::asio::any_io_executor ex, const Config& config, Forwarder& forwarder, PipelineMetrics& metrics);
   ~Batcher() override;
 
   boost::asio::awaitable<void> wait_for_room() override { co_await forwarder_.wait_for_room(); }
@@ -81,7 +81,7 @@ class Batcher final : public Intake {
   boost::asio::any_io_executor ex_;
   const Config& config_;
   Forwarder& forwarder_;
-  Metrics& metrics_;
+  PipelineMetrics& metrics_;
   std::map<OriginPtr, OriginState> origins_;
   std::vector<std::pair<OriginPtr, OriginState*>> batch_origins_;
   google::protobuf::Arena arena_;

@@ -15,7 +15,7 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 using boost::system::error_code;
 
-Forwarder::Forwarder(asio::any_io_executor ex, Sink& sink, const Config& config, Metrics& metrics)
+Forwarder::Forwarder(asio::any_io_executor ex, Sink& sink, const Config& config, PipelineMetrics& metrics)
     : ex_(ex),
       sink_(sink),
       config_(config),

@@ -13,7 +13,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/forward/backoff.hpp"
@@ -26,7 +26,7 @@ class Batch;
 
 class Forwarder {
  public:
-  Forwarder(boost::asio::any_io_executor ex, Sink& sink, const Config& config, Metrics& metrics);
+  Forwarder(boost::asio::any_io_executor ex, Sink& sink, const Config& config, PipelineMetrics& metrics);
 
   // Queues a batch for delivery (never blocks; callers respect full()).
   void push(std::shared_ptr<SealedBatch> batch);
@@ -62,7 +62,7 @@ class Forwarder {
   boost::asio::any_io_executor ex_;
   Sink& sink_;
   const Config& config_;
-  Metrics& metrics_;
+  PipelineMetrics& metrics_;
   uint64_t budget_;
   std::deque<std::shared_ptr<SealedBatch>> queue_;  // unacknowledged, oldest first
   size_t written_ = 0;                               // queue_[0..written_) were written in this session

@@ -151,7 +151,7 @@ class HttpSession final : public SinkSession {
   std::optional<DeliveryReport> local_;
 };
 
-HttpSink::HttpSink(asio::any_io_executor ex, const Config& config, Metrics& metrics, std::unique_ptr<HttpEncoder> encoder)
+HttpSink::HttpSink(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics, std::unique_ptr<HttpEncoder> encoder)
     : ex_(ex), config_(config), metrics_(metrics), encoder_(std::move(encoder)), tls_(tls_client_context_if_needed(config)) {}
 
 HttpSink::~HttpSink() = default;

@@ -11,7 +11,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ssl/context.hpp>
 
-#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/forward/sink.hpp"
 
@@ -46,7 +46,7 @@ class HttpEncoder {
 class HttpSink final : public Sink {
  public:
   // Throws std::runtime_error at start-up when TLS material cannot be loaded.
-  HttpSink(boost::asio::any_io_executor ex, const Config& config, Metrics& metrics,
+  HttpSink(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics,
            std::unique_ptr<HttpEncoder> encoder);
   ~HttpSink() override;
 
@@ -64,7 +64,7 @@ class HttpSink final : public Sink {
 
   boost::asio::any_io_executor ex_;
   const Config& config_;
-  Metrics& metrics_;
+  PipelineMetrics& metrics_;
   std::unique_ptr<HttpEncoder> encoder_;
   std::optional<boost::asio::ssl::context> tls_;
   size_t preferred_ = 0;  // index of the output that worked last

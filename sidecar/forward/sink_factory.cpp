@@ -11,7 +11,7 @@
 
 namespace logferry {
 
-std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config, Metrics& metrics) {
+std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config, PipelineMetrics& metrics) {
   if (config.outputs.empty()) throw std::runtime_error("LOGFERRY_OUTPUT: no output configured");
   const std::string& scheme = config.outputs.front().scheme;
   if (scheme == "tcp" || scheme == "tls") return std::make_unique<TcpSink>(executor, config, metrics);

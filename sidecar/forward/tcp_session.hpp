@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 
 #include "logferry/v1/logferry.pb.h"
+#include "sidecar/core/zstd_context.hpp"
 #include "sidecar/forward/framing.hpp"
 #include "sidecar/forward/sink.hpp"
 
@@ -30,10 +31,7 @@ class TcpSession final : public SinkSession {
  public:
   TcpSession(std::unique_ptr<Stream> stream, bool compress, uint32_t max_frame_bytes)
       : stream_(std::move(stream)), compress_(compress), max_frame_bytes_(max_frame_bytes) {
-    if (compress_) cctx_ = ZSTD_createCCtx();
-  }
-  ~TcpSession() override {
-    if (cctx_) ZSTD_freeCCtx(cctx_);
+    if (compress_) cctx_ = make_zstd_compressor();
   }
 
   boost::asio::awaitable<boost::system::error_code> write(const SealedBatch& batch) override {
@@ -41,7 +39,7 @@ class TcpSession final : public SinkSession {
     std::string_view payload = batch.payload;
     uint32_t field = 2;  // ClientMessage.batch
     if (compress_) {
-      if (!zstd_compress(cctx_, payload, compressed_)) co_return make_error_code(Errc::malformed_message);
+      if (!zstd_compress(cctx_.get(), payload, compressed_)) co_return make_error_code(Errc::malformed_message);
       payload = compressed_;
       field = 3;  // ClientMessage.compressed_batch
     }
@@ -78,7 +76,7 @@ class TcpSession final : public SinkSession {
   std::unique_ptr<Stream> stream_;
   bool compress_;
   uint32_t max_frame_bytes_;
-  ZSTD_CCtx* cctx_ = nullptr;
+  ZstdCompressor cctx_;  // set when compress_
   std::string compressed_;
   std::string header_;
 };

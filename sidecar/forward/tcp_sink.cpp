@@ -1,7 +1,5 @@
 #include "sidecar/forward/tcp_sink.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <boost/asio/connect.hpp>
@@ -11,6 +9,7 @@
 #include <google/protobuf/io/coded_stream.h>
 
 #include "sidecar/core/logger.hpp"
+#include "sidecar/core/token_file.hpp"
 #include "sidecar/forward/endpoint_failover.hpp"
 #include "sidecar/forward/tcp_session.hpp"
 #include "sidecar/forward/tls_client_context.hpp"
@@ -45,15 +44,6 @@ bool zstd_compress(ZSTD_CCtx* cctx, std::string_view in, std::string& out) {
 
 namespace {
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // Runs `op` with a deadline; a timeout gives asio::error::timed_out.
 template <class T>
 asio::awaitable<std::optional<T>> with_deadline(asio::awaitable<T> op, std::chrono::milliseconds d) {
@@ -80,7 +70,7 @@ asio::awaitable<boost::system::result<v1::HelloAck>> handshake(Stream& stream, c
 
 }  // namespace
 
-TcpSink::TcpSink(asio::any_io_executor ex, const Config& config, Metrics& metrics)
+TcpSink::TcpSink(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics)
     : ex_(ex), config_(config), metrics_(metrics), tls_(tls_client_context_if_needed(config)) {}
 
 TcpSink::~TcpSink() = default;
@@ -93,7 +83,7 @@ std::string TcpSink::describe() const {
 
 std::string TcpSink::current_token() const {
   // A token file is re-read for every connection: mounted Secrets are rotated in place.
-  if (!config_.auth_token_file.empty()) return read_text_file(config_.auth_token_file);
+  if (!config_.auth_token_file.empty()) return read_token_file(config_.auth_token_file).value_or("");
   return config_.auth_token;
 }
 

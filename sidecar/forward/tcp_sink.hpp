@@ -12,7 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ssl/context.hpp>
 
-#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/forward/sink.hpp"
 
@@ -21,7 +21,7 @@ namespace logferry {
 class TcpSink final : public Sink {
  public:
   // Throws std::runtime_error at start-up when TLS material cannot be loaded.
-  TcpSink(boost::asio::any_io_executor ex, const Config& config, Metrics& metrics);
+  TcpSink(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics);
   ~TcpSink() override;
 
   boost::asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> open() override;
@@ -34,7 +34,7 @@ class TcpSink final : public Sink {
 
   boost::asio::any_io_executor ex_;
   const Config& config_;
-  Metrics& metrics_;
+  PipelineMetrics& metrics_;
   std::optional<boost::asio::ssl::context> tls_;
   size_t preferred_ = 0;  // index of the output that worked last
 };

@@ -162,4 +162,8 @@ std::vector<EnvError> check_parse_config(const Config& config) {
   return errors;
 }
 
+ParserCatalog parser_catalog() {
+  return ParserCatalog{.is_name = is_parser_name, .names_text = parser_names_text, .check = check_parse_config};
+}
+
 }  // namespace logferry

@@ -22,12 +22,10 @@
 #include <string_view>
 #include <vector>
 
-#include "sidecar/config/env_table.hpp"
+#include "sidecar/config/config.hpp"
 #include "sidecar/parse/parser.hpp"
 
 namespace logferry {
-
-struct Config;
 
 // Names of every registered parser, in table order.
 std::vector<std::string_view> parser_names();
@@ -57,5 +55,8 @@ std::chrono::milliseconds multiline_flush_timeout(const Config& config);
 // (LOGFERRY_REGEX, LOGFERRY_MULTILINE_START, LOGFERRY_DROP), LOGFERRY_REGEX is
 // set when a regex parser is used, presets and start patterns exclude each other.
 std::vector<EnvError> check_parse_config(const Config& config);
+
+// The parser names and checks above, for load_config (the config layer does not link the parsers).
+ParserCatalog parser_catalog();
 
 }  // namespace logferry

@@ -4,14 +4,9 @@
 #include <cstdint>
 #include <string_view>
 
-namespace logferry {
+#include "sidecar/core/severity_numbers.hpp"
 
-inline constexpr int32_t kSeverityTrace = 1;
-inline constexpr int32_t kSeverityDebug = 5;
-inline constexpr int32_t kSeverityInfo = 9;
-inline constexpr int32_t kSeverityWarn = 13;
-inline constexpr int32_t kSeverityError = 17;
-inline constexpr int32_t kSeverityFatal = 21;
+namespace logferry {
 
 // "info", "WARN", "Warning", "err", "E", "crit", "panic", ...; 0 when unknown.
 int32_t severity_from_text(std::string_view text);
@@ -22,9 +17,5 @@ int32_t severity_from_number(int64_t level);
 // Syslog severity 0 (emerg) .. 7 (debug): emerg/alert/crit FATAL, err ERROR,
 // warning WARN, notice INFO2 (10), info INFO, debug DEBUG.
 int32_t severity_from_syslog(int syslog_severity);
-
-// For LOGFERRY_MIN_SEVERITY: a level name (trace, debug, info, warn, error,
-// fatal) or a number 1..24; 0 when invalid.
-int32_t parse_min_severity(std::string_view text);
 
 }  // namespace logferry

@@ -31,7 +31,7 @@ constexpr auto kCheckInterval = std::chrono::milliseconds(100);
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);  // re-read interval while draining
 }  // namespace
 
-FileSource::FileSource(asio::any_io_executor ex, const Config& config, Metrics& metrics,
+FileSource::FileSource(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics,
                        std::vector<CheckpointRecord> checkpoints, std::function<void()> save_checkpoints)
     : ex_(ex),
       config_(config),

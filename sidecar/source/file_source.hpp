@@ -23,7 +23,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
-#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/checkpoint/checkpoint_store.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/core/event.hpp"
@@ -37,7 +37,7 @@ class FileSource final : public Source {
  public:
   // `save_checkpoints` is called when new file identities must be persisted
   // before any of their lines can be acknowledged.
-  FileSource(boost::asio::any_io_executor ex, const Config& config, Metrics& metrics,
+  FileSource(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics,
              std::vector<CheckpointRecord> checkpoints, std::function<void()> save_checkpoints);
   ~FileSource() override;
 
@@ -85,7 +85,7 @@ class FileSource final : public Source {
 
   boost::asio::any_io_executor ex_;
   const Config& config_;
-  Metrics& metrics_;
+  PipelineMetrics& metrics_;
   GlobSet include_;
   GlobSet exclude_;
   std::vector<CheckpointRecord> pending_checkpoints_;  // loaded, not matched yet

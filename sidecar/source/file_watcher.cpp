@@ -11,18 +11,6 @@
 
 namespace logferry {
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(o.fd_, -1);
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 uint64_t head_hash(std::string_view bytes) {
   uint64_t h = 1469598103934665603ull;
   for (const unsigned char c : bytes) {
@@ -84,7 +72,7 @@ void FileWatcher::restart(OriginPtr origin) {
   refresh_head();
 }
 
-void FileWatcher::emit(Intake& intake, Metrics& metrics, const RawLine& line) {
+void FileWatcher::emit(Intake& intake, PipelineMetrics& metrics, const RawLine& line) {
   intake.accept(origin_, line);
   origin_->read_offset = line.end_offset;
   ++metrics.lines_read;
@@ -92,7 +80,7 @@ void FileWatcher::emit(Intake& intake, Metrics& metrics, const RawLine& line) {
 }
 
 FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budget, Intake& intake,
-                                           Metrics& metrics) {
+                                           PipelineMetrics& metrics) {
   const LineSplitter::Emit emit_line = [&](const RawLine& line) { emit(intake, metrics, line); };
   uint64_t total = 0;
   while (total < budget) {
@@ -125,7 +113,7 @@ FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budg
   return Status::idle;
 }
 
-bool FileWatcher::flush_partial(Intake& intake, Metrics& metrics, bool force) {
+bool FileWatcher::flush_partial(Intake& intake, PipelineMetrics& metrics, bool force) {
   if (!splitter_.has_partial()) return false;
   if (!force && std::chrono::steady_clock::now() - last_data_ < limits_.partial_flush) return false;
   splitter_.flush([&](const RawLine& line) { emit(intake, metrics, line); });

@@ -10,29 +10,13 @@
 #include <span>
 #include <string>
 
-#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/core/origin.hpp"
+#include "sidecar/core/unique_fd.hpp"
 #include "sidecar/source/line_splitter.hpp"
 #include "sidecar/source/source.hpp"
 
 namespace logferry {
-
-// Owns a file descriptor (closed on destruction).
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 inline constexpr uint32_t kHeadBytes = 256;
 
@@ -50,10 +34,10 @@ class FileWatcher {
 
   enum class Status { data, idle, error };
   // Reads at most `budget` bytes through `buffer`, handing complete lines to `intake`.
-  Status read_some(std::span<char> buffer, uint64_t budget, Intake& intake, Metrics& metrics);
+  Status read_some(std::span<char> buffer, uint64_t budget, Intake& intake, PipelineMetrics& metrics);
   // Forwards a held unterminated line when it waited past the partial flush
   // timeout (or at once when `force`). Returns true when it forwarded one.
-  bool flush_partial(Intake& intake, Metrics& metrics, bool force);
+  bool flush_partial(Intake& intake, PipelineMetrics& metrics, bool force);
   // True when the file is now shorter than what was read (copytruncate) or its
   // first bytes changed. Reads up to kHeadBytes.
   bool replaced_in_place();
@@ -80,7 +64,7 @@ class FileWatcher {
   bool rotated = false;
 
  private:
-  void emit(Intake& intake, Metrics& metrics, const RawLine& line);
+  void emit(Intake& intake, PipelineMetrics& metrics, const RawLine& line);
 
   OriginPtr origin_;
   UniqueFd fd_;

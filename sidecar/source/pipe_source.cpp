@@ -49,7 +49,7 @@ void ensure_fifo(const std::string& path, uint32_t mode) {
   if (!S_ISFIFO(st.st_mode)) throw std::runtime_error(fmt::format("LOGFERRY_PIPE: {} exists and is not a named pipe", path));
 }
 
-PipeSource::PipeSource(asio::any_io_executor ex, const Config& config, Metrics& metrics)
+PipeSource::PipeSource(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics)
     : ex_(ex),
       config_(config),
       metrics_(metrics),

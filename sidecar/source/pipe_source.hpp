@@ -45,7 +45,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
-#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/source/line_splitter.hpp"
@@ -63,7 +63,7 @@ class PipeSource final : public Source {
  public:
   // Creates/opens the FIFO and the spill directory (adopting leftover
   // segments). Throws std::runtime_error on failure (start-up only).
-  PipeSource(boost::asio::any_io_executor ex, const Config& config, Metrics& metrics);
+  PipeSource(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics);
   ~PipeSource() override;
 
   boost::asio::awaitable<void> run(Intake& intake) override;
@@ -88,7 +88,7 @@ class PipeSource final : public Source {
 
   boost::asio::any_io_executor ex_;
   const Config& config_;
-  Metrics& metrics_;
+  PipelineMetrics& metrics_;
   boost::asio::posix::stream_descriptor pipe_;
   OriginPtr origin_;
   std::optional<SpillQueue> spill_;

@@ -27,7 +27,7 @@ constexpr size_t kReadChunkBytes = 64 * 1024;
 constexpr auto kTick = std::chrono::seconds(1);
 }  // namespace
 
-StdinSource::StdinSource(asio::any_io_executor ex, const Config& config, Metrics& metrics, int fd)
+StdinSource::StdinSource(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics, int fd)
     : ex_(ex),
       config_(config),
       metrics_(metrics),

@@ -12,7 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
-#include "sidecar/app/metrics.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/source/line_splitter.hpp"
@@ -23,7 +23,7 @@ namespace logferry {
 class StdinSource final : public Source {
  public:
   // Reads `fd` (standard input by default; not closed by the source).
-  StdinSource(boost::asio::any_io_executor ex, const Config& config, Metrics& metrics, int fd = 0);
+  StdinSource(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics, int fd = 0);
   ~StdinSource() override;
 
   // Returns at end-of-file (or after drain()), having retired its origin.
@@ -43,7 +43,7 @@ class StdinSource final : public Source {
 
   boost::asio::any_io_executor ex_;
   const Config& config_;
-  Metrics& metrics_;
+  PipelineMetrics& metrics_;
   int fd_;
   // A duplicate of fd_ for readiness waits; unset when fd_ cannot be polled
   // (a regular file or /dev/null: reads never block there).

@@ -61,7 +61,7 @@ std::vector<Workload> workloads() {
 std::unique_ptr<Parser> parser_named(const std::string& name) {
   Environment env{{"LOGFERRY_OUTPUT", "tcp://127.0.0.1:1"}, {"LOGFERRY_FILES", "/tmp/x.log"},
                   {"LOGFERRY_CHECKPOINT_DIR", "/tmp"}, {"LOGFERRY_PARSER", name}};
-  const ConfigResult cr = load_config(env);
+  const ConfigResult cr = load_config(env, parser_catalog());
   if (!cr.errors.empty()) {
     fmt::print(stderr, "{}: {}\n", name, cr.errors.front().message);
     std::exit(1);
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     w.env["LOGFERRY_FILES"] = "/tmp/x.log";
     w.env["LOGFERRY_CHECKPOINT_DIR"] = "/tmp";
     w.env["LOGFERRY_PARSER"] = w.parser;
-    const ConfigResult cr = load_config(w.env);
+    const ConfigResult cr = load_config(w.env, parser_catalog());
     if (!cr.errors.empty()) {
       fmt::print(stderr, "{}: {}\n", w.parser, cr.errors.front().message);
       return 1;

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -15,6 +17,8 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
+#include "aggregator/aggregator_config.hpp"
+#include "sidecar/core/token_file.hpp"
 #include "sidecar/forward/framing.hpp"
 #include "support/temp_dir.hpp"
 
@@ -196,6 +200,31 @@ TEST_CASE("a wrong or missing token is refused", "[aggregator]") {
   RawClient good(agg.endpoint);
   CHECK(good.hello("s3cret").accepted());
   CHECK(agg.metrics.handshake_failures.load() == 2);
+}
+
+TEST_CASE("a token file with a trailing space authenticates a sidecar reading the same file", "[aggregator]") {
+  // One Secret mounted on both sides: an editor's trailing space and newline
+  // must not make the two programs read different tokens.
+  std::random_device rd;
+  const fs::path file = fs::temp_directory_path() / ("logferry-token-" + std::to_string(rd()) + std::to_string(::getpid()));
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << "s3cret \n";
+  }
+  auto loaded = load_aggregator_config({{"LOGFERRY_AGGREGATOR_TOKEN_FILE", file.string()},
+                                        {"LOGFERRY_AGGREGATOR_DISCARD", "true"}});
+  REQUIRE(loaded.errors.empty());
+  auto config = fast_config();
+  config.token = loaded.config.token;
+  config.token_file = loaded.config.token_file;
+  TestAggregator agg(config);
+  // What the sidecar sends (TcpSink re-reads LOGFERRY_AUTH_TOKEN_FILE per connection).
+  const auto sidecar_token = read_token_file(file.string());
+  REQUIRE(sidecar_token == std::optional<std::string>("s3cret"));
+  RawClient client(agg.endpoint);
+  CHECK(client.hello(*sidecar_token).accepted());
+  std::error_code ec;
+  fs::remove(file, ec);
 }
 
 TEST_CASE("a wrong protocol version is refused", "[aggregator]") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
+#include "sidecar/parse/registry.hpp"
 #include "unit/config/config_env.hpp"
 
 using namespace logferry;
@@ -12,7 +13,7 @@ using test::messages;
 
 TEST_CASE("a minimal environment loads with the documented defaults", "[config]") {
   test::TempDir tmp;
-  auto r = load_config(files_environment(tmp));
+  auto r = load_config(files_environment(tmp), parser_catalog());
   REQUIRE(r.errors.empty());
   CHECK(r.config.files == std::vector<std::string>{(tmp / "*.log").string()});
   REQUIRE(r.config.outputs.size() == 1);
@@ -37,7 +38,7 @@ TEST_CASE("every bad value is reported at once with its name, value and what is 
   env["LOGFERRY_MAX_IN_FLIGHT"] = "0";
   env["LOGFERRY_COMPRESS"] = "maybe";
   env["LOGFERRY_LOG_LEVEL"] = "loud";
-  auto r = load_config(env);
+  auto r = load_config(env, parser_catalog());
   const auto m = messages(r);
   CHECK(m == std::vector<std::string>{
                  "LOGFERRY_READ_FROM=\"middle\": expected head or tail",
@@ -55,7 +56,7 @@ TEST_CASE("every bad value is reported at once with its name, value and what is 
 TEST_CASE("required settings and cross-checks have exact messages", "[config]") {
   test::TempDir tmp;
   SECTION("no output and no source") {
-    auto r = load_config({{"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}});
+    auto r = load_config({{"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}}, parser_catalog());
     CHECK(messages(r) == std::vector<std::string>{
                              "LOGFERRY_OUTPUT=\"\": required: expected tcp://HOST:PORT",
                              "LOGFERRY_FILES=\"\": no source configured: set LOGFERRY_FILES (globs), "
@@ -65,7 +66,7 @@ TEST_CASE("required settings and cross-checks have exact messages", "[config]") 
   SECTION("buffer smaller than two batches") {
     auto env = files_environment(tmp);
     env["LOGFERRY_BUFFER_MAX_BYTES"] = "512KiB";
-    CHECK(messages(load_config(env)) ==
+    CHECK(messages(load_config(env, parser_catalog())) ==
           std::vector<std::string>{"LOGFERRY_BUFFER_MAX_BYTES=\"512KiB\": must be at least twice "
                                    "LOGFERRY_BATCH_MAX_BYTES (512KiB)"});
   }
@@ -73,20 +74,20 @@ TEST_CASE("required settings and cross-checks have exact messages", "[config]") 
     auto env = files_environment(tmp);
     env["LOGFERRY_BACKOFF_INITIAL"] = "10s";
     env["LOGFERRY_BACKOFF_MAX"] = "1s";
-    CHECK(messages(load_config(env)) ==
+    CHECK(messages(load_config(env, parser_catalog())) ==
           std::vector<std::string>{"LOGFERRY_BACKOFF_MAX=\"1s\": must not be shorter than LOGFERRY_BACKOFF_INITIAL"});
   }
   SECTION("TLS certificate without key") {
     auto env = files_environment(tmp);
     env["LOGFERRY_TLS_CERT"] = "/tls/client.pem";
-    CHECK(messages(load_config(env)) ==
+    CHECK(messages(load_config(env, parser_catalog())) ==
           std::vector<std::string>{"LOGFERRY_TLS_KEY=\"\": LOGFERRY_TLS_CERT and LOGFERRY_TLS_KEY go together"});
   }
   SECTION("checkpoint dir that is a file") {
     auto env = files_environment(tmp);
     const auto file = tmp.write_file("not-a-dir", "x");
     env["LOGFERRY_CHECKPOINT_DIR"] = file.string();
-    const auto m = messages(load_config(env));
+    const auto m = messages(load_config(env, parser_catalog()));
     REQUIRE(m.size() == 1);
     CHECK(m[0].starts_with("LOGFERRY_CHECKPOINT_DIR=\"" + file.string() + "\": cannot create the directory: "));
   }
@@ -98,7 +99,7 @@ TEST_CASE("a misspelt LOGFERRY_ variable is an error with a hint", "[config]") {
   env["LOGFERRY_FILSE"] = "/x/*.log";
   env["LOGFERRY_WHATEVER_THIS_IS"] = "1";
   env["LOGFERRY_AGGREGATOR_LISTEN"] = "0.0.0.0:7070";  // the aggregator's; not ours to judge
-  CHECK(messages(load_config(env)) == std::vector<std::string>{
+  CHECK(messages(load_config(env, parser_catalog())) == std::vector<std::string>{
                                           "LOGFERRY_FILSE: unknown variable; did you mean LOGFERRY_FILES?",
                                           "LOGFERRY_WHATEVER_THIS_IS: unknown variable",
                                       });

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
+#include "sidecar/parse/registry.hpp"
 #include "unit/config/config_env.hpp"
 
 using namespace logferry;
@@ -13,7 +14,7 @@ TEST_CASE("LOGFERRY_MODE defaults to sidecar, which keeps its defaults", "[confi
   test::TempDir tmp;
   auto env = base_environment(tmp);
   env["LOGFERRY_FILES"] = (tmp / "*.log").string();
-  const auto r = load_config(env);
+  const auto r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
   CHECK(r.config.mode == Mode::sidecar);
   CHECK(r.config.parser == "plain");
@@ -26,7 +27,7 @@ TEST_CASE("node mode reads the kubelet's container logs with the cri parser", "[
   test::TempDir tmp;
   auto env = base_environment(tmp);
   env["LOGFERRY_MODE"] = "node";
-  auto r = load_config(env);
+  auto r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
   CHECK(r.config.mode == Mode::node);
   CHECK(r.config.files == std::vector<std::string>{"/var/log/containers/*.log"});
@@ -40,7 +41,7 @@ TEST_CASE("node mode reads the kubelet's container logs with the cri parser", "[
   // Explicit settings win.
   env["LOGFERRY_FILES"] = (tmp / "containers/*.log").string();
   env["LOGFERRY_PARSER"] = "docker";
-  r = load_config(env);
+  r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
   CHECK(r.config.files == std::vector<std::string>{(tmp / "containers/*.log").string()});
   CHECK(r.config.parser == "docker");
@@ -53,7 +54,7 @@ TEST_CASE("an unknown LOGFERRY_MODE names the allowed values", "[config][node]")
   test::TempDir tmp;
   auto env = base_environment(tmp);
   env["LOGFERRY_MODE"] = "daemonset";
-  const auto r = load_config(env);
+  const auto r = load_config(env, parser_catalog());
   REQUIRE_FALSE(r.errors.empty());
   CHECK(r.errors[0].message == "LOGFERRY_MODE=\"daemonset\": expected sidecar or node");
 }

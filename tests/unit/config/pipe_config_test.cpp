@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
+#include "sidecar/parse/registry.hpp"
 #include "unit/config/config_env.hpp"
 
 using namespace logferry;
@@ -14,7 +15,7 @@ using test::messages;
 
 TEST_CASE("pipe config: a pipe alone is a source, with the documented defaults", "[pipe][config]") {
   test::TempDir tmp;
-  auto r = load_config(pipe_environment(tmp));
+  auto r = load_config(pipe_environment(tmp), parser_catalog());
   REQUIRE(messages(r).empty());
   CHECK(r.config.pipe == (tmp / "app.pipe").string());
   CHECK(r.config.pipe_mode == 0622);
@@ -28,7 +29,7 @@ TEST_CASE("pipe config: stdin alone is a source", "[stdin][config]") {
   test::TempDir tmp;
   auto r = load_config({{"LOGFERRY_STDIN", "true"},
                         {"LOGFERRY_OUTPUT", "tcp://127.0.0.1:7070"},
-                        {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}});
+                        {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()}}, parser_catalog());
   REQUIRE(messages(r).empty());
   CHECK(r.config.read_stdin);
 }
@@ -41,7 +42,7 @@ TEST_CASE("pipe config: values are parsed, bad ones have exact messages", "[pipe
     env["LOGFERRY_SPILL_DIR"] = (tmp / "spill").string();
     env["LOGFERRY_SPILL_MAX_BYTES"] = "1GiB";
     env["LOGFERRY_PIPE_OVERFLOW"] = "drop_oldest";
-    auto r = load_config(env);
+    auto r = load_config(env, parser_catalog());
     REQUIRE(messages(r).empty());
     CHECK(r.config.pipe_mode == 0660);
     CHECK(r.config.spill_dir == (tmp / "spill").string());
@@ -50,7 +51,7 @@ TEST_CASE("pipe config: values are parsed, bad ones have exact messages", "[pipe
     env["LOGFERRY_SPILL_MAX_BYTES"] = "0";
     env["LOGFERRY_PIPE_OVERFLOW"] = "drop_newest";
     env["LOGFERRY_PIPE_MODE"] = "0o600";
-    r = load_config(env);
+    r = load_config(env, parser_catalog());
     REQUIRE(messages(r).empty());
     CHECK(r.config.spill_max_bytes == 0);
     CHECK(r.config.pipe_overflow == PipeOverflow::drop_newest);
@@ -61,7 +62,7 @@ TEST_CASE("pipe config: values are parsed, bad ones have exact messages", "[pipe
     env["LOGFERRY_SPILL_MAX_BYTES"] = "1KiB";
     env["LOGFERRY_PIPE_OVERFLOW"] = "drop";
     env["LOGFERRY_STDIN"] = "maybe";
-    CHECK(messages(load_config(env)) ==
+    CHECK(messages(load_config(env, parser_catalog())) ==
           std::vector<std::string>{
               "LOGFERRY_PIPE_MODE=\"0400\": expected an octal mode from 0600 to 0777 such as 0622 or 0660",
               "LOGFERRY_STDIN=\"maybe\": expected true or false",
@@ -73,13 +74,13 @@ TEST_CASE("pipe config: values are parsed, bad ones have exact messages", "[pipe
     env.erase("LOGFERRY_SPILL_MAX_BYTES");
     env.erase("LOGFERRY_PIPE_OVERFLOW");
     env.erase("LOGFERRY_STDIN");
-    CHECK(messages(load_config(env)) ==
+    CHECK(messages(load_config(env, parser_catalog())) ==
           std::vector<std::string>{
               "LOGFERRY_PIPE_MODE=\"0999\": expected an octal mode from 0600 to 0777 such as 0622 or 0660"});
   }
   SECTION("the pipe path holds something else") {
     tmp.write_file("app.pipe", "a regular file\n");
-    CHECK(messages(load_config(env)) ==
+    CHECK(messages(load_config(env, parser_catalog())) ==
           std::vector<std::string>{"LOGFERRY_PIPE=\"" + (tmp / "app.pipe").string() +
                                    "\": exists and is not a named pipe"});
   }

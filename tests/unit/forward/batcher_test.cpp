@@ -15,7 +15,7 @@ namespace {
 struct Fixture {
   boost::asio::io_context io;
   Config config;
-  Metrics metrics;
+  PipelineMetrics metrics;
   test::FakeSink sink{io.get_executor()};
   std::unique_ptr<Forwarder> forwarder;
   std::unique_ptr<Batcher> batcher;

@@ -15,7 +15,7 @@ namespace {
 struct Fixture {
   boost::asio::io_context io;
   Config config;
-  Metrics metrics;
+  PipelineMetrics metrics;
   test::FakeSink sink{io.get_executor()};
   std::unique_ptr<Forwarder> forwarder;
   OriginPtr origin = std::make_shared<Origin>();

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "sidecar/config/config.hpp"
+#include "sidecar/parse/registry.hpp"
 
 using namespace logferry;
 using namespace std::chrono_literals;
@@ -74,7 +75,7 @@ TEST_CASE("HTTP output settings: headers are secret, bad values are named", "[ou
                   {"LOGFERRY_OTLP_HEADERS", "broken"},
                   {"LOGFERRY_OTLP_COMPRESSION", "zstd"},
                   {"LOGFERRY_LOKI_LABELS", "namespace,k8s.pod.name"}};
-  auto r = load_config(env);
+  auto r = load_config(env, parser_catalog());
   std::vector<std::string> m;
   for (const auto& e : r.errors) m.push_back(e.message);
   CHECK(m == std::vector<std::string>{
@@ -91,7 +92,7 @@ TEST_CASE("HTTP output settings: headers are secret, bad values are named", "[ou
   env["LOGFERRY_LOKI_TENANT"] = "team-a";
   env["LOGFERRY_LOKI_STRUCTURED_METADATA"] = "true";
   env["LOGFERRY_SERVICE_NAME"] = "checkout";
-  r = load_config(env);
+  r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
   CHECK(r.config.http_headers == Labels{{"Authorization", "Bearer abc"}});
   CHECK(r.config.otlp_gzip);

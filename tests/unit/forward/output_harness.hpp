@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 struct OutputHarness {
   boost::asio::io_context io;
   Config config;
-  Metrics metrics;
+  PipelineMetrics metrics;
   std::unique_ptr<Sink> sink;
   std::unique_ptr<Forwarder> forwarder;
   OriginPtr origin = std::make_shared<Origin>();

@@ -15,7 +15,7 @@ std::vector<std::string> errors_for(const Environment& extra) {
                    (std::filesystem::temp_directory_path() / "logferry-parse-test").string()}};
   for (const auto& [k, v] : extra) env[k] = v;
   std::vector<std::string> out;
-  for (const auto& e : load_config(env).errors) out.push_back(e.message);
+  for (const auto& e : load_config(env, parser_catalog()).errors) out.push_back(e.message);
   return out;
 }
 

@@ -116,7 +116,7 @@ inline Config make_config(const Environment& extra = {}) {
                   {"LOGFERRY_FILES", "/var/log/app/*.log"},
                   {"LOGFERRY_CHECKPOINT_DIR", dir}};
   for (const auto& [k, v] : extra) env[k] = v;
-  ConfigResult r = load_config(env);
+  ConfigResult r = load_config(env, parser_catalog());
   for (const auto& e : r.errors) FAIL_CHECK(e.message);
   return r.config;
 }

@@ -37,7 +37,7 @@ void append(const std::filesystem::path& p, std::string_view s) {
 struct Fixture {
   test::TempDir tmp;
   std::filesystem::path file = tmp / "app.log";
-  Metrics metrics;
+  PipelineMetrics metrics;
   RecordingIntake intake;
   std::vector<char> buffer = std::vector<char>(16);  // tiny: lines span reads
 

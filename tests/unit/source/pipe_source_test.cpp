@@ -54,7 +54,7 @@ class TestIntake final : public Intake {
 struct Fixture {
   test::TempDir tmp{"logferry-pipe"};
   Config config;
-  Metrics metrics;
+  PipelineMetrics metrics;
   boost::asio::io_context io;
   TestIntake intake{io.get_executor()};
   std::unique_ptr<PipeSource> source;

@@ -1,0 +1,26 @@
+#include "sidecar/config/writable_dir.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace logferry {
+
+std::string check_writable_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fmt::format("cannot create the directory: {}", ec.message());
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return "not a directory";
+  if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    return fmt::format("the directory must be readable and writable: {}", std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace logferry
