@@ -26,8 +26,8 @@ enum class Mode { sidecar, node };
 // The files a node agent reads when LOGFERRY_FILES is unset.
 inline constexpr std::string_view kNodeLogGlob = "/var/log/containers/*.log";
 
-// One destination: scheme "tcp" / "tls" (native protocol), "otlp+http(s)",
-// "loki+http(s)" or "stdout".
+// One destination: scheme "tcp" / "tls" (native protocol), "otlp+http(s)"
+// or "loki+http(s)".
 struct Endpoint {
   std::string scheme;
   std::string host;

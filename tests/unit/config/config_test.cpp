@@ -139,5 +139,7 @@ TEST_CASE("outputs: several addresses, IPv6 and the allowed schemes", "[config]"
   CHECK_FALSE(parse_outputs("tcp://host:0").has_value());
   CHECK_FALSE(parse_outputs("tcp://host:70000").has_value());
   CHECK_FALSE(parse_outputs("udp://host:514").has_value());
+  // stdout:// had no sink: --check-config must not accept what start-up cannot run.
+  CHECK_FALSE(parse_outputs("stdout://").has_value());
   CHECK_FALSE(parse_outputs("").has_value());
 }
