@@ -11,6 +11,7 @@
 #include <string>
 
 #include "sidecar/app/metrics.hpp"
+#include "sidecar/core/clock.hpp"
 #include "sidecar/core/origin.hpp"
 #include "sidecar/source/line_splitter.hpp"
 #include "sidecar/source/source.hpp"
@@ -42,6 +43,7 @@ uint64_t head_hash(std::string_view bytes);
 struct WatcherLimits {
   uint64_t max_line_bytes = 256 * 1024;
   std::chrono::milliseconds partial_flush{5000};
+  SteadyClock now = steady_now;  // when data came, and whether a partial line waited long enough
 };
 
 class FileWatcher {
