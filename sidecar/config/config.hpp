@@ -81,7 +81,7 @@ struct Config {
   milliseconds backoff_max{0};
   milliseconds connect_timeout{0};
   milliseconds ack_timeout{0};
-  bool compress = true;
+  bool compress = false;
   std::string auth_token;
   std::string auth_token_file;
   std::string tls_ca, tls_cert, tls_key, tls_server_name;
