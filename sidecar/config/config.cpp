@@ -288,11 +288,6 @@ std::optional<std::vector<Endpoint>> parse_outputs(std::string_view text) {
     ep.text = item;
     ep.scheme = item.substr(0, sep);
     std::string_view rest = std::string_view(item).substr(sep + 3);
-    if (ep.scheme == "stdout") {
-      if (!rest.empty()) return std::nullopt;
-      out.push_back(std::move(ep));
-      continue;
-    }
     const bool http = ep.scheme == "otlp+http" || ep.scheme == "otlp+https" || ep.scheme == "loki+http" ||
                       ep.scheme == "loki+https";
     if (ep.scheme != "tcp" && ep.scheme != "tls" && !http) return std::nullopt;

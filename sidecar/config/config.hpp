@@ -27,8 +27,8 @@ enum class Mode { sidecar, node };
 // The files a node agent reads when LOGFERRY_FILES is unset.
 inline constexpr std::string_view kNodeLogGlob = "/var/log/containers/*.log";
 
-// One destination: scheme "tcp" / "tls" (native protocol), "otlp+http(s)",
-// "loki+http(s)" or "stdout".
+// One destination: scheme "tcp" / "tls" (native protocol), "otlp+http(s)"
+// or "loki+http(s)".
 struct Endpoint {
   std::string scheme;
   std::string host;
@@ -82,7 +82,7 @@ struct Config {
   milliseconds backoff_max{0};
   milliseconds connect_timeout{0};
   milliseconds ack_timeout{0};
-  bool compress = true;
+  bool compress = false;
   std::string auth_token;
   std::string auth_token_file;
   std::string tls_ca, tls_cert, tls_key, tls_server_name;

@@ -2,6 +2,7 @@
 // Wall-clock time in the units the wire contract uses.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 
 namespace logferry {
 
@@ -11,5 +12,12 @@ inline uint64_t now_unix_nano() {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
 }
+
+// The monotonic clock as a dependency: components that decide on elapsed time
+// take one (tests inject a clock they move by hand).
+using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+
+// The real monotonic clock.
+inline std::chrono::steady_clock::time_point steady_now() { return std::chrono::steady_clock::now(); }
 
 }  // namespace logferry

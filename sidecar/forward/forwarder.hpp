@@ -49,7 +49,6 @@ class Forwarder {
   void stop();
 
   size_t queued_batches() const { return queue_.size(); }
-  uint64_t queued_bytes() const { return bytes_; }
   uint64_t sequence() const { return next_sequence_; }
   uint64_t next_sequence() { return next_sequence_++; }
 

@@ -1,6 +1,6 @@
 #pragma once
-// A Sink is where batches go: the native TCP protocol, OTLP/HTTP, Loki or
-// stdout. A Sink opens sessions (a connection plus its handshake); a session
+// A Sink is where batches go: the native TCP protocol, OTLP/HTTP or Loki.
+// A Sink opens sessions (a connection plus its handshake); a session
 // writes batches and reports, in order, what became of each one. The
 // Forwarder owns ordering, retries, backoff and commits.
 #include <chrono>

@@ -32,9 +32,11 @@ constexpr auto kDrainPoll = std::chrono::milliseconds(20);  // re-read interval 
 }  // namespace
 
 FileSource::FileSource(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics,
-                       std::vector<CheckpointRecord> checkpoints, std::function<void()> save_checkpoints)
+                       std::vector<CheckpointRecord> checkpoints, std::function<void()> save_checkpoints,
+                       SteadyClock now)
     : ex_(ex),
       config_(config),
+      now_(std::move(now)),
       metrics_(metrics),
       include_(config.files),
       exclude_(config.exclude),
@@ -50,7 +52,7 @@ FileSource::~FileSource() {
 
 void FileSource::drain() {
   draining_ = true;
-  drain_started_ = std::chrono::steady_clock::now();
+  drain_started_ = now_();
   wake_.notify();
 }
 
@@ -171,7 +173,7 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
   if (config_.mode == Mode::node && origin->resource.empty()) label_origin(*origin, true);
   (void)intake;
   watchers_.emplace(key, std::make_unique<FileWatcher>(origin, std::move(fd), fst.st_dev, fst.st_ino, offset,
-                                                       WatcherLimits{config_.max_line_bytes, config_.partial_flush}));
+                                                       WatcherLimits{config_.max_line_bytes, config_.partial_flush, now_}));
   by_path_[path] = key;
   ++metrics_.files_discovered;
   metrics_.files_watched = watchers_.size();
@@ -227,7 +229,7 @@ void FileSource::rescan(Intake& intake, bool first) {
       // The path now leads to another file: the one we read was rotated away.
       if (auto w = watchers_.find(old->second); w != watchers_.end() && !w->second->rotated) {
         w->second->rotated = true;
-        rotated_at_[old->second] = std::chrono::steady_clock::now();
+        rotated_at_[old->second] = now_();
         ++metrics_.rotations;
         log_info("file rotated", {{"path", path}});
       }
@@ -241,15 +243,18 @@ void FileSource::rescan(Intake& intake, bool first) {
     for (const auto& [p, k] : now_by_path) still_there = still_there || k == key;
     if (!still_there && !w->rotated) {  // deleted, or renamed out of the globs
       w->rotated = true;
-      rotated_at_[key] = std::chrono::steady_clock::now();
+      rotated_at_[key] = now_();
     }
   }
   // Parked files that are gone (deleted or rotated out of the globs) are forgotten.
+  std::vector<std::string> gone;
   std::erase_if(parked_, [&](const auto& kv) {
     for (const auto& [p, k] : now_by_path)
       if (k == kv.first) return false;
+    gone.push_back(kv.second.path);
     return true;
   });
+  for (const auto& path : gone) forget_series(path);
   by_path_ = std::move(now_by_path);
   if (first) pending_checkpoints_.clear();  // records of files that are gone
   if (new_origins_) {
@@ -297,9 +302,21 @@ void FileSource::close_watcher(Key key, Intake& intake) {
                                                     w.head_fingerprint(), w.origin()->acked_offset}});
   }
   log_info("file released", {{"path", w.origin()->path}, {"offset", w.offset()}});
+  const std::string path = w.origin()->path;
   watchers_.erase(it);
   rotated_at_.erase(key);
   metrics_.files_watched = watchers_.size();
+  forget_series(path);
+}
+
+void FileSource::forget_series(const std::string& path) {
+  for (const auto& [key, w] : watchers_)
+    if (w->origin()->path == path) return;
+  for (const auto& [key, p] : parked_)
+    if (p.path == path) return;
+  for (const auto& c : closed_)
+    if (c.origin->path == path) return;
+  metrics_.per_source.erase(path);
 }
 
 bool FileSource::park_one(Intake& intake) {
@@ -338,7 +355,7 @@ bool FileSource::check_truncation(Key key, FileWatcher& w, Intake& intake) {
 }
 
 void FileSource::check_watchers(Intake& intake, bool draining) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = now_();
   std::vector<Key> to_close;
   for (auto& [key, w] : watchers_) {
     if (check_truncation(key, *w, intake)) continue;
@@ -349,7 +366,13 @@ void FileSource::check_watchers(Intake& intake, bool draining) {
     }
   }
   for (const auto& key : to_close) close_watcher(key, intake);
-  std::erase_if(closed_, [](const Closed& c) { return c.origin->acked_offset >= c.origin->read_offset; });
+  std::vector<std::string> released;
+  std::erase_if(closed_, [&](const Closed& c) {
+    if (c.origin->acked_offset < c.origin->read_offset) return false;
+    released.push_back(c.origin->path);
+    return true;
+  });
+  for (const auto& path : released) forget_series(path);
   if (new_origins_) {
     new_origins_ = false;
     if (save_checkpoints_) save_checkpoints_();
@@ -360,7 +383,7 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
   start_inotify();
   rescan(intake, true);
   metrics_.sources_open = true;
-  auto last_scan = std::chrono::steady_clock::now();
+  auto last_scan = now_();
   auto last_check = last_scan;
   while (true) {
     bool progress = false;
@@ -373,7 +396,7 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
         progress = true;
       }
     }
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = now_();
     if (!progress || now - last_check >= kCheckInterval) {
       check_watchers(intake, draining_ && !progress);
       last_check = now;

@@ -26,6 +26,7 @@
 #include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/checkpoint/checkpoint_store.hpp"
 #include "sidecar/config/config.hpp"
+#include "sidecar/core/clock.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/source/file_watcher.hpp"
 #include "sidecar/source/glob_set.hpp"
@@ -36,9 +37,11 @@ namespace logferry {
 class FileSource final : public Source {
  public:
   // `save_checkpoints` is called when new file identities must be persisted
-  // before any of their lines can be acknowledged.
+  // before any of their lines can be acknowledged. `now` decides rotate waits,
+  // partial flushes and rescans (tests inject their own clock).
   FileSource(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics,
-             std::vector<CheckpointRecord> checkpoints, std::function<void()> save_checkpoints);
+             std::vector<CheckpointRecord> checkpoints, std::function<void()> save_checkpoints,
+             SteadyClock now = steady_now);
   ~FileSource() override;
 
   boost::asio::awaitable<void> run(Intake& intake) override;
@@ -82,9 +85,14 @@ class FileSource final : public Source {
   bool park_one(Intake& intake);
   OriginPtr new_origin(const std::string& path, dev_t dev, ino_t ino);
   bool excluded(const std::string& path) const;
+  // Drops the per-source metrics of a released file (fully acknowledged and
+  // closed), unless another open, parked or closed file has the same path:
+  // in node mode every Pod that ever ran would otherwise keep its series.
+  void forget_series(const std::string& path);
 
   boost::asio::any_io_executor ex_;
   const Config& config_;
+  SteadyClock now_;
   PipelineMetrics& metrics_;
   GlobSet include_;
   GlobSet exclude_;

@@ -28,7 +28,7 @@ FileWatcher::FileWatcher(OriginPtr origin, UniqueFd fd, dev_t device, ino_t inod
       inode_(inode),
       limits_(limits),
       splitter_(limits.max_line_bytes, offset),
-      last_data_(std::chrono::steady_clock::now()) {
+      last_data_(limits_.now()) {
   refresh_head();
   origin_->read_offset = offset;
 }
@@ -107,7 +107,7 @@ FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budg
     if (intake.full()) break;
   }
   if (total > 0) {
-    last_data_ = std::chrono::steady_clock::now();
+    last_data_ = limits_.now();
     return Status::data;
   }
   return Status::idle;
@@ -115,7 +115,7 @@ FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budg
 
 bool FileWatcher::flush_partial(Intake& intake, PipelineMetrics& metrics, bool force) {
   if (!splitter_.has_partial()) return false;
-  if (!force && std::chrono::steady_clock::now() - last_data_ < limits_.partial_flush) return false;
+  if (!force && limits_.now() - last_data_ < limits_.partial_flush) return false;
   splitter_.flush([&](const RawLine& line) { emit(intake, metrics, line); });
   ++metrics.partial_lines_flushed;
   return true;

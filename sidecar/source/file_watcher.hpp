@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 
+#include "sidecar/core/clock.hpp"
 #include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/core/origin.hpp"
 #include "sidecar/core/unique_fd.hpp"
@@ -26,6 +27,7 @@ uint64_t head_hash(std::string_view bytes);
 struct WatcherLimits {
   uint64_t max_line_bytes = 256 * 1024;
   std::chrono::milliseconds partial_flush{5000};
+  SteadyClock now = steady_now;  // when data came, and whether a partial line waited long enough
 };
 
 class FileWatcher {

@@ -25,6 +25,9 @@ TEST_CASE("a minimal environment loads with the documented defaults", "[config]"
   CHECK(r.config.buffer_max_bytes == 4 * 1024 * 1024);
   CHECK(r.config.batch_timeout == std::chrono::milliseconds(200));
   CHECK(r.config.shutdown_timeout == std::chrono::seconds(25));
+  // One default for compression: the table's (off), also in a default-built Config.
+  CHECK_FALSE(r.config.compress);
+  CHECK(Config{}.compress == r.config.compress);
 }
 
 TEST_CASE("every bad value is reported at once with its name, value and what is allowed", "[config]") {
@@ -128,5 +131,7 @@ TEST_CASE("outputs: several addresses, IPv6 and the allowed schemes", "[config]"
   CHECK_FALSE(parse_outputs("tcp://host:0").has_value());
   CHECK_FALSE(parse_outputs("tcp://host:70000").has_value());
   CHECK_FALSE(parse_outputs("udp://host:514").has_value());
+  // stdout:// had no sink: --check-config must not accept what start-up cannot run.
+  CHECK_FALSE(parse_outputs("stdout://").has_value());
   CHECK_FALSE(parse_outputs("").has_value());
 }
