@@ -32,7 +32,7 @@ Server::Server(asio::io_context& io, const AggregatorConfig& config, SegmentStor
     : io_(io),
       config_(config),
       metrics_(metrics),
-      context_{config, ProtocolSettings{config.max_frame_bytes, config.token, config.discard, store != nullptr},
+      context_{config, ProtocolSettings{config.max_frame_bytes, config.token, config.discard, store != nullptr, config.limits, nullptr},
                metrics, store, {}, {}, nullptr},
       acceptor_(io) {
   context_.on_closed = [this](Connection* c) { connection_closed(c); };

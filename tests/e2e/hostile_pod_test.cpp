@@ -227,8 +227,9 @@ TEST_CASE("a batch the aggregator rejects is counted by the sidecar, which moves
   // The rejected batch's offsets were committed: a restart does not send it again.
   const long long rejected = metric(agg_http, "logferry_aggregator_batches_rejected_total");
   sidecar.start();
-  write_file(good, lines + "after restart\n");
+  std::ofstream(good, std::ios::app) << "after restart\n";
   REQUIRE(wait_until([&] { return count_stored(tmp / "data") >= 1001; }, 30s));
+  CHECK(count_stored(tmp / "data") == 1001);
   CHECK(metric(agg_http, "logferry_aggregator_batches_rejected_total") == rejected);
   CHECK(sidecar.stop() == 0);
 }
