@@ -54,7 +54,8 @@ int run_aggregator(const AggregatorConfig& config) {
     log_info("relaying", {{"to", config.relay}, {"mode", relay_only ? "relay_only" : "store_and_forward"}});
   }
   if (!config.discard && !relay_only) {
-    store.emplace(io.get_executor(), StoreOptions{config.data_dir, config.segment_max_bytes, config.fsync}, metrics);
+    store.emplace(io.get_executor(), StoreOptions{config.data_dir, config.segment_max_bytes, config.fsync, config.store_mode,
+                                                           static_cast<size_t>(config.max_open_segments)}, metrics);
     if (auto err = store->open(); !err.empty()) {
       log_error("cannot open the data directory", {{"error", err}});
       return 1;
@@ -83,6 +84,7 @@ int run_aggregator(const AggregatorConfig& config) {
     http = start_aggregator_http(io.get_executor(), config, metrics, [&]() -> std::string {
       if (stopping) return "shutting down";
       if (store && store->failed()) return "the store failed (see the logs)";
+      if (store && !store->write_error().empty()) return "the store cannot write: " + store->write_error();
       return {};
     }, relay.get());
   } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "aggregator/credentials.hpp"
 #include "aggregator/relay.hpp"
 #include "sidecar/config/member_setters.hpp"
 #include "sidecar/config/writable_dir.hpp"
@@ -44,6 +45,27 @@ std::string set_segment_max(AggregatorConfig& c, std::string_view v) {
 
 constexpr std::array kFsyncChoices{Choice<FsyncPolicy>{"always", FsyncPolicy::always},
                                    Choice<FsyncPolicy>{"never", FsyncPolicy::never}};
+constexpr std::array kStoreModeChoices{Choice<StoreMode>{"owner", StoreMode::owner},
+                                       Choice<StoreMode>{"group", StoreMode::group}};
+
+// A size cap of BatchLimits (at least `min`).
+template <uint64_t BatchLimits::*Member, uint64_t Min>
+std::string set_limit_size(AggregatorConfig& c, std::string_view v) {
+  auto n = parse_size(v);
+  if (!n || *n < Min) return fmt::format("expected a size of at least {} such as 4KiB or 24MiB", format_size(Min));
+  c.limits.*Member = *n;
+  return {};
+}
+
+// A count cap of BatchLimits.
+template <uint64_t BatchLimits::*Member, uint64_t Min>
+std::string set_limit_count(AggregatorConfig& c, std::string_view v) {
+  auto n = parse_uint(v, Min, 100000000);
+  if (!n) return fmt::format("expected a whole number from {} to 100000000", Min);
+  c.limits.*Member = *n;
+  return {};
+}
+
 constexpr std::array kRelayModeChoices{Choice<RelayMode>{"store_and_forward", RelayMode::store_and_forward},
                                        Choice<RelayMode>{"relay_only", RelayMode::relay_only}};
 
@@ -102,6 +124,28 @@ const std::array kTable{
         "never: ack once written to the page cache (a machine crash can lose acknowledged entries)."},
     Var{"LOGFERRY_AGGREGATOR_SEGMENT_MAX_BYTES", "64MiB", set_segment_max,
         "A segment file is closed and the next one started when a batch would make it larger than this."},
+    Var{"LOGFERRY_AGGREGATOR_STORE_MODE", "owner", set_enum<&AggregatorConfig::store_mode, kStoreModeChoices>,
+        "owner: segment files are created 0600 and directories 0700 (whatever the umask); group: 0640 and 0750, "
+        "for a reader group."},
+    Var{"LOGFERRY_AGGREGATOR_MAX_OPEN_SEGMENTS", "256",
+        [](AggregatorConfig& c, std::string_view v) { return set_count<&AggregatorConfig::max_open_segments>(c, v, 1, 1000000); },
+        "Segment files kept open; the least recently written is closed beyond this (and reopened on demand)."},
+    Var{"LOGFERRY_AGGREGATOR_CREDENTIALS_FILE", "", set_string<&AggregatorConfig::credentials_file>,
+        "Per-namespace credentials: lines `sha256:HEX GLOBS` or `TOKEN_FILE GLOBS` (GLOBS: comma-separated "
+        "namespace patterns such as team-a,team-a-*); a client may write only the namespaces its token allows. "
+        "Read at start and again when it changes. See docs/security.md."},
+    Var{"LOGFERRY_AGGREGATOR_MAX_BATCH_ENTRIES", "100000", set_limit_count<&BatchLimits::max_entries, 1>,
+        "Entries (and sources) per batch; a larger batch is acknowledged as rejected."},
+    Var{"LOGFERRY_AGGREGATOR_MAX_LABELS", "64", set_limit_count<&BatchLimits::max_labels, 1>,
+        "Resource labels of a batch or of one of its sources; more: the batch is rejected."},
+    Var{"LOGFERRY_AGGREGATOR_MAX_LABEL_BYTES", "4KiB", set_limit_size<&BatchLimits::max_label_bytes, 16>,
+        "Size of one resource label (key and value); larger: the batch is rejected."},
+    Var{"LOGFERRY_AGGREGATOR_MAX_PATH_BYTES", "4KiB", set_limit_size<&BatchLimits::max_path_bytes, 16>,
+        "Size of a source's path or id; larger: the batch is rejected."},
+    Var{"LOGFERRY_AGGREGATOR_MAX_BATCH_RENDERED_BYTES", "24MiB",
+        set_limit_size<&BatchLimits::max_rendered_bytes, 4096>,
+        "Size of a batch's ndjson lines as stored (each line repeats its source's path and resource); larger: "
+        "the batch is rejected. Bounds the memory and disk one frame can cost."},
     Var{"LOGFERRY_AGGREGATOR_DISCARD", "false", set_bool<&AggregatorConfig::discard>,
         "true: acknowledge batches without storing them (for benchmarks); no dedupe."},
     Var{"LOGFERRY_AGGREGATOR_RELAY", "", set_string<&AggregatorConfig::relay>,
@@ -159,6 +203,12 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
     if (!t) add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file, "expected a readable file");
     else if (t->empty()) add_error(r.errors, "LOGFERRY_AGGREGATOR_TOKEN_FILE", c.token_file, "expected a non-empty token");
     else c.token = std::move(*t);
+  }
+  if (!c.credentials_file.empty()) {
+    Credentials credentials(c.credentials_file);
+    if (auto why = credentials.load(); !why.empty()) {
+      add_error(r.errors, "LOGFERRY_AGGREGATOR_CREDENTIALS_FILE", c.credentials_file, why);
+    }
   }
   if (c.tls_cert.empty() != c.tls_key.empty()) {
     add_error(r.errors, "LOGFERRY_AGGREGATOR_TLS_KEY", c.tls_key.empty() ? "" : "<set>",

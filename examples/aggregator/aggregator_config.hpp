@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "aggregator/batch_limits.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/config/env_table.hpp"
 #include "sidecar/core/logger.hpp"
@@ -18,6 +19,9 @@ using std::chrono::milliseconds;
 // always: fdatasync (grouped across connections) before every ack.
 // never: ack once written to the page cache; a machine crash loses acked data.
 enum class FsyncPolicy { always, never };
+
+// owner: segments 0600, directories 0700; group: 0640 and 0750 (a reader group).
+enum class StoreMode { owner, group };
 
 // store_and_forward: ack after the durable local write, relay asynchronously.
 // relay_only: no local store; ack once the downstream accepted the batch.
@@ -35,6 +39,10 @@ struct AggregatorConfig {
   milliseconds frame_timeout{30000};
   FsyncPolicy fsync = FsyncPolicy::always;
   uint64_t segment_max_bytes = 64u << 20;
+  StoreMode store_mode = StoreMode::owner;
+  uint64_t max_open_segments = 256;
+  BatchLimits limits;
+  std::string credentials_file;  // token hashes (or token files) -> namespace globs; "" = none
   bool discard = false;
   uint64_t max_connections = 4096;
   std::string relay;  // LOGFERRY_AGGREGATOR_RELAY (otlp+http://..., loki+http://...); "" = no relay

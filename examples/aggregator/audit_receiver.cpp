@@ -27,8 +27,12 @@ AuditReceiver::AuditReceiver(SegmentStore* store, AggregatorMetrics& metrics, st
 
 void AuditReceiver::open() {
   if (store_ == nullptr) return;
-  if (const auto high = store_->highest_offset(kAuditNamespace, kAuditPod, kAuditSourceId)) next_offset_ = *high + 1;
-  const auto dir = std::filesystem::path(data_dir_) / std::string(kAuditNamespace) / std::string(kAuditPod);
+  if (const auto high = store_->highest_offset_at(kAuditDirKey, kAuditSourceId)) {
+    // Never wrap: offset 0 would make every later event a duplicate of the stored ones.
+    next_offset_ = *high == UINT64_MAX ? UINT64_MAX : *high + 1;
+    if (*high == UINT64_MAX) log_error("audit offsets exhausted: new audit events cannot be stored", {});
+  }
+  const auto dir = std::filesystem::path(data_dir_) / std::string(kAuditDirKey);
   const size_t keys = dedupe_.recover(dir);
   if (keys != 0) log_info("audit dedupe window recovered", {{"events", keys}, {"next_offset", next_offset_}});
 }
@@ -51,6 +55,11 @@ boost::asio::awaitable<AuditAnswer> AuditReceiver::receive(std::string_view body
   if (store_->failed()) {
     answer.status = 503;
     answer.text = "the store failed; nothing is stored";
+    co_return answer;
+  }
+  if (next_offset_ > UINT64_MAX - events_.size()) {
+    answer.status = 500;
+    answer.text = "audit offsets exhausted; nothing is stored";
     co_return answer;
   }
   batch_.Clear();
@@ -76,7 +85,7 @@ boost::asio::awaitable<AuditAnswer> AuditReceiver::receive(std::string_view body
     entry->set_observed_time_unix_nano(observed);
   }
   source->set_end_offset(offset - 1);
-  const AppendResult written = store_->append(batch_);
+  const AppendResult written = store_->append(batch_, kAuditDirKey);
   if (written.ec) {
     answer.status = 500;
     answer.text = "storing the events failed: " + written.ec.message();

@@ -24,6 +24,9 @@ namespace logferry::aggregator {
 inline constexpr std::string_view kAuditNamespace = "_audit";
 inline constexpr std::string_view kAuditPod = "kube-apiserver";
 inline constexpr std::string_view kAuditSourceId = "k8s-audit-webhook";
+// Its directory under DATA_DIR: no label value escapes to a name starting with
+// '_' (see escape_path_component), so no client batch can reach it.
+inline constexpr std::string_view kAuditDirKey = "_audit/kube-apiserver";
 // Audit events remembered for deduplication.
 inline constexpr size_t kAuditDedupeWindow = 100000;
 

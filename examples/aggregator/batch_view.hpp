@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aggregator/batch_limits.hpp"
 #include "aggregator/entry_wire.hpp"
 #include "logferry/v1/logferry.pb.h"
 
@@ -30,12 +31,18 @@ struct BatchView {
   std::string owned;               // entry bytes when built from a parsed Batch
   std::string head_bytes;          // scratch: the non-entry fields, for parsing `head`
   WireJson json;                   // scratch for rendering
+  std::string over_limit;          // why decode_batch stopped at a limit ("" otherwise)
 };
 
 // Reads a serialized Batch into `out` (its views point into `bytes`), with
 // each entry's line parts rendered when `render` is set; false where
-// ParseFromArray would fail.
-bool decode_batch(std::string_view bytes, BatchView& out, bool render);
+// ParseFromArray would fail, and also (with out.over_limit saying why) as soon
+// as the entries exceed limits->max_entries or render to more than
+// limits->max_rendered_bytes.
+bool decode_batch(std::string_view bytes, BatchView& out, bool render, const BatchLimits* limits = nullptr);
+
+// Releases the buffers an unusually large batch grew.
+void shrink_batch_view(BatchView& view);
 
 // Fills `out` from a parsed Batch, lines rendered (for low volumes: audit events, tests).
 void view_batch(const v1::Batch& batch, BatchView& out);
@@ -43,8 +50,8 @@ void view_batch(const v1::Batch& batch, BatchView& out);
 // Appends the line of a rendered entry of `batch`.
 void append_line(std::string& out, const BatchView& batch, const EntryView& entry, const LineFrame& frame);
 
-// Returns "" when the batch's contents can be stored, else why not (the batch
-// is then acknowledged as REJECTED).
-std::string validate_batch(const BatchView& batch);
+// Returns "" when the batch's contents can be stored within `limits`, else
+// why not (the batch is then acknowledged as REJECTED).
+std::string validate_batch(const BatchView& batch, const BatchLimits& limits = {});
 
 }  // namespace logferry::aggregator

@@ -153,12 +153,13 @@ asio::awaitable<void> Connection::reader() {
     }
     PendingAck ack;
     ack.sequence = decoded.sequence;
-    if (decoded.batch == nullptr) {
+    if (!decoded.rejected.empty()) {
+      ack.rejected = decoded.rejected;
+      bump(context_.metrics.batches_rejected);
+      log_limited(LogLevel::warn, "batch rejected", {{"sequence", decoded.sequence}, {"reason", decoded.rejected}});
+    } else if (decoded.batch == nullptr) {
       ack.stored = decoded.entry_count;  // discard mode
       bump(context_.metrics.entries_stored, decoded.entry_count);
-    } else if (std::string why = validate_batch(*decoded.batch); !why.empty()) {
-      ack.rejected = std::move(why);
-      bump(context_.metrics.batches_rejected);
     } else if (context_.store != nullptr) {
       const AppendResult r = context_.store->append(*decoded.batch);
       if (r.ec) {
@@ -180,6 +181,7 @@ asio::awaitable<void> Connection::reader() {
     pending_.push_back(std::move(ack));
     queued_.notify();
     if (payload_.capacity() > kKeepPayloadCapacity) std::string().swap(payload_);
+    context_.scratch.shrink();
   }
   reader_done_ = true;
   queued_.notify();

@@ -29,6 +29,30 @@ uint64_t GroupCommit::written(const SegmentFilePtr& file) {
   return ticket;
 }
 
+size_t GroupCommit::dirty_count() {
+  std::lock_guard lock(mutex_);
+  return dirty_.size();
+}
+
+void GroupCommit::sync_dirty_now() {
+  std::vector<SegmentFilePtr> files;
+  {
+    std::lock_guard lock(mutex_);
+    files.swap(dirty_);
+  }
+  // The tickets of these files become durable with the thread's next round,
+  // which is posted to this (io) thread only after this returns.
+  bool ok = true;
+  for (const auto& f : files) {
+    if (::fdatasync(f->fd()) != 0) {
+      ok = false;
+      log_error("fdatasync failed", {{"path", f->path()}, {"error", std::strerror(errno)}});
+    }
+    bump(metrics_.fsyncs);
+  }
+  if (!ok) on_synced(0, false);
+}
+
 void GroupCommit::stop() {
   if (!thread_.joinable()) return;
   {

@@ -58,6 +58,11 @@ class GroupCommit {
   bool failed() const { return failed_; }
   // Notified whenever durable() or failed() may have changed.
   Event& event() { return event_; }
+  // Files written but not synced yet (each holds its descriptor until synced).
+  size_t dirty_count();
+  // Syncs the files written since the sync thread's last round on this thread
+  // and lets them go: bounds the descriptors unsynced files hold.
+  void sync_dirty_now();
   // Syncs what is pending, then stops the thread (idempotent).
   void stop();
 

@@ -21,7 +21,26 @@ namespace {
 
 constexpr std::string_view kSegmentPrefix = "segment-";
 constexpr std::string_view kSegmentSuffix = ".ndjson";
-constexpr std::string_view kUnknown = "_unknown";
+// Per-batch buffers above this capacity are released after the batch.
+constexpr size_t kKeepBufferBytes = 4u << 20;
+
+mode_t file_mode(StoreMode m) { return m == StoreMode::group ? 0640 : 0600; }
+mode_t dir_mode(StoreMode m) { return m == StoreMode::group ? 0750 : 0700; }
+
+// Creates `dir` and its missing parents below `root` with `mode` (whatever the umask).
+std::error_code make_dirs(const fs::path& root, const fs::path& dir, mode_t mode) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) return {};
+  if (dir != root && dir.has_parent_path()) {
+    if (auto pec = make_dirs(root, dir.parent_path(), mode)) return pec;
+  }
+  if (::mkdir(dir.c_str(), mode) != 0) {
+    if (errno == EEXIST) return {};
+    return std::error_code(errno, std::generic_category());
+  }
+  ::chmod(dir.c_str(), mode);  // the umask may have narrowed it
+  return {};
+}
 
 std::string segment_name(uint32_t index) { return fmt::format("segment-{:06}.ndjson", index); }
 
@@ -49,18 +68,6 @@ std::string_view label(const v1::Batch& batch, std::string_view key) {
 }
 
 }  // namespace
-
-std::string sanitize_path_component(std::string_view s) {
-  if (s.empty() || s == "." || s == "..") return std::string(kUnknown);
-  std::string out(s.substr(0, 128));
-  for (char& c : out) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '-' || c == '_';
-    if (!ok) c = '_';
-  }
-  if (out == "." || out == "..") return std::string(kUnknown);
-  return out;
-}
 
 uint64_t truncate_partial_line(int fd, uint64_t size) {
   // Walk back from the end in blocks to the last '\n'.
@@ -165,10 +172,9 @@ std::string SegmentStore::scan_pod(Pod& pod) {
   return {};
 }
 
-SegmentStore::Pod& SegmentStore::pod_for(const v1::Batch& head) {
-  pod_key_ = sanitize_path_component(label(head, "k8s.namespace.name"));
-  pod_key_.push_back('/');
-  pod_key_ += sanitize_path_component(label(head, "k8s.pod.name"));
+SegmentStore::Pod& SegmentStore::pod_for(const v1::Batch& head, std::string_view dir_key) {
+  if (dir_key.empty()) pod_key_ = pod_dir_key(label(head, "k8s.namespace.name"), label(head, "k8s.pod.name"));
+  else pod_key_ = dir_key;
   auto it = pods_.find(pod_key_);
   if (it != pods_.end()) return it->second;
   Pod& pod = pods_[pod_key_];
@@ -186,31 +192,68 @@ boost::system::error_code SegmentStore::ensure_segment(Pod& pod, size_t incoming
   const bool durable = options_.fsync == FsyncPolicy::always;
   std::error_code fec;
   if (!fs::exists(pod.dir, fec)) {
-    fs::create_directories(pod.dir, fec);
+    fec = make_dirs(options_.data_dir, pod.dir, dir_mode(options_.mode));
     if (fec) return boost::system::error_code(fec.value(), boost::system::system_category());
     if (durable) fsync_dir(pod.dir.parent_path()), fsync_dir(options_.data_dir);
   }
+  if (pod.segment) {  // full: the next segment replaces it
+    open_.erase(pod.lru);
+    pod.segment.reset();
+  }
+  // Closed segments still waiting for their sync keep their descriptors: sync
+  // them now when they are many.
+  const size_t limit = std::max<size_t>(options_.max_open_segments, 1);
+  if (open_.size() + commit_.dirty_count() >= limit + limit / 2) commit_.sync_dirty_now();
   const fs::path path = pod.dir / segment_name(pod.segment_index);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, file_mode(options_.mode));
   if (fd < 0) return boost::system::error_code(errno, boost::system::system_category());
   struct stat st {};
   ::fstat(fd, &st);
+  if ((st.st_mode & 07777) != file_mode(options_.mode)) ::fchmod(fd, file_mode(options_.mode));
   pod.segment_size = static_cast<uint64_t>(st.st_size);
   pod.segment = std::make_shared<SegmentFile>(fd, path.string());
+  open_.push_front(&pod);
+  pod.lru = open_.begin();
+  touch(pod);
   if (durable) fsync_dir(pod.dir);
   return {};
 }
 
-AppendResult SegmentStore::append(const v1::Batch& batch) {
-  view_batch(batch, parsed_view_);
-  return append(parsed_view_);
+void SegmentStore::touch(Pod& pod) {
+  if (pod.lru != open_.begin()) open_.splice(open_.begin(), open_, pod.lru);
+  while (open_.size() > std::max<size_t>(options_.max_open_segments, 1)) {
+    Pod* oldest = open_.back();
+    open_.pop_back();
+    oldest->segment.reset();  // closed now, or after its pending sync
+  }
 }
 
-AppendResult SegmentStore::append(const BatchView& batch) {
+void SegmentStore::note_write_error(const boost::system::error_code& ec, const std::string& what) {
+  bump(metrics_.store_errors);
+  write_error_ = what + ": " + ec.message();
+  log_limited(LogLevel::error, "the store cannot write", {{"error", write_error_}});
+}
+
+void SegmentStore::shrink_buffers() {
+  if (lines_.capacity() > kKeepBufferBytes) std::string().swap(lines_);
+  if (parsed_view_.rendered.capacity() > kKeepBufferBytes) std::string().swap(parsed_view_.rendered);
+  if (parsed_view_.owned.capacity() > kKeepBufferBytes) std::string().swap(parsed_view_.owned);
+}
+
+AppendResult SegmentStore::append(const v1::Batch& batch, std::string_view dir_key) {
+  view_batch(batch, parsed_view_);
+  return append(parsed_view_, dir_key);
+}
+
+AppendResult SegmentStore::append(const BatchView& batch, std::string_view dir_key) {
   const v1::Batch& head = batch.head;
   bool per_source = false;
   for (const auto& src : head.sources()) per_source = per_source || src.resource_size() > 0;
-  if (!per_source) return append_one(head, batch.entries, batch);
+  if (!per_source || !dir_key.empty()) {
+    AppendResult r = append_one(head, batch.entries, batch, dir_key);
+    shrink_buffers();
+    return r;
+  }
   // Split by effective resource: one part per distinct source label set, each
   // with the merged labels as its resource (a source's label wins over the batch's).
   std::vector<std::string> keys;
@@ -250,23 +293,27 @@ AppendResult SegmentStore::append(const BatchView& batch) {
   }
   AppendResult total;
   for (const auto& part : parts) {
-    const AppendResult r = append_one(part.head, part.entries, batch);
-    if (r.ec) return r;  // nothing acknowledged: a re-sent batch dedupes what was stored
+    const AppendResult r = append_one(part.head, part.entries, batch, {});
+    if (r.ec) {
+      shrink_buffers();
+      return r;  // nothing acknowledged: a re-sent batch dedupes what was stored
+    }
     total.stored += r.stored;
     total.duplicates += r.duplicates;
     total.ticket = std::max(total.ticket, r.ticket);
   }
+  shrink_buffers();
   return total;
 }
 
 AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<EntryView>& entries,
-                                      const BatchView& batch) {
+                                      const BatchView& batch, std::string_view dir_key) {
   AppendResult result;
   if (commit_.failed()) {
     result.ec = boost::system::errc::make_error_code(boost::system::errc::io_error);
     return result;
   }
-  Pod& pod = pod_for(head);
+  Pod& pod = pod_for(head, dir_key);
 
   resource_json_.clear();
   append_key_values_json(resource_json_, head.resource());
@@ -312,9 +359,21 @@ AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<E
   }
 
   if (auto ec = ensure_segment(pod, lines_.size())) {
-    bump(metrics_.store_errors);
-    result = AppendResult{ec};
-    return result;
+    if (ec.value() == EMFILE || ec.value() == ENFILE) {
+      // Out of descriptors: close the other segments and try once more.
+      while (!open_.empty() && open_.back() != &pod) {
+        open_.back()->segment.reset();
+        open_.pop_back();
+      }
+      commit_.sync_dirty_now();
+      ec = ensure_segment(pod, lines_.size());
+    }
+    if (ec) {
+      note_write_error(ec, "opening a segment in " + pod.dir.string());
+      return AppendResult{ec};
+    }
+  } else {
+    touch(pod);
   }
   size_t done = 0;
   while (done < lines_.size()) {
@@ -323,15 +382,19 @@ AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<E
     if (n <= 0) {
       const int err = n < 0 ? errno : ENOSPC;
       // Leave no partial line behind: cut back to where this batch began.
-      if (::ftruncate(pod.segment->fd(), static_cast<off_t>(pod.segment_size)) != 0) pod.segment.reset();
-      bump(metrics_.store_errors);
-      log_limited(LogLevel::error, "writing a segment failed", {{"path", pod.segment ? pod.segment->path() : ""},
-                                                                 {"error", std::strerror(err)}});
-      return AppendResult{boost::system::error_code(err, boost::system::system_category())};
+      const std::string path = pod.segment->path();
+      if (::ftruncate(pod.segment->fd(), static_cast<off_t>(pod.segment_size)) != 0) {
+        open_.erase(pod.lru);
+        pod.segment.reset();
+      }
+      const boost::system::error_code ec(err, boost::system::system_category());
+      note_write_error(ec, "writing " + path);
+      return AppendResult{ec};
     }
     done += static_cast<size_t>(n);
   }
   pod.segment_size += lines_.size();
+  write_error_.clear();
   bump(metrics_.bytes_written, lines_.size());
   bump(metrics_.entries_stored, result.stored);
   bump(metrics_.duplicates_dropped, result.duplicates);
@@ -352,11 +415,16 @@ void SegmentStore::close() {
     if (pod.segment) ::fdatasync(pod.segment->fd());
     pod.segment.reset();
   }
+  open_.clear();
 }
 
 std::optional<uint64_t> SegmentStore::highest_offset(std::string_view ns, std::string_view pod,
                                                      std::string_view source_id) const {
-  const auto it = pods_.find(sanitize_path_component(ns) + "/" + sanitize_path_component(pod));
+  return highest_offset_at(pod_dir_key(ns, pod), source_id);
+}
+
+std::optional<uint64_t> SegmentStore::highest_offset_at(std::string_view dir_key, std::string_view source_id) const {
+  const auto it = pods_.find(dir_key);
   if (it == pods_.end()) return std::nullopt;
   std::string id;
   append_json_string(id, source_id);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "aggregator/aggregator_metrics.hpp"
 #include "aggregator/batch_view.hpp"
 #include "aggregator/group_commit.hpp"
+#include "aggregator/store_path.hpp"
 #include "logferry/v1/logferry.pb.h"
 
 namespace logferry::aggregator {
@@ -31,10 +33,6 @@ struct StringHash {
 };
 template <class V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
-
-// Maps a label value to a safe directory name: [A-Za-z0-9._-] kept, other bytes
-// become '_', "", "." and ".." become "_unknown", at most 128 bytes.
-std::string sanitize_path_component(std::string_view s);
 
 // Cuts a partial trailing line (no final '\n') off the file; returns the bytes removed.
 uint64_t truncate_partial_line(int fd, uint64_t size);
@@ -50,6 +48,8 @@ struct StoreOptions {
   std::string data_dir;
   uint64_t segment_max_bytes = 64u << 20;
   FsyncPolicy fsync = FsyncPolicy::always;
+  StoreMode mode = StoreMode::owner;  // permissions of what the store creates
+  size_t max_open_segments = 256;     // segment files kept open (least recently used closed first)
 };
 
 class SegmentStore {
@@ -64,9 +64,11 @@ class SegmentStore {
   // duplicates are counted and dropped. Entries go under their source's
   // effective resource (Batch.resource extended by Source.resource), so a node
   // agent's batch may fill several Pods. The batch must have passed validate_batch().
-  AppendResult append(const BatchView& batch);
+  // A non-empty `dir_key` ("<dir>/<dir>" under DATA_DIR) stores every entry
+  // there instead, whatever the labels say: the aggregator's own stores.
+  AppendResult append(const BatchView& batch, std::string_view dir_key = {});
   // The same for a parsed batch (low volumes: audit events, tests).
-  AppendResult append(const v1::Batch& batch);
+  AppendResult append(const v1::Batch& batch, std::string_view dir_key = {});
 
   bool durable(uint64_t ticket) const { return commit_.durable(ticket); }
   bool failed() const { return commit_.failed(); }
@@ -75,8 +77,14 @@ class SegmentStore {
   // Syncs every open segment and stops the sync thread.
   void close();
 
-  // The highest offset stored for a source in DATA_DIR/<ns>/<pod>, if any (for tests).
+  // The highest offset stored for a source of the Pod labelled <ns>/<pod>, if any (for tests).
   std::optional<uint64_t> highest_offset(std::string_view ns, std::string_view pod, std::string_view source_id) const;
+  // The same for the directory DATA_DIR/<dir_key>.
+  std::optional<uint64_t> highest_offset_at(std::string_view dir_key, std::string_view source_id) const;
+  // Segment files open now (at most StoreOptions::max_open_segments, plus those still syncing).
+  size_t open_segments() const { return open_.size(); }
+  // "" while the store can write; else what failed last (cleared by the next successful write).
+  const std::string& write_error() const { return write_error_; }
 
   // Lines found by open() (for tests and the start-up log).
   uint64_t recovered_lines() const { return recovered_lines_; }
@@ -86,7 +94,8 @@ class SegmentStore {
     std::filesystem::path dir;
     uint32_t segment_index = 0;  // 0: no segment yet
     uint64_t segment_size = 0;
-    SegmentFilePtr segment;      // opened on first append
+    SegmentFilePtr segment;      // opened on first append, closed when least recently used
+    std::list<Pod*>::iterator lru;  // its place in open_, when segment is set
     StringMap<uint64_t> highest;  // source id (as a JSON string literal) -> highest offset
   };
 
@@ -96,8 +105,14 @@ class SegmentStore {
     std::vector<EntryView> entries;
   };
   // Appends entries (rendered in `batch`) that all share head.resource (one Pod).
-  AppendResult append_one(const v1::Batch& head, const std::vector<EntryView>& entries, const BatchView& batch);
-  Pod& pod_for(const v1::Batch& head);
+  AppendResult append_one(const v1::Batch& head, const std::vector<EntryView>& entries, const BatchView& batch,
+                          std::string_view dir_key);
+  Pod& pod_for(const v1::Batch& head, std::string_view dir_key);
+  // Marks the pod's segment as the most recently used, closing the least recently used beyond the limit.
+  void touch(Pod& pod);
+  void note_write_error(const boost::system::error_code& ec, const std::string& what);
+  // Releases per-batch buffers that an unusually large batch grew.
+  void shrink_buffers();
   boost::system::error_code ensure_segment(Pod& pod, size_t incoming);
   std::string scan_pod(Pod& pod);
 
@@ -105,6 +120,8 @@ class SegmentStore {
   AggregatorMetrics& metrics_;
   GroupCommit commit_;
   StringMap<Pod> pods_;  // "<ns>/<pod>" -> state
+  std::list<Pod*> open_;  // pods with an open segment, most recently used first
+  std::string write_error_;
   uint64_t recovered_lines_ = 0;
 
   // Reused per batch.

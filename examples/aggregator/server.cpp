@@ -1,5 +1,7 @@
 #include "aggregator/server.hpp"
 
+#include <stdexcept>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -30,7 +32,7 @@ Server::Server(asio::io_context& io, const AggregatorConfig& config, SegmentStor
     : io_(io),
       config_(config),
       metrics_(metrics),
-      context_{config, ProtocolSettings{config.max_frame_bytes, config.token, config.discard, store != nullptr},
+      context_{config, ProtocolSettings{config.max_frame_bytes, config.token, config.discard, store != nullptr, config.limits, nullptr},
                metrics, store, {}, {}, nullptr},
       acceptor_(io) {
   context_.on_closed = [this](Connection* c) { connection_closed(c); };
@@ -38,6 +40,12 @@ Server::Server(asio::io_context& io, const AggregatorConfig& config, SegmentStor
   if (!config.token_file.empty()) {
     token_file_ = std::make_unique<TokenFile>(config.token_file, config.token);
     context_.token_file = token_file_.get();
+  }
+  context_.protocol.limits = config.limits;
+  if (!config.credentials_file.empty()) {
+    credentials_ = std::make_unique<Credentials>(config.credentials_file);
+    if (auto why = credentials_->load(); !why.empty()) throw std::runtime_error(why);
+    context_.protocol.credentials = credentials_.get();
   }
 }
 

@@ -21,7 +21,7 @@ namespace logferry::aggregator {
 class Server {
  public:
   // `store` is nullptr in discard mode. All references must outlive the server.
-  // Throws std::runtime_error when the TLS files cannot be loaded (start-up).
+  // Throws std::runtime_error when the TLS files or the credentials file cannot be loaded (start-up).
   Server(boost::asio::io_context& io, const AggregatorConfig& config, SegmentStore* store, AggregatorMetrics& metrics);
   ~Server();
   Server(const Server&) = delete;
@@ -52,6 +52,7 @@ class Server {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<TlsTerminator> tls_;  // set when TLS is configured
   std::unique_ptr<TokenFile> token_file_;  // set with LOGFERRY_AGGREGATOR_TOKEN_FILE
+  std::unique_ptr<Credentials> credentials_;  // set with LOGFERRY_AGGREGATOR_CREDENTIALS_FILE
   std::unordered_set<Connection*> live_;
   bool stopping_ = false;
   std::function<void()> on_stopped_;

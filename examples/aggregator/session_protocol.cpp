@@ -24,11 +24,34 @@ void append_hello_ack(std::string& reply, bool accepted, std::string_view error,
   append_frame(reply, msg);
 }
 
+// The sequence of a batch whose later fields may be malformed: field 1 read
+// from the valid fields before the first malformed one.
+bool leading_sequence(std::string_view batch, uint64_t& sequence) {
+  WireScanner s(batch);
+  WireField f;
+  bool found = false;
+  while (s.next(f)) {
+    if (f.number == 1 && f.wire_type == kVarint) {
+      sequence = f.varint;
+      found = true;
+    }
+  }
+  return found;
+}
+
 }  // namespace
 
 DecodeScratch::DecodeScratch() : zstd_(make_zstd_decompressor()) {}
 
 DecodeScratch::~DecodeScratch() = default;
+
+void DecodeScratch::shrink() {
+  if (inflated_.capacity() > (4u << 20)) {
+    std::string().swap(inflated_);
+    inflated_size_ = 0;
+  }
+  shrink_batch_view(view_);
+}
 
 bool DecodeScratch::inflate(std::string_view compressed, size_t limit) {
   inflated_size_ = 0;
@@ -91,9 +114,15 @@ boost::system::error_code SessionProtocol::on_hello(std::string_view payload, st
                      false, max);
     return make_error_code(Errc::handshake_refused);
   }
-  if (!settings_.token.empty() && !tokens_equal(settings_.token, hello.token())) {
-    append_hello_ack(reply, false, hello.token().empty() ? "a token is required" : "wrong token", false, max);
-    return make_error_code(Errc::handshake_refused);
+  if (!settings_.token.empty() || settings_.credentials != nullptr) {
+    std::optional<NamespaceGrant> grant;
+    if (!settings_.token.empty() && tokens_equal(settings_.token, hello.token())) grant.emplace();
+    else if (settings_.credentials != nullptr) grant = settings_.credentials->find(hello.token());
+    if (!grant) {
+      append_hello_ack(reply, false, hello.token().empty() ? "a token is required" : "wrong token", false, max);
+      return make_error_code(Errc::handshake_refused);
+    }
+    grant_ = std::move(*grant);
   }
   for (const int c : hello.compressions()) zstd_ = zstd_ || c == v1::COMPRESSION_ZSTD;
   accepted_ = true;
@@ -128,16 +157,29 @@ boost::system::error_code SessionProtocol::on_frame(std::string_view payload, De
   }
   if (batch_bytes.size() > static_cast<size_t>(INT32_MAX)) return make_error_code(Errc::malformed_message);
   out.bytes = batch_bytes;
+  out.rejected.clear();
   if (settings_.discard) {
     out.batch = nullptr;
     if (!scan_batch(batch_bytes, out.sequence, out.entry_count)) return make_error_code(Errc::malformed_message);
   } else {
     BatchView& view = scratch.view();
     out.batch = nullptr;
-    if (!decode_batch(batch_bytes, view, settings_.render)) return make_error_code(Errc::malformed_message);
-    out.batch = &view;
-    out.sequence = view.head.sequence();
-    out.entry_count = static_cast<uint32_t>(view.entries.size());
+    if (decode_batch(batch_bytes, view, settings_.render, &settings_.limits)) {
+      out.batch = &view;
+      out.sequence = view.head.sequence();
+      out.entry_count = static_cast<uint32_t>(view.entries.size());
+      out.rejected = validate_batch(view, settings_.limits);
+      if (out.rejected.empty()) out.rejected = check_namespaces(view.head, grant_);
+    } else {
+      // Content the store cannot take: answered, not a reason to drop the connection,
+      // as long as the sequence to answer can be read.
+      if (!leading_sequence(batch_bytes, out.sequence)) return make_error_code(Errc::malformed_message);
+      out.entry_count = 0;
+      out.rejected = view.over_limit.empty()
+                         ? "undecodable batch: not a valid logferry.v1.Batch (e.g. a string that is not UTF-8)"
+                         : "batch over a limit: " + view.over_limit;
+    }
+    if (!out.rejected.empty()) out.batch = nullptr;
   }
   if (has_sequence_ && out.sequence <= last_sequence_) return make_error_code(Errc::protocol_violation);
   has_sequence_ = true;

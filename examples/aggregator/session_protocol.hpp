@@ -10,6 +10,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "aggregator/batch_view.hpp"
+#include "aggregator/credentials.hpp"
 #include "sidecar/core/zstd_context.hpp"
 
 namespace logferry::aggregator {
@@ -19,6 +20,8 @@ struct ProtocolSettings {
   std::string token;     // "" = none required
   bool discard = false;  // count entries without decoding them
   bool render = true;    // render each entry's ndjson line while decoding (for a store)
+  BatchLimits limits;    // caps on a batch's contents (over one: REJECTED)
+  Credentials* credentials = nullptr;  // per-namespace tokens; nullptr = none
 };
 
 // Buffers for decoding reused across frames and connections of one thread:
@@ -36,6 +39,8 @@ class DecodeScratch {
   std::string_view inflated() const { return {inflated_.data(), inflated_size_}; }
   // The view the last batch was decoded into.
   BatchView& view() { return view_; }
+  // Releases the buffers an unusually large frame grew (after its batch is handled).
+  void shrink();
 
  private:
   BatchView view_;
@@ -50,6 +55,7 @@ struct DecodedBatch {
   uint32_t entry_count = 0;
   const BatchView* batch = nullptr;  // nullptr in discard mode (only counted)
   std::string_view bytes;            // the serialized Batch (valid until the next frame)
+  std::string rejected;              // "" unless the batch is to be acknowledged as REJECTED, and why
 };
 
 class SessionProtocol {
@@ -61,17 +67,24 @@ class SessionProtocol {
   // handshake_refused otherwise (the reply then carries the reason).
   boost::system::error_code on_hello(std::string_view payload, std::string& reply);
 
-  // Decodes a frame after the hello. Errors (the connection must close):
-  // malformed_message (undecodable, corrupt compression, too large inflated),
-  // protocol_violation (not a batch, sequence not increasing, compression not agreed).
+  // Decodes a frame after the hello. A batch whose contents cannot be taken
+  // (undecodable, a string that is not UTF-8, over the limits, a namespace the
+  // credential does not grant) comes back with out.rejected set: it is to be
+  // acknowledged as REJECTED, the connection goes on. Errors (the connection
+  // must close): malformed_message (an envelope or compression that cannot be
+  // read, no readable sequence), protocol_violation (not a batch, sequence not
+  // increasing, compression not agreed).
   boost::system::error_code on_frame(std::string_view payload, DecodeScratch& scratch, DecodedBatch& out);
 
   bool accepted() const { return accepted_; }
+  // The namespaces this client's credential may write (after the hello).
+  const NamespaceGrant& grant() const { return grant_; }
   bool compressed() const { return zstd_; }
 
  private:
   const ProtocolSettings& settings_;
   bool accepted_ = false;
+  NamespaceGrant grant_;
   bool zstd_ = false;
   bool has_sequence_ = false;
   uint64_t last_sequence_ = 0;

@@ -148,7 +148,8 @@ boost::system::result<std::vector<CheckpointRecord>> FileCheckpointStore::load()
 sys::error_code FileCheckpointStore::save(const std::vector<CheckpointRecord>& records, Durability durability) {
   const bool sync = durability == Durability::node_crash;
   const std::string data = serialize(records);
-  UniqueFd fd(::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  // Owner only: offsets and file identities are nobody else's business (the umask can only narrow it).
+  UniqueFd fd(::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd) return {errno, sys::system_category()};
   size_t done = 0;
   while (done < data.size()) {

@@ -60,12 +60,61 @@ size_t count_lines(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("path components are sanitized", "[aggregator]") {
-  CHECK(sanitize_path_component("") == "_unknown");
-  CHECK(sanitize_path_component("..") == "_unknown");
-  CHECK(sanitize_path_component("web-0") == "web-0");
-  CHECK(sanitize_path_component("a/b c") == "a_b_c");
-  CHECK(sanitize_path_component(std::string(300, 'x')).size() == 128);
+TEST_CASE("segments are created 0600 in 0700 directories whatever the umask; group mode 0640/0750", "[aggregator]") {
+  for (const auto mode : {StoreMode::owner, StoreMode::group}) {
+    test::TempDir tmp("logferry-agg-store");
+    const mode_t old = ::umask(0);
+    boost::asio::io_context io;
+    AggregatorMetrics metrics;
+    StoreOptions options{tmp.path().string(), 64u << 20, FsyncPolicy::never, mode};
+    SegmentStore store(io.get_executor(), options, metrics);
+    REQUIRE(store.open().empty());
+    REQUIRE(!store.append(make_batch("src", 0, 1)).ec);
+    store.close();
+    ::umask(old);
+    const auto perms = [](const fs::path& p) { return static_cast<unsigned>(fs::status(p).permissions()); };
+    CHECK(perms(tmp.path() / "prod") == (mode == StoreMode::owner ? 0700u : 0750u));
+    CHECK(perms(tmp.path() / "prod" / "web-0") == (mode == StoreMode::owner ? 0700u : 0750u));
+    CHECK(perms(tmp.path() / "prod" / "web-0" / "segment-000001.ndjson") == (mode == StoreMode::owner ? 0600u : 0640u));
+  }
+}
+
+TEST_CASE("at most max_open_segments segment files stay open; closed ones reopen on demand", "[aggregator]") {
+  test::TempDir tmp("logferry-agg-store");
+  boost::asio::io_context io;
+  AggregatorMetrics metrics;
+  StoreOptions options{tmp.path().string(), 64u << 20, FsyncPolicy::never, StoreMode::owner, 4};
+  SegmentStore store(io.get_executor(), options, metrics);
+  REQUIRE(store.open().empty());
+  for (int round = 0; round < 2; ++round) {
+    for (int pod = 0; pod < 10; ++pod) {
+      const auto r = store.append(make_batch("src", static_cast<uint64_t>(round) * 100, 2, "web-" + std::to_string(pod)));
+      REQUIRE(!r.ec);
+      CHECK(r.stored == 2);
+      CHECK(store.open_segments() <= 4);
+    }
+  }
+  store.close();
+  for (int pod = 0; pod < 10; ++pod) CHECK(count_lines(tmp.path() / "prod" / ("web-" + std::to_string(pod))) == 4);
+}
+
+TEST_CASE("distinct Pod labels get distinct directories", "[aggregator]") {
+  test::TempDir tmp("logferry-agg-store");
+  boost::asio::io_context io;
+  AggregatorMetrics metrics;
+  SegmentStore store(io.get_executor(), StoreOptions{tmp.path().string(), 64u << 20, FsyncPolicy::never}, metrics);
+  REQUIRE(store.open().empty());
+  const std::string long_a = std::string(200, 'x') + "-a" + std::string(100, 'y');
+  const std::string long_b = std::string(200, 'x') + "-b" + std::string(100, 'y');
+  const std::vector<std::string> pods{"a/b", std::string("a\0b", 3), "a_b", "a%2Fb", long_a, long_b, ""};
+  for (const auto& pod : pods) REQUIRE(store.append(make_batch("src", 0, 1, pod)).stored == 1);
+  store.close();
+  size_t dirs = 0;
+  for (const auto& d : fs::directory_iterator(tmp.path() / "prod")) {
+    ++dirs;
+    CHECK(count_lines(d.path()) == 1);
+  }
+  CHECK(dirs == pods.size());
 }
 
 TEST_CASE("the store drops re-sent entries, also after a restart", "[aggregator]") {
@@ -213,7 +262,7 @@ TEST_CASE("the store files a node agent's entries under each source's Pod", "[ag
     CHECK(r.duplicates == 8);
     CHECK(store.highest_offset("shop", "web-0", "file:1:2") == 6u);
     CHECK(store.highest_offset("kube-system", "dns-0", "file:1:1") == 5u);
-    CHECK(store.highest_offset("agent-ns", "_unknown", "file:1:3") == 7u);
+    CHECK(store.highest_offset("agent-ns", "", "file:1:3") == 7u);  // no Pod label: DATA_DIR/agent-ns/_unknown
     store.close();
   }
   const std::string web = test::read_file(dir / "shop/web-0/segment-000001.ndjson");
@@ -223,4 +272,20 @@ TEST_CASE("the store files a node agent's entries under each source's Pod", "[ag
   CHECK(web.find("agent-ns") == std::string::npos);  // the source's namespace won
   const std::string dns = test::read_file(dir / "kube-system/dns-0/segment-000001.ndjson");
   CHECK(std::count(dns.begin(), dns.end(), '\n') == 2);
+}
+
+TEST_CASE("a batch labelled as the audit store lands elsewhere; the audit directory's state is untouched", "[aggregator]") {
+  test::TempDir tmp("logferry-agg-store");
+  boost::asio::io_context io;
+  AggregatorMetrics metrics;
+  SegmentStore store(io.get_executor(), StoreOptions{tmp.path().string(), 64u << 20, FsyncPolicy::never}, metrics);
+  REQUIRE(store.open().empty());
+  v1::Batch forged = make_batch("k8s-audit-webhook", UINT64_MAX, 1, "kube-apiserver");
+  forged.mutable_resource(0)->mutable_value()->set_string_value("_audit");
+  REQUIRE(store.append(forged).stored == 1);
+  CHECK_FALSE(store.highest_offset_at("_audit/kube-apiserver", "k8s-audit-webhook"));
+  REQUIRE(store.append(make_batch("k8s-audit-webhook", 1, 1, "kube-apiserver"), "_audit/kube-apiserver").stored == 1);
+  CHECK(store.highest_offset_at("_audit/kube-apiserver", "k8s-audit-webhook") == 1u);
+  store.close();
+  CHECK(fs::exists(tmp.path() / "%5Faudit" / "kube-apiserver"));
 }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <openssl/sha.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "aggregator/aggregator_config.hpp"
 #include "sidecar/core/token_file.hpp"
@@ -323,4 +326,157 @@ TEST_CASE("a batch with an out-of-range source index is rejected, not stored", "
   REQUIRE(reply);
   CHECK(reply->ack().status() == v1::ACK_STATUS_REJECTED);
   CHECK(reply->ack().stored() == 0);
+}
+
+namespace {
+
+v1::Batch labelled_batch(uint64_t sequence, std::string_view ns, std::string_view pod, int count) {
+  v1::Batch b = make_batch(sequence, sequence * 1000, count);
+  auto* n = b.add_resource();
+  n->set_key("k8s.namespace.name");
+  n->mutable_value()->set_string_value(std::string(ns));
+  b.mutable_resource(0)->mutable_value()->set_string_value(std::string(pod));
+  return b;
+}
+
+// The status and reason of the ack of one batch; the connection must still answer.
+v1::Ack send_batch(RawClient& client, const v1::Batch& b) {
+  client.send(batch_message(b));
+  auto reply = client.receive();
+  REQUIRE(reply);
+  REQUIRE(reply->has_ack());
+  CHECK(reply->ack().sequence() == b.sequence());
+  return reply->ack();
+}
+
+std::string sha256_hex(std::string_view s) {
+  unsigned char d[32];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  std::string out;
+  for (unsigned char c : d) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a batch with a string that is not UTF-8 is rejected with a reason; the connection goes on", "[aggregator]") {
+  TestAggregator agg(fast_config());
+  RawClient client(agg.endpoint);
+  REQUIRE(client.hello().accepted());
+  v1::ClientMessage m = batch_message(make_batch(1, 0, 1));
+  m.mutable_batch()->mutable_sources(0)->set_path("/var/log/cafX.log");
+  std::string frame;
+  append_frame(frame, m);
+  frame[frame.find("cafX")+3] = '\xe9';  // Latin-1, as a file name on disk may be
+  client.send_raw(frame);
+  auto reply = client.receive();
+  REQUIRE(reply);
+  CHECK(reply->ack().sequence() == 1);
+  CHECK(reply->ack().status() == v1::ACK_STATUS_REJECTED);
+  CHECK_THAT(reply->ack().error(), Catch::Contains("UTF-8"));
+  CHECK(send_batch(client, make_batch(2, 10, 3)).status() == v1::ACK_STATUS_OK);
+  CHECK(agg.metrics.batches_rejected.load() == 1);
+  CHECK(agg.metrics.frames_malformed.load() == 0);
+}
+
+TEST_CASE("batches over the limits are rejected with the limit's name; the connection goes on", "[aggregator]") {
+  auto config = fast_config();
+  config.limits.max_entries = 10;
+  config.limits.max_labels = 4;
+  config.limits.max_label_bytes = 256;
+  config.limits.max_path_bytes = 64;
+  config.limits.max_rendered_bytes = 4096;
+  TestAggregator agg(config);
+  RawClient client(agg.endpoint);
+  REQUIRE(client.hello().accepted());
+  uint64_t seq = 0;
+  const auto check = [&](v1::Batch b, std::string_view variable) {
+    b.set_sequence(++seq);
+    const v1::Ack ack = send_batch(client, b);
+    CHECK(ack.status() == v1::ACK_STATUS_REJECTED);
+    CHECK_THAT(ack.error(), Catch::Contains(std::string(variable)));
+  };
+  check(make_batch(0, 0, 11), "LOGFERRY_AGGREGATOR_MAX_BATCH_ENTRIES");
+  {
+    v1::Batch b = make_batch(0, 0, 1);
+    for (int i = 0; i < 5; ++i) {
+      auto* kv = b.add_resource();
+      kv->set_key("k" + std::to_string(i));
+      kv->mutable_value()->set_string_value("v");
+    }
+    check(b, "LOGFERRY_AGGREGATOR_MAX_LABELS");
+  }
+  {
+    v1::Batch b = make_batch(0, 0, 1);
+    b.mutable_resource(0)->mutable_value()->set_string_value(std::string(300, 'p'));
+    check(b, "LOGFERRY_AGGREGATOR_MAX_LABEL_BYTES");
+  }
+  {
+    v1::Batch b = make_batch(0, 0, 1);
+    b.mutable_sources(0)->set_path(std::string(65, 'p'));
+    check(b, "LOGFERRY_AGGREGATOR_MAX_PATH_BYTES");
+  }
+  {
+    // Each stored line repeats the labels: 10 tiny entries under 3 labels of 200 bytes exceed 4 KiB.
+    v1::Batch b = make_batch(0, 0, 10);
+    for (int i = 0; i < 3; ++i) {
+      auto* kv = b.add_resource();
+      kv->set_key("big" + std::to_string(i));
+      kv->mutable_value()->set_string_value(std::string(200, 'x'));
+    }
+    check(b, "LOGFERRY_AGGREGATOR_MAX_BATCH_RENDERED_BYTES");
+  }
+  v1::Batch ok = make_batch(++seq, 0, 10);
+  CHECK(send_batch(client, ok).status() == v1::ACK_STATUS_OK);
+  CHECK(agg.metrics.batches_rejected.load() == 5);
+}
+
+TEST_CASE("a credential writes only the namespaces granted to it; the audit namespace is nobody's", "[aggregator]") {
+  std::random_device rd;
+  const fs::path file = fs::temp_directory_path() / ("logferry-credentials-" + std::to_string(rd()));
+  {
+    std::ofstream out(file);
+    out << "# team a\nsha256:" << sha256_hex("token-a") << "  team-a, team-a-*\n"
+        << "sha256:" << sha256_hex("token-b") << "\tteam-b\n";
+  }
+  auto config = fast_config();
+  config.credentials_file = file.string();
+  config.token = "admin-token";
+  TestAggregator agg(config);
+  {
+    RawClient client(agg.endpoint);
+    REQUIRE(client.hello("token-a").accepted());
+    CHECK(send_batch(client, labelled_batch(1, "team-a", "web-0", 1)).status() == v1::ACK_STATUS_OK);
+    CHECK(send_batch(client, labelled_batch(2, "team-a-dev", "web-0", 1)).status() == v1::ACK_STATUS_OK);
+    const v1::Ack forged = send_batch(client, labelled_batch(3, "team-b", "web-0", 1));
+    CHECK(forged.status() == v1::ACK_STATUS_REJECTED);
+    CHECK_THAT(forged.error(), Catch::Contains("may not write namespace \"team-b\""));
+    // A node agent's batch: a source's own namespace label counts.
+    v1::Batch mixed = labelled_batch(4, "team-a", "web-0", 1);
+    auto* own = mixed.mutable_sources(0)->add_resource();
+    own->set_key("k8s.namespace.name");
+    own->mutable_value()->set_string_value("team-b");
+    CHECK(send_batch(client, mixed).status() == v1::ACK_STATUS_REJECTED);
+    CHECK(send_batch(client, labelled_batch(5, "", "web-0", 1)).status() == v1::ACK_STATUS_REJECTED);
+  }
+  {
+    RawClient client(agg.endpoint);
+    REQUIRE(client.hello("admin-token").accepted());  // the single token: every namespace
+    CHECK(send_batch(client, labelled_batch(1, "team-b", "web-0", 1)).status() == v1::ACK_STATUS_OK);
+    const v1::Ack audit = send_batch(client, labelled_batch(2, "_audit", "kube-apiserver", 1));
+    CHECK(audit.status() == v1::ACK_STATUS_REJECTED);
+    CHECK_THAT(audit.error(), Catch::Contains("reserved"));
+  }
+  {
+    RawClient client(agg.endpoint);
+    CHECK_FALSE(client.hello("token-c").accepted());
+  }
+  CHECK(agg.metrics.batches_rejected.load() == 4);
+  size_t team_b_segments = 0;
+  for (const auto& f : fs::recursive_directory_iterator(agg.dir() / "team-b")) {
+    if (f.is_regular_file()) ++team_b_segments;
+  }
+  CHECK(team_b_segments == 1);  // the admin's batch; the forged ones stored nothing
+  CHECK_FALSE(fs::exists(agg.dir() / "_audit"));
+  fs::remove(file);
 }

@@ -53,3 +53,11 @@ TEST_CASE("an interrupted save is recovered on start", "[checkpoint]") {
     CHECK(*loaded == sample());
   }
 }
+
+TEST_CASE("the checkpoint file is readable by its owner only", "[checkpoint]") {
+  test::TempDir tmp;
+  FileCheckpointStore store(tmp.path().string());
+  REQUIRE_FALSE(store.save(sample()));
+  const auto perms = std::filesystem::status(store.path()).permissions();
+  CHECK((perms & std::filesystem::perms::all) == (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+}
