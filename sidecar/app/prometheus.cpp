@@ -76,6 +76,10 @@ std::string render_prometheus(const Metrics& m) {
            "Node mode: files whose name is not <pod>_<namespace>_<container>-<id>.log (read without pod labels).",
            m.container_log_names_unparsed);
   w.family("logferry_read_errors_total", counter, "Errors reading sources.", m.read_errors);
+  w.header("logferry_skipped_files_total", counter,
+           "Matching paths not read, by reason: symlink (sidecar mode), symlink_outside_root (node mode), "
+           "not_regular (FIFO, socket, device).");
+  for (const auto& [reason, n] : m.skipped_files) w.sample("logferry_skipped_files_total", "reason", reason, n);
 
   // Parsing.
   w.family("logferry_parse_errors_total", counter, "Lines the parser could not parse (forwarded as plain text).",

@@ -1,6 +1,7 @@
 #include "sidecar/checkpoint/file_checkpoint_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "sidecar/core/json_escape.hpp"
+#include "sidecar/core/private_dir.hpp"
 #include "sidecar/core/unique_fd.hpp"
 
 namespace logferry {
@@ -50,9 +53,15 @@ bool parse_number(std::string_view s, T& v) {
 }
 
 std::optional<std::string> read_file(const std::string& path, sys::error_code& ec) {
-  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // The directory may be shared with the app: a link, a FIFO or anything but
+  // a regular file there is not a checkpoint (not followed, not waited on).
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd) {
-    if (errno != ENOENT) ec = sys::error_code(errno, sys::system_category());
+    if (errno != ENOENT && errno != ELOOP) ec = sys::error_code(errno, sys::system_category());
+    return std::nullopt;
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return std::nullopt;
   }
   std::string data;
@@ -122,8 +131,9 @@ std::optional<std::vector<CheckpointRecord>> FileCheckpointStore::parse(std::str
         !parse_number(fields[5], r.offset)) {
       return std::nullopt;
     }
-    r.id = std::move(*id);
-    r.path = std::move(*path);
+    // The file may have been written by anyone sharing the directory.
+    r.id = utf8_repaired(*id);
+    r.path = utf8_repaired(*path);
     records.push_back(std::move(r));
   }
   if (!ended) return std::nullopt;
@@ -148,9 +158,11 @@ boost::system::result<std::vector<CheckpointRecord>> FileCheckpointStore::load()
 sys::error_code FileCheckpointStore::save(const std::vector<CheckpointRecord>& records, Durability durability) {
   const bool sync = durability == Durability::node_crash;
   const std::string data = serialize(records);
-  // Owner only: offsets and file identities are nobody else's business (the umask can only narrow it).
-  UniqueFd fd(::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  // Whatever is at the temporary path is replaced, never followed or written through.
+  if (::unlink(temp_path_.c_str()) != 0 && errno != ENOENT) return {errno, sys::system_category()};
+  UniqueFd fd(::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kPrivateFileMode));
   if (!fd) return {errno, sys::system_category()};
+  if (::fchmod(fd.get(), kPrivateFileMode) != 0) return {errno, sys::system_category()};  // the umask may have taken bits away
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);

@@ -11,6 +11,9 @@
 
 #include "sidecar/config/member_setters.hpp"
 #include "sidecar/config/writable_dir.hpp"
+#include "sidecar/core/json_escape.hpp"
+#include "sidecar/core/private_dir.hpp"
+#include "sidecar/core/unique_fd.hpp"
 
 namespace logferry {
 namespace {
@@ -53,6 +56,13 @@ const std::array kTable{
         "container.id taken from its name (<pod>_<namespace>_<container>-<id>.log)."},
     Var{"LOGFERRY_EXCLUDE", "", [](Config& c, std::string_view v) { c.exclude = split_list(v); return std::string(); },
         "Comma-separated globs of files never to read, even when LOGFERRY_FILES matches them."},
+    Var{"LOGFERRY_FOLLOW_SYMLINKS", "false", set_bool<&Config::follow_symlinks>,
+        "Sidecar mode: read files that are symbolic links (and their targets wherever they lead). Off by "
+        "default: a link the app plants (e.g. to the sidecar's token or key) is skipped, counted in "
+        "logferry_skipped_files_total{reason=\"symlink\"} and logged. Node mode ignores it (see LOGFERRY_PODS_ROOT)."},
+    Var{"LOGFERRY_PODS_ROOT", "/var/log/pods", set_string<&Config::pods_root>,
+        "Node mode: a symbolic link (the kubelet's /var/log/containers/*.log) is read only when its target "
+        "resolves beneath this directory; other links are skipped and counted."},
     Var{"LOGFERRY_READ_FROM", "head", set_enum<&Config::read_from, kReadFromChoices>,
         "Where to start a file seen for the first time (no checkpoint): head or tail."},
     Var{"LOGFERRY_PIPE", "", set_string<&Config::pipe>,
@@ -87,6 +97,9 @@ const std::array kTable{
         "the oldest spilled segment) or drop_newest (discard incoming lines). Drops are counted."},
     Var{"LOGFERRY_OUTPUT", "",
         [](Config& c, std::string_view v) {
+          if (redact_urls(v).find("***@") != std::string::npos)
+            return std::string("credentials in the URL are not supported (they would be logged): use "
+                               "LOGFERRY_OTLP_HEADERS or LOGFERRY_AUTH_TOKEN_FILE");
           auto eps = parse_outputs(v);
           if (!eps)
             return std::string(
@@ -98,7 +111,8 @@ const std::array kTable{
         "Where to send entries: tcp://HOST:PORT (the logferry aggregator) or tls://HOST:PORT; "
         "otlp+http://HOST:4318 (OpenTelemetry, POST /v1/logs) or otlp+https://...; "
         "loki+http://HOST:3100 (Grafana Loki, POST /loki/api/v1/push) or loki+https://...; a path after the "
-        "port replaces the default one. Several comma-separated addresses of one kind fail over in order. Required."},
+        "port replaces the default one. Several comma-separated addresses of one kind fail over in order. Required.",
+        Secret::url},
     Var{"LOGFERRY_CHECKPOINT_DIR", "/var/lib/logferry", set_string<&Config::checkpoint_dir>,
         "Directory for the checkpoint file (read offsets acknowledged by the output). Must be writable; "
         "put it on the shared emptyDir so it survives container restarts."},
@@ -285,7 +299,7 @@ std::optional<std::vector<Endpoint>> parse_outputs(std::string_view text) {
     const size_t sep = item.find("://");
     if (sep == std::string::npos) return std::nullopt;
     Endpoint ep;
-    ep.text = item;
+    ep.text = redact_urls(item);  // for messages: a query string may hold a key
     ep.scheme = item.substr(0, sep);
     std::string_view rest = std::string_view(item).substr(sep + 3);
     const bool http = ep.scheme == "otlp+http" || ep.scheme == "otlp+https" || ep.scheme == "loki+http" ||
@@ -384,8 +398,10 @@ ConfigResult load_config(const Environment& env, const ParserCatalog& parsers) {
   }
   if (!c.pipe.empty()) {
     struct stat st {};
-    if (::stat(c.pipe.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
-      r.errors.push_back({"LOGFERRY_PIPE", env_error_text("LOGFERRY_PIPE", c.pipe, "exists and is not a named pipe")});
+    if (::lstat(c.pipe.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
+      r.errors.push_back({"LOGFERRY_PIPE", env_error_text("LOGFERRY_PIPE", c.pipe,
+                                                          S_ISLNK(st.st_mode) ? "is a symbolic link (never followed)"
+                                                                              : "exists and is not a named pipe")});
     }
     if (c.spill_dir.empty()) c.spill_dir = (std::filesystem::path(c.checkpoint_dir) / "pipe-spill").string();
     if (c.spill_max_bytes > 0 && !has_error("LOGFERRY_SPILL_DIR") && !has_error("LOGFERRY_CHECKPOINT_DIR")) {
@@ -394,6 +410,23 @@ ConfigResult load_config(const Environment& env, const ParserCatalog& parsers) {
       }
     }
   }
+  if (!c.auth_token_file.empty() && !has_error("LOGFERRY_AUTH_TOKEN_FILE")) {
+    // Checked at start-up so a missing Secret mount is a configuration error,
+    // not an endless series of refused handshakes.
+    const UniqueFd fd(::open(c.auth_token_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    struct stat st {};
+    std::string why;
+    if (!fd) why = fmt::format("cannot read the token file: {}", std::strerror(errno));
+    else if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) why = "the token file is not a regular file";
+    if (!why.empty()) {
+      r.errors.push_back({"LOGFERRY_AUTH_TOKEN_FILE", env_error_text("LOGFERRY_AUTH_TOKEN_FILE", c.auth_token_file, why)});
+    }
+  }
+  // Labels travel as protobuf strings, Prometheus labels and JSON: valid UTF-8 from here on.
+  for (auto* s : {&c.pod_name, &c.pod_namespace, &c.node_name, &c.container_name, &c.service_name}) {
+    *s = utf8_repaired(*s);
+  }
+  for (auto& [k, v] : c.labels) k = utf8_repaired(k), v = utf8_repaired(v);
   if (!has_error("LOGFERRY_CHECKPOINT_DIR")) {
     if (auto why = check_writable_dir(c.checkpoint_dir); !why.empty()) {
       r.errors.push_back({"LOGFERRY_CHECKPOINT_DIR", env_error_text("LOGFERRY_CHECKPOINT_DIR", c.checkpoint_dir, why)});

@@ -57,6 +57,11 @@ struct Config {
   std::string spill_dir;
   uint64_t spill_max_bytes = 0;
   PipeOverflow pipe_overflow = PipeOverflow::block;
+  // Sidecar mode: follow symlinks among the files (off: the app could point
+  // one at the sidecar's own secrets). Node mode always follows links whose
+  // target is beneath pods_root, and only those.
+  bool follow_symlinks = false;
+  std::string pods_root = "/var/log/pods";
 
   // Parsing.
   std::string parser;

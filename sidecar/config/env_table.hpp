@@ -16,7 +16,16 @@
 
 namespace logferry {
 
-enum class Secret { no, yes };
+// yes: never shown. url: shown with credentials and query strings replaced by
+// "***" (see redact_urls).
+enum class Secret { no, yes, url };
+
+// How a variable's value may be shown in errors and --check-config.
+inline std::string shown_value(Secret secret, std::string_view value) {
+  if (secret == Secret::yes) return "<redacted>";
+  if (secret == Secret::url) return redact_urls(value);
+  return std::string(value);
+}
 
 template <class Config>
 struct EnvVar {
@@ -61,7 +70,7 @@ std::vector<EnvError> apply_environment(std::span<const EnvVar<Config>> table, c
     if (!set && value.empty()) continue;
     std::string allowed = var.apply(config, value);
     if (!allowed.empty()) {
-      const std::string shown = var.secret == Secret::yes ? std::string("<redacted>") : std::string(value);
+      const std::string shown = shown_value(var.secret, value);
       errors.push_back({std::string(var.name), env_error_text(var.name, shown, allowed)});
     }
   }
@@ -120,7 +129,8 @@ std::string render_effective(std::span<const EnvVar<Config>> table, const Enviro
     std::string_view value = set    ? std::string_view(it->second)
                              : mode ? std::string_view(mode->value)
                                     : var.default_value;
-    if (var.secret == Secret::yes && !value.empty()) value = "<redacted>";
+    std::string shown;
+    if (var.secret != Secret::no && !value.empty()) value = shown = shown_value(var.secret, value);
     const std::string note = set            ? ""
                              : mode         ? fmt::format("  (default with {})", mode->because)
                              : value.empty() ? "  (unset)"

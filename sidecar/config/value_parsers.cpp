@@ -147,6 +147,31 @@ std::optional<std::pair<std::string, uint16_t>> parse_host_port(std::string_view
   return std::make_pair(std::string(host), static_cast<uint16_t>(*p));
 }
 
+std::string redact_urls(std::string_view text) {
+  std::string out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    std::string_view url = text.substr(start, comma - start);
+    const size_t scheme = url.find("://");
+    const size_t host = scheme == std::string_view::npos ? 0 : scheme + 3;
+    const size_t authority_end = std::min(url.find_first_of("/?#", host), url.size());
+    const size_t at = url.substr(0, authority_end).rfind('@');
+    if (at != std::string_view::npos && at >= host) {
+      out.append(url.substr(0, host));
+      out.append("***");
+      url.remove_prefix(at);
+    }
+    const size_t query = url.find('?');
+    out.append(url.substr(0, query));
+    if (query != std::string_view::npos) out.append("?***");
+    if (comma == text.size()) break;
+    out.push_back(',');
+    start = comma + 1;
+  }
+  return out;
+}
+
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;

@@ -31,6 +31,11 @@ std::optional<std::pair<std::string, uint16_t>> parse_host_port(std::string_view
 // fatal, any case) or a number 1..24, as an OpenTelemetry severity number; 0 when invalid.
 int32_t parse_min_severity(std::string_view text);
 
+// Comma-separated URLs as they may be shown: the user information before '@'
+// and everything after '?' replaced by "***", e.g.
+// loki+https://user:pass@host/x?token=y -> loki+https://***@host/x?***.
+std::string redact_urls(std::string_view text);
+
 // Damerau-free Levenshtein distance, for "did you mean" hints.
 size_t edit_distance(std::string_view a, std::string_view b);
 

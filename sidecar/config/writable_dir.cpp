@@ -9,12 +9,15 @@
 
 #include <fmt/format.h>
 
+#include "sidecar/core/private_dir.hpp"
+
 namespace logferry {
 
 std::string check_writable_dir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fmt::format("cannot create the directory: {}", ec.message());
+  // Missing directories are created private (0700): they hold logferry's own state.
+  if (const auto ec = create_private_directories(dir)) {
+    return fmt::format("cannot create the directory: {}", ec.message());
+  }
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return "not a directory";
   if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) {

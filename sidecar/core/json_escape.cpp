@@ -89,6 +89,30 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+void append_utf8_repaired(std::string& out, std::string_view s) {
+  if (is_valid_utf8(s)) {
+    out.append(s);
+    return;
+  }
+  out.reserve(out.size() + s.size() + 8);
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = utf8_sequence_length(s, i);
+    if (n == 0) {
+      out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+      ++i;
+    } else {
+      out.append(s.data() + i, n);
+      i += n;
+    }
+  }
+}
+
+std::string utf8_repaired(std::string_view s) {
+  std::string out;
+  append_utf8_repaired(out, s);
+  return out;
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');

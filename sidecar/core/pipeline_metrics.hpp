@@ -28,6 +28,7 @@ struct PipelineMetrics {
   uint64_t truncations = 0;          // copytruncate (file shrank) seen
   uint64_t container_log_names_unparsed = 0;  // node mode: files read without pod labels
   uint64_t read_errors = 0;
+  std::map<std::string, uint64_t> skipped_files;  // matching paths not read, by reason: symlink, not_regular, ...
 
   // Parsing.
   uint64_t parse_errors = 0;

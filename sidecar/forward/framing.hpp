@@ -21,6 +21,10 @@ namespace logferry {
 inline constexpr uint32_t kFrameHeaderBytes = 4;
 inline constexpr uint32_t kDefaultMaxFrameBytes = 16u << 20;
 inline constexpr uint32_t kProtocolVersion = 1;
+// The largest frame the sidecar reads from an aggregator (a HelloAck or an
+// Ack: a few bytes plus an error text). Whatever the aggregator announces, a
+// larger frame closes the connection before anything is allocated for it.
+inline constexpr uint32_t kMaxServerFrameBytes = 64u << 10;
 
 // Appends header + serialized message to out.
 void append_frame(std::string& out, const google::protobuf::MessageLite& message);

@@ -23,6 +23,11 @@ namespace logferry {
 // itself is written from its own buffer (no copy).
 std::string batch_frame_header(uint32_t field, size_t payload_size);
 
+// The largest frame a session reads from the aggregator: what its HelloAck
+// announces, clamped to kMaxServerFrameBytes (a hostile aggregator cannot
+// make the sidecar allocate more).
+uint32_t server_frame_limit(const v1::HelloAck& ack);
+
 // Compresses with zstd into `out`; false on failure.
 bool zstd_compress(ZSTD_CCtx* cctx, std::string_view in, std::string& out);
 

@@ -62,13 +62,18 @@ asio::awaitable<boost::system::result<v1::HelloAck>> handshake(Stream& stream, c
   auto [ec, n] = co_await asio::async_write(stream, asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
   if (ec) co_return ec;
   std::string payload;
-  if (auto rec = co_await async_read_frame(stream, payload, kDefaultMaxFrameBytes)) co_return rec;
+  if (auto rec = co_await async_read_frame(stream, payload, kMaxServerFrameBytes)) co_return rec;
   v1::ServerMessage reply;
   if (!reply.ParseFromString(payload) || !reply.has_hello_ack()) co_return make_error_code(Errc::malformed_message);
   co_return reply.hello_ack();
 }
 
 }  // namespace
+
+uint32_t server_frame_limit(const v1::HelloAck& ack) {
+  const uint32_t announced = ack.max_frame_bytes() ? ack.max_frame_bytes() : kDefaultMaxFrameBytes;
+  return std::min(announced, kMaxServerFrameBytes);
+}
 
 TcpSink::TcpSink(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics)
     : ex_(ex), config_(config), metrics_(metrics), tls_(tls_client_context_if_needed(config)) {}
@@ -140,7 +145,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::op
     if (!*ack) co_return ack->error();
     auto zstd = finish(**ack);
     if (!zstd) co_return zstd.error();
-    const uint32_t max_frame = (*ack)->max_frame_bytes() ? (*ack)->max_frame_bytes() : kDefaultMaxFrameBytes;
+    const uint32_t max_frame = server_frame_limit(**ack);
     co_return std::make_unique<TcpSession<TlsStream>>(std::move(stream), *zstd, max_frame);
   }
   auto ack = co_await with_deadline(handshake(*socket, hello), deadline);
@@ -148,7 +153,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::op
   if (!*ack) co_return ack->error();
   auto zstd = finish(**ack);
   if (!zstd) co_return zstd.error();
-  const uint32_t max_frame = (*ack)->max_frame_bytes() ? (*ack)->max_frame_bytes() : kDefaultMaxFrameBytes;
+  const uint32_t max_frame = server_frame_limit(**ack);
   co_return std::make_unique<TcpSession<tcp::socket>>(std::move(socket), *zstd, max_frame);
 }
 

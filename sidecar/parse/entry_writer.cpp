@@ -16,17 +16,7 @@ void assign_utf8(std::string* out, std::string_view text) {
     return;
   }
   out->clear();
-  out->reserve(text.size() + 8);
-  for (size_t i = 0; i < text.size();) {
-    const size_t n = utf8_sequence_length(text, i);
-    if (n == 0) {
-      out->append("\xEF\xBF\xBD");
-      ++i;
-    } else {
-      out->append(text.data() + i, n);
-      i += n;
-    }
-  }
+  append_utf8_repaired(*out, text);
 }
 
 v1::KeyValue& add_attribute(v1::Entry& entry, std::string_view key) {

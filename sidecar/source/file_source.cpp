@@ -18,6 +18,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "sidecar/core/json_escape.hpp"
 #include "sidecar/core/logger.hpp"
 #include "sidecar/source/container_log_name.hpp"
 
@@ -40,11 +41,19 @@ FileSource::FileSource(asio::any_io_executor ex, const Config& config, PipelineM
       metrics_(metrics),
       include_(config.files),
       exclude_(config.exclude),
+      link_policy_(config.mode == Mode::node ? LinkPolicy::beneath_root
+                   : config.follow_symlinks  ? LinkPolicy::follow
+                                             : LinkPolicy::refuse),
       pending_checkpoints_(std::move(checkpoints)),
       save_checkpoints_(std::move(save_checkpoints)),
       buffer_(kReadBufferBytes),
       wake_(ex),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()) {
+  // The pods root as the kernel reports paths of open files (it may itself be a link).
+  std::error_code ec;
+  const auto canonical = std::filesystem::canonical(config.pods_root, ec);
+  pods_root_ = ec ? std::filesystem::path(config.pods_root).lexically_normal().string() : canonical.string();
+}
 
 FileSource::~FileSource() {
   if (inotify_) inotify_->close();
@@ -58,12 +67,30 @@ void FileSource::drain() {
 
 bool FileSource::excluded(const std::string& path) const { return !exclude_.empty() && exclude_.matches(path); }
 
-OriginPtr FileSource::new_origin(const std::string& path, dev_t dev, ino_t ino) {
+void FileSource::skip_file(const std::string& path, SkipReason reason, int error) {
+  skipping_.insert(path);
+  if (skipped_paths_.contains(path)) return;
+  ++metrics_.skipped_files[std::string(skip_reason_name(reason))];
+  log_limited(LogLevel::warn, "file skipped: not read",
+              {{"path", path},
+               {"reason", skip_reason_name(reason)},
+               {"error", error != 0 ? std::strerror(error) : ""}});
+}
+
+OriginPtr file_origin(std::string id, std::string_view path, Mode mode) {
   auto o = std::make_shared<Origin>();
-  o->id = fmt::format("file:{}:{}:{:016x}", static_cast<uint64_t>(dev), static_cast<uint64_t>(ino), rng_());
-  o->path = path;
-  label_origin(*o, false);
+  o->id = utf8_repaired(id);
+  o->path = utf8_repaired(path);
+  if (mode == Mode::node) {
+    if (auto name = parse_container_log_name(o->path)) o->resource = container_log_labels(*name);
+  }
   return o;
+}
+
+OriginPtr FileSource::new_origin(const std::string& path, dev_t dev, ino_t ino) {
+  return file_origin(
+      fmt::format("file:{}:{}:{:016x}", static_cast<uint64_t>(dev), static_cast<uint64_t>(ino), rng_()), path,
+      config_.mode);
 }
 
 void FileSource::label_origin(Origin& origin, bool count_unparsed) {
@@ -121,13 +148,23 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
                 {{"path", path}, {"limit", config_.max_open_files}});
     return;
   }
-  UniqueFd fd(::open(open_path.empty() ? path.c_str() : open_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    log_limited(LogLevel::warn, "cannot open file", {{"path", path}, {"error", std::strerror(errno)}});
+  // A rotated file found through a link's target is checked as a link would be.
+  const bool through_link = !open_path.empty() && link_policy_ == LinkPolicy::beneath_root;
+  OpenedLogFile opened = open_log_file(open_path.empty() ? path : open_path, link_policy_, pods_root_);
+  if (opened.fd && through_link && !descriptor_beneath(opened.fd.get(), pods_root_)) {
+    opened = OpenedLogFile{};
+    opened.skip = SkipReason::outside_root;
+  }
+  if (!opened.fd) {
+    if (opened.skip == SkipReason::open_failed) {
+      log_limited(LogLevel::warn, "cannot open file", {{"path", path}, {"error", std::strerror(opened.error)}});
+    } else {
+      skip_file(path, opened.skip, opened.error);
+    }
     return;
   }
-  struct stat fst {};
-  if (::fstat(fd.get(), &fst) != 0 || !S_ISREG(fst.st_mode)) return;
+  UniqueFd fd = std::move(opened.fd);
+  const struct stat fst = opened.st;
   const Key key{fst.st_dev, fst.st_ino};
   if (watchers_.contains(key)) {
     by_path_[path] = key;
@@ -151,11 +188,8 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
     const bool same = n == static_cast<ssize_t>(it->head_length) && head_hash(head) == it->head_hash &&
                       it->offset <= static_cast<uint64_t>(fst.st_size);
     if (same) {
-      origin = std::make_shared<Origin>();
-      origin->id = it->id;
-      origin->path = path;
+      origin = file_origin(it->id, path, config_.mode);
       origin->acked_offset = it->offset;
-      label_origin(*origin, false);
       offset = it->offset;
       log_debug("resuming file", {{"path", path}, {"offset", offset}});
     } else {
@@ -181,8 +215,18 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
 
 void FileSource::rescan(Intake& intake, bool first) {
   rescan_wanted_ = false;
-  std::vector<std::string> files, dirs;
-  include_.scan(files, dirs);
+  std::vector<std::string> files, dirs, special;
+  include_.scan(files, dirs, &special);
+  for (const auto& path : special) {
+    // Links are followed only where the policy allows (open_log_file checks
+    // the descriptor); FIFOs, sockets and devices are never opened.
+    if (excluded(path)) continue;
+    struct stat lst {};
+    if (::lstat(path.c_str(), &lst) != 0) continue;
+    if (!S_ISLNK(lst.st_mode)) skip_file(path, SkipReason::not_regular);
+    else if (link_policy_ == LinkPolicy::refuse) skip_file(path, SkipReason::symlink);
+    else files.push_back(path);
+  }
   if (inotify_ && config_.mode == Mode::node) {
     // Writes to a symlink's target are reported in the target's directory only.
     std::set<std::string> wanted(dirs.begin(), dirs.end());
@@ -190,7 +234,8 @@ void FileSource::rescan(Intake& intake, bool first) {
       std::error_code ec;
       if (!std::filesystem::is_symlink(path, ec)) continue;
       const auto target = std::filesystem::canonical(path, ec);
-      if (!ec && wanted.insert(target.parent_path().string()).second) dirs.push_back(target.parent_path().string());
+      if (ec || !target.string().starts_with(pods_root_ + "/")) continue;  // never read: not watched either
+      if (wanted.insert(target.parent_path().string()).second) dirs.push_back(target.parent_path().string());
     }
     // Directories of deleted Pods are no longer watched (the kernel dropped
     // their watches already; forget them so the map does not grow).
@@ -256,6 +301,8 @@ void FileSource::rescan(Intake& intake, bool first) {
   });
   for (const auto& path : gone) forget_series(path);
   by_path_ = std::move(now_by_path);
+  skipped_paths_.swap(skipping_);
+  skipping_.clear();
   if (first) pending_checkpoints_.clear();  // records of files that are gone
   if (new_origins_) {
     // Persist new identities before their first line can be acknowledged, so a

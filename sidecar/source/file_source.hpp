@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,16 @@
 #include "sidecar/core/event.hpp"
 #include "sidecar/source/file_watcher.hpp"
 #include "sidecar/source/glob_set.hpp"
+#include "sidecar/source/log_file_opener.hpp"
 #include "sidecar/source/source.hpp"
 
 namespace logferry {
+
+// The origin of a file read under `path`, with identity `id`: the name
+// repaired to valid UTF-8 (a file name is whatever bytes the app chose, and it
+// travels as a protobuf string, a Prometheus label and JSON) and, in node
+// mode, the pod labels its name carries. Every file origin is made here.
+OriginPtr file_origin(std::string id, std::string_view path, Mode mode);
 
 class FileSource final : public Source {
  public:
@@ -84,6 +92,9 @@ class FileSource final : public Source {
   // Closes the longest-idle, fully acknowledged watcher; false when none qualifies.
   bool park_one(Intake& intake);
   OriginPtr new_origin(const std::string& path, dev_t dev, ino_t ino);
+  // Counts and logs (rate-limited) a matching path that is not read; a path
+  // skipped scan after scan is counted once.
+  void skip_file(const std::string& path, SkipReason reason, int error = 0);
   bool excluded(const std::string& path) const;
   // Drops the per-source metrics of a released file (fully acknowledged and
   // closed), unless another open, parked or closed file has the same path:
@@ -96,6 +107,10 @@ class FileSource final : public Source {
   PipelineMetrics& metrics_;
   GlobSet include_;
   GlobSet exclude_;
+  LinkPolicy link_policy_;
+  std::string pods_root_;                 // canonical, for LinkPolicy::beneath_root
+  std::set<std::string> skipped_paths_;   // skipped by the last scan
+  std::set<std::string> skipping_;        // skipped by the current scan
   std::vector<CheckpointRecord> pending_checkpoints_;  // loaded, not matched yet
   std::function<void()> save_checkpoints_;
   bool new_origins_ = false;

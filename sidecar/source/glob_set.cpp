@@ -77,7 +77,8 @@ bool GlobSet::matches(std::string_view path) const {
   return false;
 }
 
-void GlobSet::scan(std::vector<std::string>& files, std::vector<std::string>& directories) const {
+void GlobSet::scan(std::vector<std::string>& files, std::vector<std::string>& directories,
+                   std::vector<std::string>* special) const {
   std::set<std::string> seen_files;
   std::set<std::string> seen_dirs;
   for (const auto& p : patterns_) {
@@ -90,6 +91,20 @@ void GlobSet::scan(std::vector<std::string>& files, std::vector<std::string>& di
       const auto& entry = *it;
       const std::string path = entry.path().string();
       std::error_code sec;
+      if (special && !entry.is_directory(sec) && !entry.is_regular_file(sec) && !entry.is_symlink(sec)) {
+        // A FIFO, socket or device: reported, never opened by a scan.
+        if (match_segments(p.segments, 0, split_segments(path), 0) && seen_files.insert(path).second) {
+          special->push_back(path);
+        }
+        continue;
+      }
+      if (special && entry.is_symlink(sec)) {
+        // Not followed (its target may be anything the app chose, a directory included).
+        if (match_segments(p.segments, 0, split_segments(path), 0) && seen_files.insert(path).second) {
+          special->push_back(path);
+        }
+        continue;
+      }
       if (entry.is_directory(sec)) {
         if (static_cast<size_t>(it.depth()) + 1 >= max_depth || entry.is_symlink(sec)) {
           it.disable_recursion_pending();

@@ -18,7 +18,12 @@ class GlobSet {
 
   // Lists the regular files matching any pattern, and every directory visited
   // (the ones to watch for new files). Unreadable directories are skipped.
-  void scan(std::vector<std::string>& files, std::vector<std::string>& directories) const;
+  // With `special`, matching entries that are not regular files themselves
+  // (symbolic links, FIFOs, sockets, devices) go there instead, never into
+  // `files`: nothing is followed. Without it, a link to a regular file counts
+  // as one. Directory links are never descended into.
+  void scan(std::vector<std::string>& files, std::vector<std::string>& directories,
+            std::vector<std::string>* special = nullptr) const;
 
  private:
   struct Pattern {

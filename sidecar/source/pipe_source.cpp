@@ -16,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "sidecar/core/json_escape.hpp"
 #include "sidecar/core/logger.hpp"
 
 namespace logferry {
@@ -32,21 +33,30 @@ uint64_t random_u64() {
 }
 }  // namespace
 
-void ensure_fifo(const std::string& path, uint32_t mode) {
+UniqueFd ensure_fifo(const std::string& path, uint32_t mode) {
+  bool created = ::mkfifo(path.c_str(), mode) == 0;
+  if (!created && errno != EEXIST) {
+    throw std::runtime_error(fmt::format("LOGFERRY_PIPE: cannot create the named pipe {}: {}", path, std::strerror(errno)));
+  }
+  // Read and write: the pipe never reports end-of-file (we are a writer too),
+  // and the open does not wait for the app. O_NOFOLLOW: never a link's target.
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+  if (!fd) {
+    if (errno == ELOOP) throw std::runtime_error(fmt::format("LOGFERRY_PIPE: {} is a symbolic link; refusing it", path));
+    throw std::runtime_error(fmt::format("LOGFERRY_PIPE: cannot open {}: {}", path, std::strerror(errno)));
+  }
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) throw std::runtime_error(fmt::format("LOGFERRY_PIPE: cannot stat {}: {}", path, std::strerror(errno)));
-    if (::mkfifo(path.c_str(), mode) != 0 && errno != EEXIST) {
-      throw std::runtime_error(fmt::format("LOGFERRY_PIPE: cannot create the named pipe {}: {}", path, std::strerror(errno)));
-    }
+  if (::fstat(fd.get(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
+    throw std::runtime_error(fmt::format("LOGFERRY_PIPE: {} exists and is not a named pipe", path));
+  }
+  if (created) {
     // mkfifo applies the umask; the configured mode is meant as written.
-    if (::chmod(path.c_str(), mode) != 0) {
+    if (::fchmod(fd.get(), mode) != 0) {
       throw std::runtime_error(fmt::format("LOGFERRY_PIPE: cannot set the mode of {}: {}", path, std::strerror(errno)));
     }
     log_info("created named pipe", {{"path", path}, {"mode", fmt::format("{:04o}", mode)}});
-    if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(fmt::format("LOGFERRY_PIPE: {} vanished", path));
   }
-  if (!S_ISFIFO(st.st_mode)) throw std::runtime_error(fmt::format("LOGFERRY_PIPE: {} exists and is not a named pipe", path));
+  return fd;
 }
 
 PipeSource::PipeSource(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics)
@@ -58,15 +68,13 @@ PipeSource::PipeSource(asio::any_io_executor ex, const Config& config, PipelineM
       buffer_(kReadChunkBytes),
       last_data_(std::chrono::steady_clock::now()),
       wake_(ex) {
-  ensure_fifo(config.pipe, config.pipe_mode);
-  // Read and write: the pipe never reports end-of-file (we are a writer too),
-  // and the open does not wait for the app.
-  const int fd = ::open(config.pipe.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error(fmt::format("LOGFERRY_PIPE: cannot open {}: {}", config.pipe, std::strerror(errno)));
-  pipe_.assign(fd);
+  const UniqueFd fd = ensure_fifo(config.pipe, config.pipe_mode);
+  const int own = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0);  // the stream descriptor owns this one
+  if (own < 0) throw std::runtime_error(fmt::format("LOGFERRY_PIPE: cannot open {}: {}", config.pipe, std::strerror(errno)));
+  pipe_.assign(own);
   origin_ = std::make_shared<Origin>();
-  origin_->id = fmt::format("pipe:{}:{:016x}", config.pipe, random_u64());
-  origin_->path = config.pipe;
+  origin_->path = utf8_repaired(config.pipe);
+  origin_->id = fmt::format("pipe:{}:{:016x}", origin_->path, random_u64());
   if (config.spill_max_bytes > 0 && !config.spill_dir.empty()) spill_.emplace(config.spill_dir, config.spill_max_bytes);
   update_gauges();
 }

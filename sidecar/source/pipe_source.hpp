@@ -48,6 +48,7 @@
 #include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/core/event.hpp"
+#include "sidecar/source/file_watcher.hpp"
 #include "sidecar/source/line_splitter.hpp"
 #include "sidecar/source/source.hpp"
 #include "sidecar/source/spill_queue.hpp"
@@ -55,9 +56,11 @@
 namespace logferry {
 
 // Creates the FIFO at `path` with `mode` (umask not applied) unless something
-// exists there; throws std::runtime_error when it cannot, or when the path is
-// not a FIFO.
-void ensure_fifo(const std::string& path, uint32_t mode);
+// exists there, and opens it for reading and writing (non-blocking). Never
+// follows a symbolic link, checks the opened descriptor is a FIFO and sets the
+// mode on the descriptor, so a link raced into the path changes nothing else.
+// Throws std::runtime_error when it cannot, or when the path is not a FIFO.
+UniqueFd ensure_fifo(const std::string& path, uint32_t mode);
 
 class PipeSource final : public Source {
  public:

@@ -13,7 +13,9 @@
 
 #include <fmt/format.h>
 
+#include "sidecar/core/json_escape.hpp"
 #include "sidecar/core/logger.hpp"
+#include "sidecar/core/private_dir.hpp"
 
 namespace logferry {
 
@@ -111,9 +113,7 @@ SpillQueue::SpillQueue(std::string dir, uint64_t max_bytes)
     : dir_(std::move(dir)),
       max_bytes_(max_bytes),
       segment_bytes_(std::clamp(max_bytes / 8, kMinSegmentBytes, kMaxSegmentBytes)) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) throw std::runtime_error(fmt::format("LOGFERRY_SPILL_DIR: cannot create {}: {}", dir_, ec.message()));
+  if (const auto ec = create_private_directories(dir_)) throw std::runtime_error(fmt::format("LOGFERRY_SPILL_DIR: cannot create {}: {}", dir_, ec.message()));
   adopt_existing();
 }
 
@@ -150,8 +150,8 @@ void SpillQueue::adopt_existing() {
       auto& origin = origins[header->id];
       if (!origin && seg.lines > 0) {
         origin = std::make_shared<Origin>();
-        origin->id = header->id;
-        origin->path = header->path;
+        origin->id = utf8_repaired(header->id);  // read back from a directory others may share
+        origin->path = utf8_repaired(header->path);
         origin->acked_offset = first;
         origin->read_offset = first;
       }

@@ -178,6 +178,7 @@ void run_node_agent(bool inotify) {
                        {"LOGFERRY_FILES", (tmp / "containers").string() + "/*.log"},
                        {"LOGFERRY_OUTPUT", aggregator.output()},
                        {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()},
+                       {"LOGFERRY_PODS_ROOT", (tmp / "pods").string()},
                        {"LOGFERRY_INOTIFY", inotify ? "true" : "false"},
                        {"LOGFERRY_POLL_INTERVAL", inotify ? "1s" : "200ms"},
                        {"LOGFERRY_ROTATE_WAIT", "1s"},

@@ -33,6 +33,7 @@ TEST_CASE("prometheus: every sidecar metric, exact text", "[ops][metrics]") {
   m.rotations = 6;
   m.truncations = 7;
   m.read_errors = 8;
+  m.skipped_files["symlink"] = 2;
   m.parse_errors = 9;
   m.multiline_records = 10;
   m.dropped_lines["filter"] = 11;
@@ -103,6 +104,9 @@ logferry_container_log_names_unparsed_total 0
 # HELP logferry_read_errors_total Errors reading sources.
 # TYPE logferry_read_errors_total counter
 logferry_read_errors_total 8
+# HELP logferry_skipped_files_total Matching paths not read, by reason: symlink (sidecar mode), symlink_outside_root (node mode), not_regular (FIFO, socket, device).
+# TYPE logferry_skipped_files_total counter
+logferry_skipped_files_total{reason="symlink"} 2
 # HELP logferry_parse_errors_total Lines the parser could not parse (forwarded as plain text).
 # TYPE logferry_parse_errors_total counter
 logferry_parse_errors_total 9
@@ -176,6 +180,6 @@ TEST_CASE("prometheus: empty metrics still declare every family", "[ops][metrics
   size_t helps = 0, types = 0;
   for (size_t pos = 0; (pos = text.find("# HELP ", pos)) != std::string::npos; ++pos) ++helps;
   for (size_t pos = 0; (pos = text.find("# TYPE ", pos)) != std::string::npos; ++pos) ++types;
-  CHECK(helps == 34);
-  CHECK(types == 34);
+  CHECK(helps == 35);
+  CHECK(types == 35);
 }

@@ -1,6 +1,12 @@
 #include "sidecar/checkpoint/file_checkpoint_store.hpp"
 
+#include <sys/stat.h>
+
+#include <filesystem>
+
 #include <catch2/catch.hpp>
+
+#include "sidecar/core/private_dir.hpp"
 
 #include "support/temp_dir.hpp"
 
@@ -54,10 +60,54 @@ TEST_CASE("an interrupted save is recovered on start", "[checkpoint]") {
   }
 }
 
-TEST_CASE("the checkpoint file is readable by its owner only", "[checkpoint]") {
+TEST_CASE("checkpoint files are 0600 and created directories 0700, whatever the umask", "[checkpoint][security]") {
+  test::TempDir tmp;
+  const std::string dir = (tmp / "state/nested").string();
+  const mode_t old = ::umask(0);
+  const auto ec = create_private_directories(dir);
+  FileCheckpointStore store(dir);
+  const auto saved = store.save(sample());
+  ::umask(old);
+  REQUIRE_FALSE(ec);
+  REQUIRE_FALSE(saved);
+  struct stat st {};
+  REQUIRE(::stat(store.path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  REQUIRE(::stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0700);
+  REQUIRE(::stat((tmp / "state").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0700);
+}
+
+TEST_CASE("a link or FIFO planted in the checkpoint directory is neither followed nor waited on",
+          "[checkpoint][security]") {
   test::TempDir tmp;
   FileCheckpointStore store(tmp.path().string());
+  const auto victim = tmp.write_file("victim.txt", "keep me\n");
+  // A link at the temporary path: the save replaces it, the target is untouched.
+  std::filesystem::create_symlink(victim, store.path() + ".new");
   REQUIRE_FALSE(store.save(sample()));
-  const auto perms = std::filesystem::status(store.path()).permissions();
-  CHECK((perms & std::filesystem::perms::all) == (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK(test::read_file(victim) == "keep me\n");
+  // A link as the main file: not trusted (not read through), like a torn file.
+  std::filesystem::remove(store.path());
+  std::filesystem::remove(store.path() + ".new");
+  test::write_file(tmp / "elsewhere", FileCheckpointStore::serialize(sample()));
+  std::filesystem::create_symlink(tmp / "elsewhere", store.path());
+  auto loaded = store.load();
+  REQUIRE(loaded.has_value());
+  CHECK(loaded->empty());
+  // A FIFO as the main file: load returns at once.
+  std::filesystem::remove(store.path());
+  REQUIRE(::mkfifo(store.path().c_str(), 0600) == 0);
+  loaded = store.load();
+  REQUIRE(loaded.has_value());
+  CHECK(loaded->empty());
+}
+
+TEST_CASE("ids and paths read back from a checkpoint file are valid UTF-8", "[checkpoint][security]") {
+  const auto parsed = FileCheckpointStore::parse("logferry-checkpoints 1\nfile:%E9 1 2 0 0 0 /logs/caf%E9.log\nend 1\n");
+  REQUIRE(parsed.has_value());
+  REQUIRE(parsed->size() == 1);
+  CHECK((*parsed)[0].id == "file:\xEF\xBF\xBD");
+  CHECK((*parsed)[0].path == "/logs/caf\xEF\xBF\xBD.log");
 }

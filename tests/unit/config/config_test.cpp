@@ -135,3 +135,64 @@ TEST_CASE("outputs: several addresses, IPv6 and the allowed schemes", "[config]"
   CHECK_FALSE(parse_outputs("stdout://").has_value());
   CHECK_FALSE(parse_outputs("").has_value());
 }
+
+TEST_CASE("a token file that cannot be read is a configuration error", "[config][security]") {
+  test::TempDir tmp;
+  auto env = minimal(tmp);
+  env["LOGFERRY_AUTH_TOKEN_FILE"] = (tmp / "missing/token").string();
+  auto r = load_config(env);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].variable == "LOGFERRY_AUTH_TOKEN_FILE");
+  CHECK(r.errors[0].message == "LOGFERRY_AUTH_TOKEN_FILE=\"" + (tmp / "missing/token").string() +
+                                   "\": cannot read the token file: No such file or directory");
+  env["LOGFERRY_AUTH_TOKEN_FILE"] = tmp.write_file("token", "abc\n").string();
+  CHECK(load_config(env).errors.empty());
+}
+
+TEST_CASE("credentials and query strings are redacted from every echoed URL", "[config][security]") {
+  CHECK(redact_urls("loki+https://user:pass@host/x?token=y") == "loki+https://***@host/x?***");
+  CHECK(redact_urls("otlp+http://h:4318/v1/logs?api_key=k,otlp+http://u@g:4318") ==
+        "otlp+http://h:4318/v1/logs?***,otlp+http://***@g:4318");
+  CHECK(redact_urls("tcp://aggregator:7070") == "tcp://aggregator:7070");
+  test::TempDir tmp;
+  auto env = minimal(tmp);
+  env["LOGFERRY_OUTPUT"] = "loki+https://user:pass@host/x?token=y";
+  auto r = load_config(env);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].message.find("pass") == std::string::npos);
+  CHECK(r.errors[0].message.find("token=y") == std::string::npos);
+  CHECK(r.errors[0].message.starts_with("LOGFERRY_OUTPUT=\"loki+https://***@host/x?***\": "));
+  // Accepted with a query string: shown redacted by --check-config and in messages.
+  env["LOGFERRY_OUTPUT"] = "otlp+https://collector/v1/logs?api_key=k3y";
+  r = load_config(env);
+  REQUIRE(r.errors.empty());
+  CHECK(r.config.outputs[0].text == "otlp+https://collector/v1/logs?***");
+  CHECK(r.config.outputs[0].path == "/v1/logs?api_key=k3y");
+  const auto effective = render_effective<Config>(config_table(), env);
+  CHECK(effective.find("k3y") == std::string::npos);
+  CHECK(effective.find("LOGFERRY_OUTPUT=otlp+https://collector/v1/logs?***\n") != std::string::npos);
+}
+
+TEST_CASE("labels from the environment are valid UTF-8 once loaded", "[config][security]") {
+  test::TempDir tmp;
+  auto env = minimal(tmp);
+  env["POD_NAME"] = "web\xFF";
+  env["LOGFERRY_LABELS"] = "t\xE9" "am=caf\xE9";
+  auto r = load_config(env);
+  REQUIRE(r.errors.empty());
+  const auto labels = r.config.resource_labels();
+  REQUIRE(labels.size() == 2);
+  CHECK(labels[0].second == "web\xEF\xBF\xBD");
+  CHECK(labels[1].first == "t\xEF\xBF\xBD" "am");
+  CHECK(labels[1].second == "caf\xEF\xBF\xBD");
+}
+
+TEST_CASE("--help documents the symlink opt-in and the pods root", "[config][security]") {
+  const auto help = render_help<Config>(config_table());
+  CHECK(help.find("LOGFERRY_FOLLOW_SYMLINKS") != std::string::npos);
+  CHECK(help.find("LOGFERRY_PODS_ROOT") != std::string::npos);
+  test::TempDir tmp;
+  auto r = load_config(minimal(tmp));
+  CHECK_FALSE(r.config.follow_symlinks);
+  CHECK(r.config.pods_root == "/var/log/pods");
+}

@@ -120,3 +120,15 @@ TEST_CASE("json_escape: the output is valid UTF-8", "[json_escape]") {
   CHECK_FALSE(is_valid_utf8("\xC3"));
   CHECK(is_valid_utf8("\xF0\x9F\x98\x80"));
 }
+
+TEST_CASE("utf8_repaired: valid text is kept, each invalid byte becomes U+FFFD", "[json_escape][security]") {
+  CHECK(utf8_repaired("caf\xC3\xA9.log") == "caf\xC3\xA9.log");
+  CHECK(utf8_repaired("caf\xE9.log") == "caf\xEF\xBF\xBD.log");
+  CHECK(utf8_repaired("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");      // overlong '/'
+  CHECK(utf8_repaired("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  CHECK(utf8_repaired(std::string_view("a\0b", 3)) == std::string("a\0b", 3));
+  CHECK(is_valid_utf8(utf8_repaired("\xFF\xFE truncated \xE2\x82")));
+  std::string out = "x";
+  append_utf8_repaired(out, "\x80");
+  CHECK(out == "x\xEF\xBF\xBD");
+}

@@ -31,3 +31,21 @@ TEST_CASE("scan finds matching files and the directories to watch", "[source]") 
   CHECK(std::find(dirs.begin(), dirs.end(), (tmp / "logs").string()) != dirs.end());
   CHECK(std::find(dirs.begin(), dirs.end(), (tmp / "logs/deep/er").string()) != dirs.end());
 }
+
+TEST_CASE("scan reports links and special files apart and never follows them", "[source][security]") {
+  test::TempDir tmp;
+  tmp.write_file("logs/a.log", "");
+  tmp.write_file("secret/token", "");
+  tmp.write_file("secret/inner.log", "");
+  std::filesystem::create_symlink(tmp / "secret/token", tmp / "logs/token.log");
+  std::filesystem::create_symlink(tmp / "secret", tmp / "logs/dir.log");
+  std::filesystem::create_symlink(tmp / "secret", tmp / "logs/sub");
+  GlobSet g({(tmp / "logs/**/*.log").string()});
+  std::vector<std::string> files, dirs, special;
+  g.scan(files, dirs, &special);
+  std::sort(special.begin(), special.end());
+  CHECK(files == std::vector<std::string>{(tmp / "logs/a.log").string()});
+  CHECK(special == std::vector<std::string>{(tmp / "logs/dir.log").string(), (tmp / "logs/token.log").string()});
+  // The linked directory is neither watched nor descended into.
+  CHECK(std::find(dirs.begin(), dirs.end(), (tmp / "logs/sub").string()) == dirs.end());
+}

@@ -284,3 +284,26 @@ TEST_CASE("pipe: drop_oldest keeps the newest lines within the spill limit", "[p
   CHECK(f.intake.lines.back().text.starts_with("n 003999"));  // the newest survived
   for (size_t i = 1; i < f.intake.lines.size(); ++i) REQUIRE(f.intake.lines[i].offset > f.intake.lines[i - 1].offset);
 }
+
+TEST_CASE("pipe: a symlink at the pipe's path is refused and its target's mode untouched", "[pipe][security]") {
+  test::TempDir tmp;
+  const auto victim = tmp.write_file("victim.key", "key\n");
+  ::chmod(victim.c_str(), 0600);
+  const auto path = (tmp / "app.pipe").string();
+  std::filesystem::create_symlink(victim, path);
+  try {
+    ensure_fifo(path, 0622);
+    FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()) == "LOGFERRY_PIPE: " + path + " is a symbolic link; refusing it");
+  }
+  struct stat st {};
+  REQUIRE(::stat(victim.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  // Also a link to a FIFO: never followed.
+  const auto fifo = (tmp / "real.pipe").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::filesystem::remove(path);
+  std::filesystem::create_symlink(fifo, path);
+  CHECK_THROWS_AS(ensure_fifo(path, 0622), std::runtime_error);
+}
