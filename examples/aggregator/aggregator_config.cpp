@@ -76,6 +76,14 @@ std::string set_max_connections(AggregatorConfig& c, std::string_view v) {
   return {};
 }
 
+template <auto Member>
+std::string set_count(AggregatorConfig& c, std::string_view v) {
+  auto n = parse_uint(v, 1, 1000000);
+  if (!n) return "expected a whole number from 1 to 1000000";
+  c.*Member = *n;
+  return {};
+}
+
 std::string set_audit_listen(AggregatorConfig& c, std::string_view v) {
   if (v.empty()) return {};
   auto hp = parse_host_port(v);
@@ -114,7 +122,8 @@ const std::array kTable{
     Var{"LOGFERRY_AGGREGATOR_MAX_FRAME_BYTES", "16MiB", set_max_frame,
         "Largest frame accepted; a longer frame closes the connection. Announced to clients in the hello ack."},
     Var{"LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT", "5s", set_duration<&AggregatorConfig::handshake_timeout, ZeroDuration::refused>,
-        "A client must complete its hello within this time after connecting."},
+        "A client must complete its TLS handshake, and then its hello, each within this time (the hello frame "
+        "is at most 8KiB)."},
     Var{"LOGFERRY_AGGREGATOR_IDLE_TIMEOUT", "5m", set_duration<&AggregatorConfig::idle_timeout, ZeroDuration::refused>,
         "A connection with no frame started for this long is closed."},
     Var{"LOGFERRY_AGGREGATOR_FRAME_TIMEOUT", "30s", set_duration<&AggregatorConfig::frame_timeout, ZeroDuration::refused>,
@@ -158,7 +167,13 @@ const std::array kTable{
         "crash may lose or repeat relayed batches); relay_only: store nothing, acknowledge once the downstream "
         "accepted."},
     Var{"LOGFERRY_AGGREGATOR_MAX_CONNECTIONS", "4096", set_max_connections,
-        "Connections above this number are closed right after accept."},
+        "Authenticated sessions above this number are refused (closed at accept when the sessions are full, "
+        "or answered with a refused hello)."},
+    Var{"LOGFERRY_AGGREGATOR_MAX_PENDING", "64", set_count<&AggregatorConfig::max_pending>,
+        "Connections that have not completed their hello (TLS handshakes included), a separate budget from "
+        "LOGFERRY_AGGREGATOR_MAX_CONNECTIONS: when full, the oldest of them is closed to make room."},
+    Var{"LOGFERRY_AGGREGATOR_MAX_PENDING_PER_PEER", "16", set_count<&AggregatorConfig::max_pending_per_peer>,
+        "Of those, at most this many from one peer address; a further one makes that address's oldest close."},
     Var{"LOGFERRY_AGGREGATOR_TLS_CERT", "", set_string<&AggregatorConfig::tls_cert>,
         "PEM certificate chain of the server; set: clients must speak TLS (tls://)."},
     Var{"LOGFERRY_AGGREGATOR_TLS_KEY", "", set_string<&AggregatorConfig::tls_key>,
@@ -176,6 +191,13 @@ const std::array kTable{
         "Path the audit webhook posts to; other paths get 404."},
     Var{"LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES", "4MiB", set_audit_max_bytes,
         "Largest audit request body; a larger one is answered 413 without being stored."},
+    Var{"LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE", "", set_string<&AggregatorConfig::audit_token_file>,
+        "File holding the bearer token the API server sends (`token` in its webhook kubeconfig); read again on "
+        "each request, trailing newlines ignored. Requests without it are answered 401. The audit webhook needs "
+        "this or LOGFERRY_AGGREGATOR_TLS_CLIENT_CA, unless LOGFERRY_AGGREGATOR_AUDIT_INSECURE=true."},
+    Var{"LOGFERRY_AGGREGATOR_AUDIT_INSECURE", "false", set_bool<&AggregatorConfig::audit_insecure>,
+        "true: run the audit webhook without client authentication (anyone who reaches it can write audit "
+        "events); a warning is logged at start."},
     Var{"LOGFERRY_LOG_LEVEL", "info", set_enum<&AggregatorConfig::log_level, kLogLevelChoices>,
         "Threshold of the aggregator's own log lines on stderr."},
     Var{"LOGFERRY_LOG_FORMAT", "json", set_enum<&AggregatorConfig::log_format, kLogFormatChoices>,
@@ -224,6 +246,21 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
   } else if (c.relay_mode == RelayMode::relay_only) {
     add_error(r.errors, "LOGFERRY_AGGREGATOR_RELAY_MODE", "relay_only", "needs LOGFERRY_AGGREGATOR_RELAY");
   }
+  if (!c.audit_listen.empty() && c.tls_client_ca.empty() && c.audit_token_file.empty() && !c.audit_insecure) {
+    add_error(r.errors, "LOGFERRY_AGGREGATOR_AUDIT_LISTEN", c.audit_listen,
+              "the audit webhook needs client authentication: set LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE (the "
+              "API server's bearer token) or LOGFERRY_AGGREGATOR_TLS_CLIENT_CA (client certificates), or "
+              "LOGFERRY_AGGREGATOR_AUDIT_INSECURE=true to accept anyone");
+  }
+  if (!c.audit_token_file.empty()) {
+    if (c.audit_listen.empty()) {
+      add_error(r.errors, "LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE", c.audit_token_file,
+                "needs LOGFERRY_AGGREGATOR_AUDIT_LISTEN");
+    } else if (TokenFile(c.audit_token_file, {}).current().empty()) {
+      add_error(r.errors, "LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE", c.audit_token_file,
+                "expected a readable file holding a non-empty token");
+    }
+  }
   if (!c.audit_listen.empty() && relay_only) {
     add_error(r.errors, "LOGFERRY_AGGREGATOR_AUDIT_LISTEN", c.audit_listen,
               "audit events are stored locally: not available with LOGFERRY_AGGREGATOR_RELAY_MODE=relay_only");
@@ -253,8 +290,8 @@ const std::string& TokenFile::current() {
   if (!t || t->empty()) return token_;  // keep the last good token; try again next time
   stamp_ = now;
   if (*t != token_) {
+    if (!token_.empty()) log_info("token file changed: using the new token", {{"path", path_}});
     token_ = std::move(*t);
-    log_info("token file changed: using the new token", {{"path", path_}});
   }
   return token_;
 }

@@ -44,7 +44,9 @@ struct AggregatorConfig {
   BatchLimits limits;
   std::string credentials_file;  // token hashes (or token files) -> namespace globs; "" = none
   bool discard = false;
-  uint64_t max_connections = 4096;
+  uint64_t max_connections = 4096;       // authenticated sessions
+  uint64_t max_pending = 64;             // connections not yet authenticated (TLS handshakes included)
+  uint64_t max_pending_per_peer = 16;    // of those, from one peer address
   std::string relay;  // LOGFERRY_AGGREGATOR_RELAY (otlp+http://..., loki+http://...); "" = no relay
   RelayMode relay_mode = RelayMode::store_and_forward;
   Config relay_sink;  // the relay's output settings, from the sidecar's output variables
@@ -55,6 +57,8 @@ struct AggregatorConfig {
   std::string audit_listen;   // HOST:PORT of the audit webhook receiver; "" = none
   std::string audit_path = "/audit";         // path of the audit webhook (query strings ignored)
   uint64_t audit_max_bytes = 4u << 20;       // largest audit request body; larger: 413
+  std::string audit_token_file;              // bearer token the API server must send; read per request
+  bool audit_insecure = false;               // true: accept the webhook without client authentication
   LogLevel log_level = LogLevel::info;
   LogFormat log_format = LogFormat::json;
 };

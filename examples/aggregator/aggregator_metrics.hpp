@@ -14,6 +14,11 @@ struct AggregatorMetrics {
   Counter connections_active{0};     // connections currently open (a gauge)
   Counter connections_refused{0};    // closed at accept: over LOGFERRY_AGGREGATOR_MAX_CONNECTIONS
   Counter handshake_failures{0};     // hello refused (version, token), malformed or too late
+  // Connections closed before authentication, by reason:
+  Counter unauthenticated_evicted{0};       // the oldest, when LOGFERRY_AGGREGATOR_MAX_PENDING were waiting
+  Counter unauthenticated_evicted_peer{0};  // the peer's oldest, when it had LOGFERRY_AGGREGATOR_MAX_PENDING_PER_PEER
+  Counter hello_oversized{0};               // hello frame over kMaxHelloBytes (also in handshake_failures)
+  Counter handshake_timeouts{0};            // no hello in time (also in handshake_failures)
   Counter tls_handshake_failures{0}; // TLS handshake failed (bad or missing client certificate, not TLS, ...)
   Counter frames_oversized{0};       // frame length over the maximum: connection closed
   Counter frames_malformed{0};       // undecodable frame or protocol violation: connection closed
@@ -30,6 +35,7 @@ struct AggregatorMetrics {
   Counter audit_events_stored{0};    // audit events stored (also counted in entries_stored)
   Counter audit_events_duplicate{0}; // audit events dropped: their auditID+stage was already stored
   Counter audit_requests_malformed{0};  // audit requests answered 400 (not an audit.k8s.io/v1 EventList)
+  Counter audit_requests_unauthorized{0};  // audit requests answered 401 (no or wrong bearer token)
   Counter audit_requests_oversized{0};  // audit requests answered 413 (body over LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES)
 };
 

@@ -1,12 +1,15 @@
 #include "aggregator/audit_listener.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <optional>
 #include <stdexcept>
 #include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -16,7 +19,9 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <fmt/format.h>
 
+#include "aggregator/session_protocol.hpp"
 #include "aggregator/tls_terminator.hpp"
+#include "sidecar/app/connection_slots.hpp"
 #include "sidecar/config/value_parsers.hpp"
 #include "sidecar/core/logger.hpp"
 
@@ -30,13 +35,16 @@ using boost::system::error_code;
 
 struct AuditListenerState {
   AuditListenerState(asio::any_io_executor ex, const AggregatorConfig& c, AuditReceiver& r, AggregatorMetrics& m)
-      : config(c), receiver(r), metrics(m), acceptor(ex) {}
+      : config(c), receiver(r), metrics(m), acceptor(ex), slots(ConnectionSlotLimits{kMaxConnections, 0}) {}
+  static constexpr size_t kMaxConnections = 64;  // a cluster has a few API servers, each with a few connections
   const AggregatorConfig& config;
   AuditReceiver& receiver;
   AggregatorMetrics& metrics;
   tcp::acceptor acceptor;
   std::optional<ssl::context> tls;
   std::unordered_set<beast::tcp_stream*> live;
+  ConnectionSlots slots;                  // when full, the connection idle the longest is closed
+  std::optional<TokenFile> token;         // LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE
   bool stopped = false;
 };
 
@@ -45,7 +53,9 @@ namespace {
 using State = AuditListenerState;
 
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
-constexpr size_t kMaxConnections = 64;  // a cluster has a few API servers, each with a few connections
+constexpr size_t kMaxConnections = State::kMaxConnections;
+// Once a request's first bytes arrived, its request line and headers must follow within this time.
+constexpr std::chrono::seconds kHeaderTimeout{5};
 // After refusing a body unread, read and drop what the client still sends for a
 // while, so that closing does not reset the connection before it read the answer.
 constexpr std::chrono::seconds kLingerTime{2};
@@ -72,6 +82,7 @@ std::string peer_of(const tcp::socket& s) {
 
 std::string_view reason_text(unsigned status) {
   switch (status) {
+    case 401: return "unauthorized: send the bearer token of LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE";
     case 404: return "not found: the audit webhook is at LOGFERRY_AGGREGATOR_AUDIT_PATH";
     case 405: return "method not allowed: POST an audit.k8s.io/v1 EventList";
     case 413: return "request body over LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES";
@@ -92,17 +103,44 @@ asio::awaitable<void> linger(beast::tcp_stream& stream) {
   }
 }
 
+// True when the request carries "Authorization: Bearer <token>" (compared in constant time).
+bool authorized(const http::request<http::string_body>& req, std::string_view token) {
+  const auto it = req.find(http::field::authorization);
+  if (it == req.end() || token.empty()) return false;
+  const std::string_view value(it->value().data(), it->value().size());
+  constexpr std::string_view kScheme = "Bearer ";
+  if (value.size() < kScheme.size() || !std::equal(kScheme.begin(), kScheme.end(), value.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      })) {
+    return false;
+  }
+  return tokens_equal(token, value.substr(kScheme.size()));
+}
+
 // Serves requests on one connection until it closes, an error, or a refusal.
 template <class Stream>
-asio::awaitable<void> serve(State& s, Stream& stream) {
+asio::awaitable<void> serve(State& s, Stream& stream, ConnectionSlots::Slot& slot) {
   beast::tcp_stream& tcp_layer = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxHeaderBytes);
     parser.body_limit(s.config.audit_max_bytes);
-    tcp_layer.expires_after(s.config.idle_timeout);  // the next request on a kept-alive connection
+    slot.set_idle(true);  // until a request's headers arrived, the connection may be closed to make room
+    if (buffer.size() == 0) {
+      // The next request on a kept-alive connection: wait for its first bytes (idle connections are
+      // bounded by the slots, not by this wait).
+      using namespace asio::experimental::awaitable_operators;
+      asio::steady_timer idle(tcp_layer.get_executor(), s.config.idle_timeout);
+      const auto woke = co_await (
+          tcp_layer.socket().async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable)) ||
+          idle.async_wait(asio::as_tuple(asio::use_awaitable)));
+      if (woke.index() != 0 || std::get<0>(std::get<0>(woke)) || s.stopped || !slot.held()) co_return;
+    }
+    tcp_layer.expires_after(kHeaderTimeout);
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    if (!slot.held()) co_return;
+    slot.set_idle(false);
     unsigned status = 0;
     std::string text;
     bool keep_alive = false;
@@ -121,6 +159,11 @@ asio::awaitable<void> serve(State& s, Stream& stream) {
         status = 404;
       } else if (req.method() != http::verb::post) {
         status = 405;
+      } else if (s.token && !authorized(req, s.token->current())) {
+        status = 401;
+        bump(s.metrics.audit_requests_unauthorized);
+        log_limited(LogLevel::warn, "audit webhook: request without the bearer token refused",
+                    {{"peer", peer_of(tcp_layer.socket())}});
       } else if (length && *length > s.config.audit_max_bytes) {
         status = 413;
       } else {
@@ -146,6 +189,7 @@ asio::awaitable<void> serve(State& s, Stream& stream) {
     http::response<http::string_body> res{static_cast<http::status>(status), 11};
     res.set(http::field::server, "logferry-aggregator");
     res.set(http::field::content_type, "text/plain; charset=utf-8");
+    if (status == 401) res.set(http::field::www_authenticate, "Bearer");
     res.keep_alive(keep_alive);
     res.body() = std::move(text);
     res.body().push_back('\n');
@@ -162,25 +206,34 @@ asio::awaitable<void> serve(State& s, Stream& stream) {
   }
 }
 
-asio::awaitable<void> run_connection(std::shared_ptr<State> s, tcp::socket socket) {
+asio::awaitable<void> run_connection(std::shared_ptr<State> s, tcp::socket socket, ConnectionSlots::Slot slot) {
   beast::tcp_stream plain(std::move(socket));
   if (!s->tls) {
     Registration registration(*s, plain);
-    co_await serve(*s, plain);
+    slot.set_close([&plain] {
+      error_code ignored;
+      plain.socket().close(ignored);
+    });
+    co_await serve(*s, plain, slot);
     co_return;
   }
   beast::ssl_stream<beast::tcp_stream> stream(std::move(plain), *s->tls);
   Registration registration(*s, stream.next_layer());
+  slot.set_close([&stream] {
+    error_code ignored;
+    stream.next_layer().socket().close(ignored);
+  });
   const std::string peer = peer_of(stream.next_layer().socket());
   stream.next_layer().expires_after(s->config.handshake_timeout);
   auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
   if (ec) {
+    if (!slot.held()) co_return;  // closed to make room for another connection
     bump(s->metrics.tls_handshake_failures);
     log_limited(LogLevel::warn, "audit webhook: TLS handshake failed: client disconnected",
                 {{"peer", peer}, {"reason", ec == beast::error::timeout ? "no TLS handshake in time" : ec.message()}});
     co_return;
   }
-  co_await serve(*s, stream);
+  co_await serve(*s, stream, slot);
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<State> s) {
@@ -194,11 +247,22 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> s) {
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    if (s->live.size() >= kMaxConnections) {
-      log_limited(LogLevel::warn, "audit webhook: too many connections: closed at accept", {{"limit", kMaxConnections}});
+    error_code ignored;
+    const auto remote = socket.remote_endpoint(ignored);
+    ConnectionSlots::Slot slot;
+    const uint64_t evicted = s->slots.evicted();
+    if (s->slots.admit(ignored ? std::string() : remote.address().to_string(), {}, slot) !=
+        ConnectionSlots::Admit::admitted) {
+      log_limited(LogLevel::warn, "audit webhook: too many busy connections: closed at accept",
+                  {{"limit", kMaxConnections}});
       continue;  // the socket closes here
     }
-    asio::co_spawn(s->acceptor.get_executor(), run_connection(s, std::move(socket)), [](std::exception_ptr e) {
+    if (s->slots.evicted() != evicted) {
+      log_limited(LogLevel::warn, "audit webhook: too many connections: closed the one idle the longest",
+                  {{"limit", kMaxConnections}});
+    }
+    asio::co_spawn(s->acceptor.get_executor(), run_connection(s, std::move(socket), std::move(slot)),
+                   [](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -215,6 +279,7 @@ AuditListener::AuditListener(asio::any_io_executor executor, const AggregatorCon
                              AggregatorMetrics& metrics)
     : state_(std::make_shared<State>(executor, config, receiver, metrics)) {
   if (!config.tls_cert.empty()) state_->tls.emplace(make_server_tls_context(config));
+  if (!config.audit_token_file.empty()) state_->token.emplace(config.audit_token_file, std::string());
 }
 
 AuditListener::~AuditListener() { stop(); }
@@ -232,6 +297,13 @@ tcp::endpoint AuditListener::start() {
   if (!ec) acceptor.bind(ep, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw std::runtime_error(ec.message());
+  const auto& c = state_->config;
+  if (c.tls_client_ca.empty() && c.audit_token_file.empty()) {
+    log_warn("audit webhook without client authentication (LOGFERRY_AGGREGATOR_AUDIT_INSECURE=true): anyone who "
+             "reaches it can write audit events; set LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE or "
+             "LOGFERRY_AGGREGATOR_TLS_CLIENT_CA",
+             {{"address", c.audit_listen}});
+  }
   asio::co_spawn(acceptor.get_executor(), accept_loop(state_), [](std::exception_ptr) {});
   return acceptor.local_endpoint();
 }

@@ -1,5 +1,7 @@
 #include "aggregator/connection.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -22,19 +24,23 @@ constexpr size_t kKeepPayloadCapacity = 1u << 20;
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext& context)
+Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext& context, ConnectionSlots::Slot pending)
     : socket_(std::move(socket)),
       context_(context),
       protocol_(context.protocol),
       watchdog_timer_(socket_.get_executor()),
       deadline_(Clock::now() + context.config.handshake_timeout),
       queued_(socket_.get_executor()),
-      room_(socket_.get_executor()) {
+      room_(socket_.get_executor()),
+      pending_slot_(std::move(pending)) {
+  pending_slot_.set_close([this] { close_now(); });
   bump(context_.metrics.connections_accepted);
   bump(context_.metrics.connections_active);
 }
 
 Connection::~Connection() {
+  pending_slot_.release();
+  if (counted_session_) --context_.sessions;
   context_.metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
   if (context_.on_closed) context_.on_closed(this);
 }
@@ -75,6 +81,7 @@ asio::awaitable<void> Connection::watchdog(std::shared_ptr<Connection> self) {
     if (Clock::now() < deadline_) continue;
     if (phase_ == Phase::handshake) {
       bump(context_.metrics.handshake_failures);
+      bump(context_.metrics.handshake_timeouts);
       log_limited(LogLevel::warn, "no hello before the handshake deadline: connection closed");
     } else {
       bump(context_.metrics.frames_stalled);
@@ -86,7 +93,7 @@ asio::awaitable<void> Connection::watchdog(std::shared_ptr<Connection> self) {
   (void)self;
 }
 
-asio::awaitable<error_code> Connection::read_frame(Clock::time_point wait_until, bool handshake) {
+asio::awaitable<error_code> Connection::read_frame(Clock::time_point wait_until, bool handshake, uint32_t max_bytes) {
   set_deadline(wait_until, handshake ? Phase::handshake : Phase::waiting);
   if (stopping_ && !handshake) co_return asio::error::operation_aborted;
   auto [ec] = co_await socket_.async_wait(
@@ -95,9 +102,12 @@ asio::awaitable<error_code> Connection::read_frame(Clock::time_point wait_until,
   if (ec) co_return ec;
   if (closed_) co_return asio::error::operation_aborted;
   if (!handshake) set_deadline(Clock::now() + context_.config.frame_timeout, Phase::in_frame);
-  const error_code read_ec = co_await async_read_frame(socket_, payload_, context_.protocol.max_frame_bytes);
+  const error_code read_ec = co_await async_read_frame(socket_, payload_, max_bytes);
   if (!read_ec) bump(context_.metrics.bytes_received, kFrameHeaderBytes + payload_.size());
-  if (read_ec == Errc::frame_too_large) {
+  if (read_ec == Errc::frame_too_large && handshake) {
+    bump(context_.metrics.hello_oversized);
+    log_limited(LogLevel::warn, "hello over the maximum size: connection closed", {{"limit", kMaxHelloBytes}});
+  } else if (read_ec == Errc::frame_too_large) {
     bump(context_.metrics.frames_oversized);
     log_limited(LogLevel::warn, "frame over the maximum size: connection closed");
   }
@@ -105,7 +115,8 @@ asio::awaitable<error_code> Connection::read_frame(Clock::time_point wait_until,
 }
 
 asio::awaitable<void> Connection::handshake() {
-  const error_code ec = co_await read_frame(deadline_, true);
+  const error_code ec =
+      co_await read_frame(deadline_, true, std::min(kMaxHelloBytes, context_.protocol.max_frame_bytes));
   if (ec || closed_) {
     if (!closed_ && ec != asio::error::eof && ec != Errc::frame_too_large) bump(context_.metrics.handshake_failures);
     if (ec == Errc::frame_too_large) bump(context_.metrics.handshake_failures);
@@ -114,7 +125,18 @@ asio::awaitable<void> Connection::handshake() {
   }
   out_.clear();
   if (context_.token_file) context_.protocol.token = context_.token_file->current();
-  const error_code refused = protocol_.on_hello(payload_, out_);
+  error_code refused = protocol_.on_hello(payload_, out_);
+  if (!refused && context_.sessions >= context_.config.max_connections) {
+    out_.clear();
+    append_hello_refusal(out_, "too many connections: try again later", context_.protocol.max_frame_bytes);
+    refused = make_error_code(Errc::handshake_refused);
+    bump(context_.metrics.connections_refused);
+  } else if (!refused) {
+    ++context_.sessions;
+    counted_session_ = true;
+    pending_slot_.release();
+  }
+  if (payload_.capacity() > kMaxHelloBytes) std::string().swap(payload_);
   auto [wec, n] = co_await asio::async_write(socket_, asio::buffer(out_), asio::as_tuple(asio::use_awaitable));
   if (refused || wec) {
     if (refused) {
@@ -139,7 +161,8 @@ asio::awaitable<void> Connection::reader() {
       co_await context_.relay->wait_for_room();
     }
     if (closed_) break;
-    const error_code ec = co_await read_frame(Clock::now() + context_.config.idle_timeout, false);
+    const error_code ec =
+        co_await read_frame(Clock::now() + context_.config.idle_timeout, false, context_.protocol.max_frame_bytes);
     if (ec) {
       if (ec == Errc::frame_too_large) close_now();  // a clean end (eof, stop) lets the writer drain
       break;

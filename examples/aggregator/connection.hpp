@@ -19,6 +19,7 @@
 #include "aggregator/aggregator_metrics.hpp"
 #include "aggregator/segment_store.hpp"
 #include "aggregator/session_protocol.hpp"
+#include "sidecar/app/connection_slots.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/core/origin.hpp"
 
@@ -37,11 +38,14 @@ struct ConnectionContext {
   std::function<void(Connection*)> on_closed;  // called from the connection's destructor
   TokenFile* token_file = nullptr;  // when set, checked before each hello (a rotated Secret)
   Relay* relay = nullptr;           // when set, valid batches are relayed downstream
+  uint64_t sessions = 0;            // connections whose hello was accepted (LOGFERRY_AGGREGATOR_MAX_CONNECTIONS)
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(boost::asio::ip::tcp::socket socket, ConnectionContext& context);
+  // `pending` is the connection's pre-authentication slot, released once its
+  // hello is accepted; when evicted, the connection closes.
+  Connection(boost::asio::ip::tcp::socket socket, ConnectionContext& context, ConnectionSlots::Slot pending = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -63,7 +67,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     OriginPtr relayed;     // relay_only: acked once relayed->acked_offset is set
   };
 
-  boost::asio::awaitable<boost::system::error_code> read_frame(Clock::time_point wait_until, bool handshake);
+  boost::asio::awaitable<boost::system::error_code> read_frame(Clock::time_point wait_until, bool handshake,
+                                                              uint32_t max_bytes);
   boost::asio::awaitable<void> handshake();
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> writer();
@@ -83,12 +88,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   bool reader_done_ = false;
   bool finished_ = false;
-  bool counted_active_ = true;
+  bool counted_session_ = false;
   std::string payload_;
   std::string out_;
   std::deque<PendingAck> pending_;
   Event queued_;  // the reader queued an ack or finished
   Event room_;    // the writer made room in pending_
+  ConnectionSlots::Slot pending_slot_;  // held until the hello is accepted
 };
 
 }  // namespace logferry::aggregator

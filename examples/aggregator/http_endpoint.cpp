@@ -13,9 +13,21 @@ std::string render_aggregator_prometheus(const AggregatorMetrics& m, const Relay
            v(m.connections_accepted));
   w.family("logferry_aggregator_connections_active", gauge, "Connections currently open.", v(m.connections_active));
   w.family("logferry_aggregator_connections_refused_total", counter,
-           "Connections closed at accept (over LOGFERRY_AGGREGATOR_MAX_CONNECTIONS).", v(m.connections_refused));
+           "Connections refused at accept or at their hello (authenticated sessions over "
+           "LOGFERRY_AGGREGATOR_MAX_CONNECTIONS).", v(m.connections_refused));
   w.family("logferry_aggregator_handshake_failures_total", counter,
            "Hellos refused (version, token), malformed or too late.", v(m.handshake_failures));
+  {
+    constexpr std::string_view name = "logferry_aggregator_unauthenticated_closed_total";
+    w.header(name, counter,
+             "Connections closed before their hello was accepted, by reason: pending_limit (the oldest, when "
+             "LOGFERRY_AGGREGATOR_MAX_PENDING were waiting), peer_limit (the peer's oldest, when it had "
+             "LOGFERRY_AGGREGATOR_MAX_PENDING_PER_PEER waiting), hello_too_large, handshake_timeout.");
+    w.sample(name, "reason", "pending_limit", v(m.unauthenticated_evicted));
+    w.sample(name, "reason", "peer_limit", v(m.unauthenticated_evicted_peer));
+    w.sample(name, "reason", "hello_too_large", v(m.hello_oversized));
+    w.sample(name, "reason", "handshake_timeout", v(m.handshake_timeouts));
+  }
   w.family("logferry_aggregator_tls_handshake_failures_total", counter,
            "TLS handshakes that failed (bad or missing client certificate, not TLS, too slow).",
            v(m.tls_handshake_failures));
@@ -47,6 +59,9 @@ std::string render_aggregator_prometheus(const AggregatorMetrics& m, const Relay
   w.family("logferry_aggregator_audit_requests_malformed_total", counter,
            "Audit requests answered 400 (malformed JSON or not an audit.k8s.io/v1 EventList).",
            v(m.audit_requests_malformed));
+  w.family("logferry_aggregator_audit_requests_unauthorized_total", counter,
+           "Audit requests answered 401 (no or wrong bearer token of LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE).",
+           v(m.audit_requests_unauthorized));
   w.family("logferry_aggregator_audit_requests_oversized_total", counter,
            "Audit requests answered 413 (body over LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES).", v(m.audit_requests_oversized));
   if (relay != nullptr) {

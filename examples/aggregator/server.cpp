@@ -8,6 +8,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <fmt/format.h>
+
 #include "sidecar/core/logger.hpp"
 
 namespace logferry::aggregator {
@@ -34,7 +36,8 @@ Server::Server(asio::io_context& io, const AggregatorConfig& config, SegmentStor
       metrics_(metrics),
       context_{config, ProtocolSettings{config.max_frame_bytes, config.token, config.discard, store != nullptr, config.limits, nullptr},
                metrics, store, {}, {}, nullptr},
-      acceptor_(io) {
+      acceptor_(io),
+      pending_(ConnectionSlotLimits{config.max_pending, config.max_pending_per_peer}) {
   context_.on_closed = [this](Connection* c) { connection_closed(c); };
   if (!config.tls_cert.empty()) tls_ = std::make_unique<TlsTerminator>(config, metrics);
   if (!config.token_file.empty()) {
@@ -60,6 +63,11 @@ tcp::endpoint Server::listen() {
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(ep);
   acceptor_.listen(asio::socket_base::max_listen_connections);
+  if (!ep.address().is_loopback() && config_.tls_cert.empty() && config_.token.empty() && config_.token_file.empty()) {
+    log_warn("listening beyond loopback without TLS and without a token: anyone who reaches this address can "
+             "write entries (set LOGFERRY_AGGREGATOR_TOKEN_FILE, LOGFERRY_AGGREGATOR_TLS_*, or listen on 127.0.0.1)",
+             {{"address", fmt::format("{}:{}", config_.listen_host, config_.listen_port)}});
+  }
   return acceptor_.local_endpoint();
 }
 
@@ -81,7 +89,7 @@ asio::awaitable<void> Server::accept_loop() {
       if (!*alive || stopping_) break;
       continue;
     }
-    if (live_.size() >= config_.max_connections) {
+    if (context_.sessions >= config_.max_connections) {
       bump(metrics_.connections_refused);
       log_limited(LogLevel::warn, "too many connections: closed at accept", {{"limit", config_.max_connections}});
       boost::system::error_code ignored;
@@ -89,24 +97,46 @@ asio::awaitable<void> Server::accept_loop() {
       continue;
     }
     boost::system::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    if (tls_) {
-      asio::co_spawn(io_, start_tls(std::move(socket)), [](std::exception_ptr e) { log_exception(e); });
+    const auto remote = socket.remote_endpoint(ignored);
+    const std::string peer = ignored ? std::string() : remote.address().to_string();
+    ConnectionSlots::Slot pending;
+    const uint64_t evicted_before = pending_.evicted();
+    const uint64_t evicted_peer_before = pending_.evicted_peer();
+    const auto admitted = pending_.admit(peer, {}, pending);
+    if (pending_.evicted() != evicted_before) {
+      bump(metrics_.unauthenticated_evicted);
+      log_limited(LogLevel::warn, "too many connections without a hello: the oldest closed",
+                  {{"limit", config_.max_pending}});
+    }
+    if (pending_.evicted_peer() != evicted_peer_before) {
+      bump(metrics_.unauthenticated_evicted_peer);
+      log_limited(LogLevel::warn, "too many connections without a hello from one address: its oldest closed",
+                  {{"peer", peer}, {"limit", config_.max_pending_per_peer}});
+    }
+    if (admitted != ConnectionSlots::Admit::admitted) {
+      // Every pending connection is idle until its hello: not reached, but handled.
+      bump(metrics_.unauthenticated_evicted);
+      socket.close(ignored);
       continue;
     }
-    start_connection(std::move(socket));
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (tls_) {
+      asio::co_spawn(io_, start_tls(std::move(socket), std::move(pending)), [](std::exception_ptr e) { log_exception(e); });
+      continue;
+    }
+    start_connection(std::move(socket), std::move(pending));
   }
 }
 
-asio::awaitable<void> Server::start_tls(tcp::socket socket) {
+asio::awaitable<void> Server::start_tls(tcp::socket socket, ConnectionSlots::Slot pending) {
   const auto alive = alive_;
-  auto plain = co_await tls_->accept(std::move(socket));
-  if (!*alive || stopping_ || !plain) co_return;
-  start_connection(std::move(*plain));
+  auto plain = co_await tls_->accept(std::move(socket), pending);
+  if (!*alive || stopping_ || !plain || !pending.held()) co_return;
+  start_connection(std::move(*plain), std::move(pending));
 }
 
-void Server::start_connection(tcp::socket socket) {
-  auto conn = std::make_shared<Connection>(std::move(socket), context_);
+void Server::start_connection(tcp::socket socket, ConnectionSlots::Slot pending) {
+  auto conn = std::make_shared<Connection>(std::move(socket), context_, std::move(pending));
   live_.insert(conn.get());
   asio::co_spawn(io_, conn->run(), [conn](std::exception_ptr e) { log_exception(e); });
 }

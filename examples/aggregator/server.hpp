@@ -1,7 +1,10 @@
 #pragma once
 // The aggregator's TCP server: accepts connections on one io_context and runs
 // each as its own coroutine; stop() stops accepting and lets every connection
-// finish the batches it already read before closing.
+// finish the batches it already read before closing. Until its hello is
+// accepted a connection holds one of LOGFERRY_AGGREGATOR_MAX_PENDING slots (TLS
+// handshake included; at most _MAX_PENDING_PER_PEER per address; when full the
+// oldest is closed); authenticated sessions are limited by _MAX_CONNECTIONS.
 #include <functional>
 #include <memory>
 #include <unordered_set>
@@ -15,6 +18,7 @@
 #include "aggregator/connection.hpp"
 #include "aggregator/segment_store.hpp"
 #include "aggregator/tls_terminator.hpp"
+#include "sidecar/app/connection_slots.hpp"
 
 namespace logferry::aggregator {
 
@@ -28,6 +32,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds and listens (throws boost::system::system_error at start-up); returns the bound endpoint.
+  // Warns when it listens beyond loopback with neither TLS nor a token.
   boost::asio::ip::tcp::endpoint listen();
   // Starts accepting connections.
   void start();
@@ -42,8 +47,8 @@ class Server {
   boost::asio::awaitable<void> accept_loop();
   void connection_closed(Connection* c);
   // Starts the Connection of a plain socket (or of a TLS client's relayed plaintext).
-  void start_connection(boost::asio::ip::tcp::socket socket);
-  boost::asio::awaitable<void> start_tls(boost::asio::ip::tcp::socket socket);
+  void start_connection(boost::asio::ip::tcp::socket socket, ConnectionSlots::Slot pending);
+  boost::asio::awaitable<void> start_tls(boost::asio::ip::tcp::socket socket, ConnectionSlots::Slot pending);
 
   boost::asio::io_context& io_;
   const AggregatorConfig& config_;
@@ -54,6 +59,7 @@ class Server {
   std::unique_ptr<TokenFile> token_file_;  // set with LOGFERRY_AGGREGATOR_TOKEN_FILE
   std::unique_ptr<Credentials> credentials_;  // set with LOGFERRY_AGGREGATOR_CREDENTIALS_FILE
   std::unordered_set<Connection*> live_;
+  ConnectionSlots pending_;  // connections not yet authenticated
   bool stopping_ = false;
   std::function<void()> on_stopped_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -187,6 +187,10 @@ boost::system::error_code SessionProtocol::on_frame(std::string_view payload, De
   return {};
 }
 
+void append_hello_refusal(std::string& out, std::string_view error, uint32_t max_frame_bytes) {
+  append_hello_ack(out, false, error, false, max_frame_bytes);
+}
+
 void append_ack_frame(std::string& out, uint64_t sequence, uint32_t stored, uint32_t duplicates,
                       std::string_view rejected_reason) {
   v1::ServerMessage msg;

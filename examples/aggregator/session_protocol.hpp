@@ -15,6 +15,10 @@
 
 namespace logferry::aggregator {
 
+// The largest hello frame read from a connection not yet authenticated (a
+// token of a few KiB fits); a longer one closes the connection unread.
+inline constexpr uint32_t kMaxHelloBytes = 8u << 10;
+
 struct ProtocolSettings {
   uint32_t max_frame_bytes = 16u << 20;
   std::string token;     // "" = none required
@@ -89,6 +93,9 @@ class SessionProtocol {
   bool has_sequence_ = false;
   uint64_t last_sequence_ = 0;
 };
+
+// Appends a HelloAck frame refusing the hello with `error` (e.g. no session free).
+void append_hello_refusal(std::string& out, std::string_view error, uint32_t max_frame_bytes);
 
 // Appends a ServerMessage{Ack} frame.
 void append_ack_frame(std::string& out, uint64_t sequence, uint32_t stored, uint32_t duplicates,

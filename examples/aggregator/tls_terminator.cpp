@@ -109,16 +109,27 @@ ssl::context make_server_tls_context(const AggregatorConfig& config) {
 TlsTerminator::TlsTerminator(const AggregatorConfig& config, AggregatorMetrics& metrics)
     : config_(config), metrics_(metrics), context_(make_server_tls_context(config)) {}
 
-asio::awaitable<std::optional<tcp::socket>> TlsTerminator::accept(tcp::socket client) {
+asio::awaitable<std::optional<tcp::socket>> TlsTerminator::accept(tcp::socket client,
+                                                                  ConnectionSlots::Slot& pending) {
   using namespace asio::experimental::awaitable_operators;
   auto ex = client.get_executor();
   const std::string peer = peer_of(client);
   // Built in place: the stream is never moved once it holds TLS state.
   auto relay = std::make_shared<Relay>(std::move(client), context_);
+  pending.set_close([weak = std::weak_ptr<Relay>(relay)] {
+    if (const auto r = weak.lock()) {
+      error_code ignored;
+      r->tls.lowest_layer().close(ignored);
+    }
+  });
   asio::steady_timer timer(ex, config_.handshake_timeout);
   auto r = co_await (relay->tls.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable)) ||
                      timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   error_code ec = r.index() == 0 ? std::get<0>(std::get<0>(r)) : asio::error::timed_out;
+  pending.set_close({});
+  if (ec && !pending.held()) {
+    co_return std::nullopt;  // evicted: another connection needed the slot (counted there)
+  }
   if (ec) {
     bump(metrics_.tls_handshake_failures);
     log_limited(LogLevel::warn, "TLS handshake failed: client disconnected",

@@ -13,6 +13,7 @@
 
 #include "aggregator/aggregator_config.hpp"
 #include "aggregator/aggregator_metrics.hpp"
+#include "sidecar/app/connection_slots.hpp"
 
 namespace logferry::aggregator {
 
@@ -29,8 +30,10 @@ class TlsTerminator {
   // Handshakes with `client` within the handshake timeout. On success returns
   // the plaintext side (a local socket wrapped as a tcp::socket) and keeps
   // relaying, with one fixed 16 KiB buffer per direction, until either side
-  // closes. On failure returns nullopt (counted, logged, disconnected).
-  boost::asio::awaitable<std::optional<boost::asio::ip::tcp::socket>> accept(boost::asio::ip::tcp::socket client);
+  // closes. On failure returns nullopt (counted, logged, disconnected). While
+  // the handshake runs, evicting `pending` disconnects the client.
+  boost::asio::awaitable<std::optional<boost::asio::ip::tcp::socket>> accept(boost::asio::ip::tcp::socket client,
+                                                                              ConnectionSlots::Slot& pending);
 
  private:
   const AggregatorConfig& config_;

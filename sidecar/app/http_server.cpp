@@ -20,6 +20,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "sidecar/app/connection_slots.hpp"
 #include "sidecar/config/value_parsers.hpp"
 #include "sidecar/core/logger.hpp"
 
@@ -32,12 +33,13 @@ using asio::ip::tcp;
 
 struct HttpServerState {
   HttpServerState(asio::any_io_executor ex, HttpRoutes r, HttpServerLimits l)
-      : acceptor(ex), routes(std::move(r)), limits(l) {}
+      : acceptor(ex), routes(std::move(r)), limits(l), slots(ConnectionSlotLimits{l.max_connections, 0}) {}
 
   tcp::acceptor acceptor;
   HttpRoutes routes;
   HttpServerLimits limits;
   std::set<beast::tcp_stream*> streams;  // open connections, closed by stop()
+  ConnectionSlots slots;                 // admission: the longest idle is closed when full
   bool stopped = false;
 };
 
@@ -69,7 +71,8 @@ http::response<http::string_body> respond(const HttpRoutes& routes,
   return res;
 }
 
-asio::awaitable<void> serve_connection(std::shared_ptr<HttpServerState> st, tcp::socket socket) {
+asio::awaitable<void> serve_connection(std::shared_ptr<HttpServerState> st, tcp::socket socket,
+                                       ConnectionSlots::Slot slot) {
   beast::tcp_stream stream(std::move(socket));
   st->streams.insert(&stream);
   struct Unregister {
@@ -77,20 +80,27 @@ asio::awaitable<void> serve_connection(std::shared_ptr<HttpServerState> st, tcp:
     beast::tcp_stream* p;
     ~Unregister() { s.streams.erase(p); }
   } unregister{*st, &stream};
+  slot.set_close([&stream] {
+    beast::error_code ignored;
+    stream.socket().close(ignored);
+  });
 
   beast::flat_buffer buffer(st->limits.max_request_bytes);
   for (;;) {
     http::request_parser<http::empty_body> parser;
     parser.header_limit(static_cast<uint32_t>(st->limits.max_request_bytes));
     parser.body_limit(0);
+    slot.set_idle(true);  // until a whole request arrived, the connection may be closed to make room
     stream.expires_after(st->limits.request_timeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-    if (ec || st->stopped) break;  // closed, timed out, too large or malformed: just close
+    if (ec || st->stopped || !slot.held()) break;  // closed, timed out, too large, malformed or evicted
+    slot.set_idle(false);
     auto res = respond(st->routes, parser.get());
     const bool keep = res.keep_alive();
     auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
     if (wec || !keep || st->stopped) break;
   }
+  slot.release();
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   stream.close();
@@ -108,14 +118,22 @@ asio::awaitable<void> accept_loop(std::shared_ptr<HttpServerState> st) {
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    if (st->streams.size() >= st->limits.max_connections) {
-      log_limited(LogLevel::warn, "http: connection limit reached, closing a new connection",
+    beast::error_code ignored;
+    const auto remote = socket.remote_endpoint(ignored);
+    ConnectionSlots::Slot slot;
+    const uint64_t evicted = st->slots.evicted();
+    if (st->slots.admit(ignored ? std::string() : remote.address().to_string(), {}, slot) !=
+        ConnectionSlots::Admit::admitted) {
+      log_limited(LogLevel::warn, "http: connection limit reached and no connection idle, closing a new connection",
                   {{"limit", st->limits.max_connections}});
-      beast::error_code ignored;
       socket.close(ignored);
       continue;
     }
-    asio::co_spawn(ex, serve_connection(st, std::move(socket)), asio::detached);
+    if (st->slots.evicted() != evicted) {
+      log_limited(LogLevel::warn, "http: connection limit reached, closed the connection idle the longest",
+                  {{"limit", st->limits.max_connections}});
+    }
+    asio::co_spawn(ex, serve_connection(st, std::move(socket), std::move(slot)), asio::detached);
   }
 }
 

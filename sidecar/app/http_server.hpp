@@ -32,7 +32,8 @@ using HttpRoutes = std::map<std::string, HttpHandler, std::less<>>;
 struct HttpServerLimits {
   size_t max_request_bytes = 8192;                        // request line + headers; bodies are refused
   std::chrono::milliseconds request_timeout{5000};        // to read one request and write its response
-  size_t max_connections = 32;                            // further connections are closed at once
+  size_t max_connections = 32;  // when all are open, the one idle the longest (no request, or a request
+                                // not complete yet) is closed to make room (ConnectionSlots)
 };
 
 class HttpServer {

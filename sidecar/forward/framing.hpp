@@ -2,6 +2,8 @@
 // The wire framing of the native protocol: a 4-byte big-endian length, then
 // that many bytes of a serialized ClientMessage or ServerMessage. Every
 // receiver bounds the length before reading the payload.
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -53,8 +55,14 @@ class FrameDecoder {
   size_t consumed_ = 0;
 };
 
+// The first step of a frame's payload buffer; each further step is at most what
+// was received so far, so the buffer never exceeds twice the bytes received
+// plus this (a peer's announced length is only an upper bound).
+inline constexpr size_t kFrameReadStepBytes = 64u << 10;
+
 // Reads one frame's payload from an async stream. Fails with
 // Errc::frame_too_large without reading the payload when the length is over max.
+// The payload buffer grows with the bytes that arrive, never from the length alone.
 template <class Stream>
 boost::asio::awaitable<boost::system::error_code> async_read_frame(Stream& stream, std::string& payload,
                                                                    uint32_t max_frame_bytes) {
@@ -64,10 +72,16 @@ boost::asio::awaitable<boost::system::error_code> async_read_frame(Stream& strea
   if (ec) co_return ec;
   const uint32_t len = get_frame_length(header);
   if (len > max_frame_bytes) co_return make_error_code(Errc::frame_too_large);
-  payload.resize(len);
-  if (len == 0) co_return boost::system::error_code{};
-  auto [ec2, n2] = co_await asio::async_read(stream, asio::buffer(payload), asio::as_tuple(asio::use_awaitable));
-  co_return ec2;
+  payload.clear();
+  while (payload.size() < len) {
+    const size_t have = payload.size();
+    const size_t step = std::min<size_t>(len - have, std::max(kFrameReadStepBytes, have));
+    payload.resize(have + step);
+    auto [ec2, n2] = co_await asio::async_read(stream, asio::buffer(payload.data() + have, step),
+                                               asio::as_tuple(asio::use_awaitable));
+    if (ec2) co_return ec2;
+  }
+  co_return boost::system::error_code{};
 }
 
 }  // namespace logferry

@@ -327,3 +327,80 @@ TEST_CASE("audit webhook: EventLists over mutual TLS stored once with their attr
   CHECK(read_store(store).size() == 7);
   CHECK(aggregator->stop() == 0);
 }
+
+namespace {
+
+// A plain-HTTP POST of `body` to the audit path, with `authorization` when not empty.
+std::optional<HttpReply> post_plain(uint16_t port, const std::string& body, const std::string& authorization = {}) {
+  std::string raw = "POST /audit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n";
+  if (!authorization.empty()) raw += "Authorization: " + authorization + "\r\n";
+  raw += fmt::format("Content-Length: {}\r\n\r\n{}", body.size(), body);
+  return parse_http_reply(http_exchange("127.0.0.1", port, raw, 10s));
+}
+
+const AuditSpec kForged{"f0f0f0f0-0000-4000-8000-000000000001", "ResponseComplete", "delete",
+                        "system:admin-forged", "secrets", "kube-system", "all", 200, "2026-03-04T05:09:00.000000Z"};
+
+}  // namespace
+
+TEST_CASE("audit webhook: without client authentication it does not start", "[e2e][audit][hostile]") {
+  TempDir tmp("logferry-audit-anon");
+  ProcessEnv env = basic_environment();
+  env["LOGFERRY_AGGREGATOR_DATA_DIR"] = (tmp / "store").string();
+  env["LOGFERRY_AGGREGATOR_LISTEN"] = "127.0.0.1:0";
+  env["LOGFERRY_AGGREGATOR_AUDIT_LISTEN"] = "127.0.0.1:0";
+  const RunResult r = run_process({LOGFERRY_AGGREGATOR_BIN}, env, 20s);
+  REQUIRE(r.status);
+  CHECK(r.status->code == 2);
+  CHECK(r.err.find("the audit webhook needs client authentication") != std::string::npos);
+
+  // Explicitly insecure: it starts, says so, and takes anyone's events.
+  Aggregator aggregator(tmp / "store", {{"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "127.0.0.1:0"},
+                                        {"LOGFERRY_AGGREGATOR_AUDIT_INSECURE", "true"}});
+  const uint16_t port = port_after(aggregator.process(), "audit endpoint on 127.0.0.1:");
+  CHECK(aggregator.process().wait_for_stderr("audit webhook without client authentication", 10s));
+  const auto reply = post_plain(port, event_list({kForged}));
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+}
+
+TEST_CASE("audit webhook: with a token file an anonymous forged event is refused with 401", "[e2e][audit][hostile]") {
+  TempDir tmp("logferry-audit-token");
+  const fs::path token = tmp / "audit-token";
+  write_file(token, "first-token\n");
+  const fs::path store = tmp / "store";
+  Aggregator aggregator(store, {{"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "127.0.0.1:0"},
+                                {"LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE", token.string()}});
+  const uint16_t port = port_after(aggregator.process(), "audit endpoint on 127.0.0.1:");
+
+  for (const std::string& auth : {std::string(), std::string("Bearer wrong-token"), std::string("Basic Zmlyc3Q=")}) {
+    const auto reply = post_plain(port, event_list({kForged}), auth);
+    INFO(auth);
+    REQUIRE(reply);
+    CHECK(reply->status == 401);
+    CHECK(reply->headers.count("www-authenticate") == 1);
+  }
+  CHECK(read_audit_store(store).empty());
+
+  AuditSpec real = kForged;
+  real.id = "f0f0f0f0-0000-4000-8000-000000000002";
+  real.user = "alice";
+  auto ok = post_plain(port, event_list({real}), "Bearer first-token");
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+
+  // A rotated Secret: the file is read again on the next request.
+  write_file(tmp / "audit-token.new", "second-token\n");
+  fs::rename(tmp / "audit-token.new", token);
+  const auto old = post_plain(port, event_list({kForged}), "Bearer first-token");
+  REQUIRE(old);
+  CHECK(old->status == 401);
+  real.id = "f0f0f0f0-0000-4000-8000-000000000003";
+  ok = post_plain(port, event_list({real}), "Bearer second-token");
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+
+  const auto stored = read_audit_store(store);
+  CHECK(stored.size() == 2);
+  for (const auto& s : stored) CHECK(s.body.find("admin-forged") == std::string::npos);
+}

@@ -1,5 +1,7 @@
 #include "aggregator/audit_event_list.hpp"
 
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "aggregator/aggregator_config.hpp"
@@ -112,6 +114,7 @@ TEST_CASE("audit settings: listen address, path and size limit", "[aggregator][a
   CHECK(r.config.audit_max_bytes == 4u << 20);
   r = load_aggregator_config({{"LOGFERRY_AGGREGATOR_DATA_DIR", data},
                               {"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "0.0.0.0:8443"},
+                              {"LOGFERRY_AGGREGATOR_AUDIT_INSECURE", "true"},
                               {"LOGFERRY_AGGREGATOR_AUDIT_PATH", "/k8s/audit"},
                               {"LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES", "1MiB"}});
   REQUIRE(r.errors.empty());
@@ -127,4 +130,29 @@ TEST_CASE("audit settings: listen address, path and size limit", "[aggregator][a
   for (const auto& e : r.errors)
     listen_named |= e.message.starts_with("LOGFERRY_AGGREGATOR_AUDIT_LISTEN=\"apiserver:8443\": expected HOST:PORT");
   CHECK(listen_named);
+}
+
+TEST_CASE("audit settings: the webhook needs client authentication unless explicitly insecure", "[aggregator][audit]") {
+  test::TempDir dir("logferry-audit-auth");
+  const std::string data = dir.path().string();
+  auto r = load_aggregator_config(
+      {{"LOGFERRY_AGGREGATOR_DATA_DIR", data}, {"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "127.0.0.1:8443"}});
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].message ==
+        "LOGFERRY_AGGREGATOR_AUDIT_LISTEN=\"127.0.0.1:8443\": the audit webhook needs client authentication: set "
+        "LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE (the API server's bearer token) or LOGFERRY_AGGREGATOR_TLS_CLIENT_CA "
+        "(client certificates), or LOGFERRY_AGGREGATOR_AUDIT_INSECURE=true to accept anyone");
+
+  const auto token = dir.path() / "token";
+  r = load_aggregator_config({{"LOGFERRY_AGGREGATOR_DATA_DIR", data},
+                              {"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "127.0.0.1:8443"},
+                              {"LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE", token.string()}});
+  REQUIRE(r.errors.size() == 1);  // the file does not exist
+  CHECK(r.errors[0].message.find("expected a readable file holding a non-empty token") != std::string::npos);
+  std::ofstream(token) << "t0ken\n";
+  r = load_aggregator_config({{"LOGFERRY_AGGREGATOR_DATA_DIR", data},
+                              {"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "127.0.0.1:8443"},
+                              {"LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE", token.string()}});
+  CHECK(r.errors.empty());
+  CHECK(r.config.audit_token_file == token.string());
 }

@@ -70,7 +70,12 @@ class TestAggregator {
 // A blocking client whose reads give up after a few seconds.
 class RawClient {
  public:
-  explicit RawClient(const asio::ip::tcp::endpoint& ep) : socket_(io_) {
+  // `from`: the local address to connect from (any 127.x.y.z is loopback).
+  explicit RawClient(const asio::ip::tcp::endpoint& ep, std::string_view from = {}) : socket_(io_) {
+    if (!from.empty()) {
+      socket_.open(asio::ip::tcp::v4());
+      socket_.bind({asio::ip::make_address(from), 0});
+    }
     socket_.connect(ep);
     timeval tv{5, 0};
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -479,4 +484,80 @@ TEST_CASE("a credential writes only the namespaces granted to it; the audit name
   CHECK(team_b_segments == 1);  // the admin's batch; the forged ones stored nothing
   CHECK_FALSE(fs::exists(agg.dir() / "_audit"));
   fs::remove(file);
+
+TEST_CASE("a hello frame over 8 KiB closes the connection without waiting for its bytes", "[aggregator]") {
+  TestAggregator agg(fast_config());
+  RawClient client(agg.endpoint);
+  char header[4];
+  put_frame_length(header, 60 * 1024);  // under the batch frame limit, over the hello limit
+  client.send_raw(std::string(header, 4) + "x");
+  CHECK(client.closed_by_server());
+  CHECK(agg.metrics.hello_oversized.load() == 1);
+  CHECK(agg.metrics.handshake_timeouts.load() == 0);
+  RawClient good(agg.endpoint);
+  CHECK(good.hello().accepted());
+}
+
+TEST_CASE("when MAX_PENDING connections wait without a hello, the oldest is closed and a new client is served",
+          "[aggregator]") {
+  auto config = fast_config();
+  config.max_pending = 4;
+  config.max_pending_per_peer = 100;
+  config.handshake_timeout = 30s;
+  TestAggregator agg(config);
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 4; ++i) idle.push_back(std::make_unique<RawClient>(agg.endpoint));
+  RawClient good(agg.endpoint);
+  CHECK(good.hello().accepted());
+  CHECK(idle[0]->closed_by_server());
+  CHECK(agg.metrics.unauthenticated_evicted.load() == 1);
+  good.send(batch_message(make_batch(1, 0, 1)));
+  auto ack = good.receive();
+  REQUIRE(ack);
+  CHECK(ack->ack().stored() == 1);
+}
+
+TEST_CASE("one address holds at most MAX_PENDING_PER_PEER connections without a hello", "[aggregator]") {
+  auto config = fast_config();
+  config.max_pending_per_peer = 2;
+  config.handshake_timeout = 30s;
+  TestAggregator agg(config);
+  RawClient a(agg.endpoint, "127.0.0.2");
+  RawClient b(agg.endpoint, "127.0.0.2");
+  RawClient other(agg.endpoint, "127.0.0.3");
+  RawClient c(agg.endpoint, "127.0.0.2");  // the third from 127.0.0.2: its oldest (a) closes
+  CHECK(a.closed_by_server());
+  const auto deadline = std::chrono::steady_clock::now() + 5s;  // counted just after the close
+  while (agg.metrics.unauthenticated_evicted_peer.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(agg.metrics.unauthenticated_evicted_peer.load() == 1);
+  CHECK(agg.metrics.unauthenticated_evicted.load() == 0);
+  CHECK(other.hello().accepted());
+  CHECK(c.hello().accepted());
+}
+
+TEST_CASE("connections without a hello do not take MAX_CONNECTIONS sessions", "[aggregator]") {
+  auto config = fast_config();
+  config.max_connections = 2;
+  config.handshake_timeout = 30s;
+  TestAggregator agg(config);
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(std::make_unique<RawClient>(agg.endpoint));
+  RawClient first(agg.endpoint);
+  RawClient second(agg.endpoint);
+  RawClient third(agg.endpoint);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (agg.metrics.connections_accepted.load() < 6 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(agg.metrics.connections_accepted.load() == 6);
+  CHECK(first.hello().accepted());
+  CHECK(second.hello().accepted());
+  const auto refused = third.hello();  // accepted while sessions were free; refused at its hello
+  CHECK_FALSE(refused.accepted());
+  CHECK(refused.error() == "too many connections: try again later");
+  RawClient fourth(agg.endpoint);  // the sessions are full: closed at accept
+  CHECK(fourth.closed_by_server());
+  CHECK(agg.metrics.connections_refused.load() == 2);
 }

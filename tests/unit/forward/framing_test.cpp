@@ -124,3 +124,35 @@ TEST_CASE("async_read_frame reports a truncated frame", "[framing]") {
   REQUIRE(done);
   CHECK(result == asio::error::eof);
 }
+
+TEST_CASE("async_read_frame sizes its buffer from the bytes received, not from the announced length", "[framing]") {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::socket server(io);
+  asio::ip::tcp::socket client(io);
+  client.connect(acceptor.local_endpoint());
+  acceptor.accept(server);
+  constexpr uint32_t kAnnounced = 16u << 20;
+  std::string whole(kAnnounced, 'x');
+  for (size_t i = 0; i < whole.size(); i += 4093) whole[i] = static_cast<char>('a' + i % 26);
+  char header[kFrameHeaderBytes];
+  put_frame_length(header, kAnnounced);
+  asio::write(client, asio::buffer(header));
+  asio::write(client, asio::buffer(whole.data(), 1));
+
+  std::string p;
+  boost::system::error_code result = asio::error::would_block;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { result = co_await async_read_frame(server, p, kAnnounced); },
+                 asio::detached);
+  // The read is pending with one byte received: its buffer holds little more than that.
+  io.run_for(std::chrono::milliseconds(100));
+  REQUIRE(result == asio::error::would_block);
+  CHECK(p.capacity() <= (256u << 10));
+
+  std::thread writer([&] { asio::write(client, asio::buffer(whole.data() + 1, whole.size() - 1)); });
+  io.run_for(std::chrono::seconds(20));
+  writer.join();
+  REQUIRE_FALSE(result);
+  CHECK(p.size() == whole.size());
+  CHECK(p == whole);
+}
