@@ -1,8 +1,11 @@
 #include "sidecar/forward/batcher.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <boost/asio/post.hpp>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include "sidecar/core/clock.hpp"
 #include "sidecar/core/logger.hpp"
@@ -12,6 +15,30 @@
 namespace logferry {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// Where the value of the entry's time_unix_nano (v1::Entry field 1, fixed64)
+// is in `entry` (its fields), or nullptr when it has none. The last one wins,
+// as in protobuf.
+char* find_event_time(char* entry, size_t size) {
+  using google::protobuf::internal::WireFormatLite;
+  constexpr uint32_t kTimeTag = (1 << 3) | WireFormatLite::WIRETYPE_FIXED64;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(entry), static_cast<int>(size));
+  char* found = nullptr;
+  while (const uint32_t tag = in.ReadTag()) {
+    if (tag == kTimeTag) {
+      found = entry + in.CurrentPosition();
+      uint64_t ignored;
+      if (!in.ReadLittleEndian64(&ignored)) return nullptr;
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return nullptr;
+    }
+  }
+  return found;
+}
+
+}  // namespace
 
 Batcher::Batcher(asio::any_io_executor ex, const Config& config, Forwarder& forwarder, Metrics& metrics)
     : ex_(ex), config_(config), forwarder_(forwarder), metrics_(metrics), resource_(config.resource_labels()), wake_(ex) {
@@ -68,7 +95,14 @@ Batcher::Slot Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
   return slot;
 }
 
-void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated) {
+void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated,
+                           uint64_t read_unix_nano) {
+  if (char* at = find_event_time(entries_.data() + slot.mark, entries_.size() - slot.mark)) {
+    uint64_t t;
+    std::memcpy(&t, at, 8);  // little-endian, as WireBuffer writes it
+    const uint64_t ordered = st.clock.order_event(t);
+    if (ordered != t) std::memcpy(at, &ordered, 8);
+  }
   // Field numbers of v1::Entry. Repeated attributes concatenate, so
   // log.truncated follows the parser's attributes.
   if (truncated) {
@@ -79,7 +113,8 @@ void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t e
     entries_.close(value);
     entries_.close(kv);
   }
-  entries_.fixed64(11, turn_clock().unix_nano);  // observed_time_unix_nano
+  const uint64_t observed = st.clock.observe(read_unix_nano != 0 ? read_unix_nano : turn_clock().unix_nano);
+  entries_.fixed64(11, observed);  // observed_time_unix_nano
   if (st.batch_index != 0) entries_.varint(100, st.batch_index);
   if (entry_offset != 0) entries_.varint(101, entry_offset);
   entries_.close(slot.mark);
@@ -95,7 +130,7 @@ void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
   switch (r) {
     case ParseResult::parsed:
     case ParseResult::parse_error:
-      finish_entry(r, slot, st, st.holding ? st.hold_start : line.offset, line.truncated);
+      finish_entry(r, slot, st, st.holding ? st.hold_start : line.offset, line.truncated, line.read_unix_nano);
       st.holding = false;
       st.commit_offset = line.end_offset;
       break;
