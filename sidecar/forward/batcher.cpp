@@ -4,8 +4,6 @@
 #include <cstring>
 
 #include <boost/asio/post.hpp>
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/wire_format_lite.h>
 
 #include "sidecar/core/clock.hpp"
 #include "sidecar/core/logger.hpp"
@@ -18,22 +16,39 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Reads a varint at `p`; nullptr when it does not end before `end`.
+const char* read_varint(const char* p, const char* end, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; p < end && shift < 64; shift += 7) {
+    const auto b = static_cast<unsigned char>(*p++);
+    v |= uint64_t{b & 0x7fu} << shift;
+    if (b < 0x80) return p;
+  }
+  return nullptr;
+}
+
 // Where the value of the entry's time_unix_nano (v1::Entry field 1, fixed64)
-// is in `entry` (its fields), or nullptr when it has none. The last one wins,
-// as in protobuf.
-char* find_event_time(char* entry, size_t size) {
-  using google::protobuf::internal::WireFormatLite;
-  constexpr uint32_t kTimeTag = (1 << 3) | WireFormatLite::WIRETYPE_FIXED64;
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(entry), static_cast<int>(size));
-  char* found = nullptr;
-  while (const uint32_t tag = in.ReadTag()) {
-    if (tag == kTimeTag) {
-      found = entry + in.CurrentPosition();
-      uint64_t ignored;
-      if (!in.ReadLittleEndian64(&ignored)) return nullptr;
-    } else if (!WireFormatLite::SkipField(&in, tag)) {
-      return nullptr;
+// is in `fields` (the entry's fields), or npos when it has none. The last one
+// wins, as in protobuf. The fields are the batcher's own writing (a parser's
+// encode() or a serialized v1::Entry); this walk over their tags costs a
+// fraction of what google::protobuf::io::CodedInputStream does per line.
+size_t find_event_time(std::string_view fields) {
+  const char* const begin = fields.data();
+  const char* const end = begin + fields.size();
+  size_t found = std::string_view::npos;
+  for (const char* p = begin; p < end;) {
+    uint64_t tag, n;
+    p = read_varint(p, end, tag);
+    if (p == nullptr) return std::string_view::npos;
+    switch (tag & 7) {
+      case 0: p = read_varint(p, end, n); break;  // varint
+      case 1: p = end - p >= 8 ? p + 8 : nullptr; break;  // fixed64
+      case 2: p = read_varint(p, end, n), p = p && n <= static_cast<uint64_t>(end - p) ? p + n : nullptr; break;
+      case 5: p = end - p >= 4 ? p + 4 : nullptr; break;  // fixed32
+      default: return std::string_view::npos;
     }
+    if (p == nullptr) return std::string_view::npos;
+    if (tag == ((1 << 3) | 1)) found = static_cast<size_t>(p - 8 - begin);
   }
   return found;
 }
@@ -97,7 +112,9 @@ Batcher::Slot Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
 
 void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated,
                            uint64_t read_unix_nano) {
-  if (char* at = find_event_time(entries_.data() + slot.mark, entries_.size() - slot.mark)) {
+  const std::string_view fields = entries_.view().substr(slot.mark);
+  if (const size_t pos = find_event_time(fields); pos != std::string_view::npos) {
+    char* at = entries_.data() + slot.mark + pos;
     uint64_t t;
     std::memcpy(&t, at, 8);  // little-endian, as WireBuffer writes it
     const uint64_t ordered = st.clock.order_event(t);
