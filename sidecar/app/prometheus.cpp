@@ -100,6 +100,9 @@ std::string render_prometheus(const Metrics& m) {
   w.family("logferry_entries_rejected_partial_total", counter,
            "Entries an HTTP output dropped inside an accepted batch (OTLP partial success).",
            m.entries_rejected_partial);
+  w.family("logferry_output_fallbacks_total", counter,
+           "Times an HTTP output refused a feature and the sink fell back (Loki structured metadata to logfmt).",
+           m.output_fallbacks);
   w.family("logferry_sent_bytes_total", counter, "Bytes written to the output on the wire, framing included.",
            m.bytes_sent);
   w.family("logferry_output_connected", gauge, "1 while a connection to the output is established.",

@@ -269,9 +269,18 @@ const std::array kTable{
         },
         "Loki stream labels (keep the set small): namespace, pod, container, node (from the Downward API), "
         "filename (the source file's name), service_name, any LOGFERRY_LABELS key, or NAME=RESOURCE_KEY."},
-    Var{"LOGFERRY_LOKI_STRUCTURED_METADATA", "false", set_bool<&Config::loki_structured_metadata>,
-        "true: attributes, level and trace/span ids go into Loki structured metadata (Loki 3); false: they are "
-        "appended to the line as logfmt."},
+    Var{"LOGFERRY_LOKI_STRUCTURED_METADATA", "auto",
+        [](Config& c, std::string_view v) {
+          const bool automatic = v == "auto";
+          const auto b = automatic ? std::optional<bool>(true) : parse_bool(v);
+          if (!b) return std::string("expected auto, true or false");
+          c.loki_structured_metadata = *b;
+          c.loki_structured_metadata_fallback = automatic;
+          return std::string();
+        },
+        "true: attributes, level and trace/span ids go into Loki structured metadata (Loki 3 or schema v13 with "
+        "allow_structured_metadata); false: they are appended to the line as logfmt; auto: structured metadata "
+        "until Loki refuses it, then logfmt for that output (logged once, counted, the refused batch re-sent)."},
     Var{"LOGFERRY_SERVICE_NAME", "", set_string<&Config::service_name>,
         "service.name of the OTLP resource (and Loki's service_name label); default: a service.name label, "
         "else the container name."},

@@ -96,7 +96,8 @@ struct Config {
   bool otlp_gzip = false;                // LOGFERRY_OTLP_COMPRESSION=gzip
   std::string loki_tenant;               // X-Scope-OrgID; "" = none
   std::vector<std::string> loki_labels;  // stream label names (see LOGFERRY_LOKI_LABELS)
-  bool loki_structured_metadata = false;
+  bool loki_structured_metadata = true;           // send level, trace ids, attributes as structured metadata
+  bool loki_structured_metadata_fallback = true;  // auto: on Loki's refusal, append them as logfmt instead
   std::string service_name;              // resource service.name; "" = from labels
 
   // State and lifecycle.

@@ -41,6 +41,7 @@ struct PipelineMetrics {
   uint64_t batches_acked = 0;
   uint64_t batches_retried = 0;      // re-sent after a failure
   uint64_t batches_rejected = 0;
+  uint64_t output_fallbacks = 0;     // an HTTP output refused a feature; the sink fell back (Loki structured metadata)
   uint64_t entries_rejected_partial = 0;  // dropped by an HTTP output inside an accepted batch (OTLP partial success)
   uint64_t entries_acked = 0;
   uint64_t bytes_sent = 0;           // on the wire, frames included

@@ -23,6 +23,8 @@ class WireBuffer {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   const char* data() const { return data_.get(); }
+  // For rewriting written bytes in place (same size).
+  char* data() { return data_.get(); }
   std::string_view view() const { return {data_.get(), size_}; }
   size_t capacity() const { return capacity_; }
   // Forgets the content; keeps the memory.

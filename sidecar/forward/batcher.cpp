@@ -1,6 +1,7 @@
 #include "sidecar/forward/batcher.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <boost/asio/post.hpp>
 
@@ -12,6 +13,47 @@
 namespace logferry {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// Reads a varint at `p`; nullptr when it does not end before `end`.
+const char* read_varint(const char* p, const char* end, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; p < end && shift < 64; shift += 7) {
+    const auto b = static_cast<unsigned char>(*p++);
+    v |= uint64_t{b & 0x7fu} << shift;
+    if (b < 0x80) return p;
+  }
+  return nullptr;
+}
+
+// Where the value of the entry's time_unix_nano (v1::Entry field 1, fixed64)
+// is in `fields` (the entry's fields), or npos when it has none. The last one
+// wins, as in protobuf. The fields are the batcher's own writing (a parser's
+// encode() or a serialized v1::Entry); this walk over their tags costs a
+// fraction of what google::protobuf::io::CodedInputStream does per line.
+size_t find_event_time(std::string_view fields) {
+  const char* const begin = fields.data();
+  const char* const end = begin + fields.size();
+  size_t found = std::string_view::npos;
+  for (const char* p = begin; p < end;) {
+    uint64_t tag, n;
+    p = read_varint(p, end, tag);
+    if (p == nullptr) return std::string_view::npos;
+    switch (tag & 7) {
+      case 0: p = read_varint(p, end, n); break;  // varint
+      case 1: p = end - p >= 8 ? p + 8 : nullptr; break;  // fixed64
+      case 2: p = read_varint(p, end, n), p = p && n <= static_cast<uint64_t>(end - p) ? p + n : nullptr; break;
+      case 5: p = end - p >= 4 ? p + 4 : nullptr; break;  // fixed32
+      default: return std::string_view::npos;
+    }
+    if (p == nullptr) return std::string_view::npos;
+    if (tag == ((1 << 3) | 1)) found = static_cast<size_t>(p - 8 - begin);
+  }
+  return found;
+}
+
+}  // namespace
 
 Batcher::Batcher(asio::any_io_executor ex, const Config& config, Forwarder& forwarder, PipelineMetrics& metrics)
     : ex_(ex), config_(config), forwarder_(forwarder), metrics_(metrics), resource_(config.resource_labels()), wake_(ex) {
@@ -68,7 +110,16 @@ Batcher::Slot Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
   return slot;
 }
 
-void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated) {
+void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated,
+                           uint64_t read_unix_nano) {
+  const std::string_view fields = entries_.view().substr(slot.mark);
+  if (const size_t pos = find_event_time(fields); pos != std::string_view::npos) {
+    char* at = entries_.data() + slot.mark + pos;
+    uint64_t t;
+    std::memcpy(&t, at, 8);  // little-endian, as WireBuffer writes it
+    const uint64_t ordered = st.clock.order_event(t);
+    if (ordered != t) std::memcpy(at, &ordered, 8);
+  }
   // Field numbers of v1::Entry. Repeated attributes concatenate, so
   // log.truncated follows the parser's attributes.
   if (truncated) {
@@ -79,7 +130,8 @@ void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t e
     entries_.close(value);
     entries_.close(kv);
   }
-  entries_.fixed64(11, turn_clock().unix_nano);  // observed_time_unix_nano
+  const uint64_t observed = st.clock.observe(read_unix_nano != 0 ? read_unix_nano : turn_clock().unix_nano);
+  entries_.fixed64(11, observed);  // observed_time_unix_nano
   if (st.batch_index != 0) entries_.varint(100, st.batch_index);
   if (entry_offset != 0) entries_.varint(101, entry_offset);
   entries_.close(slot.mark);
@@ -95,7 +147,7 @@ void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
   switch (r) {
     case ParseResult::parsed:
     case ParseResult::parse_error:
-      finish_entry(r, slot, st, st.holding ? st.hold_start : line.offset, line.truncated);
+      finish_entry(r, slot, st, st.holding ? st.hold_start : line.offset, line.truncated, line.read_unix_nano);
       st.holding = false;
       st.commit_offset = line.end_offset;
       break;

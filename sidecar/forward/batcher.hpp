@@ -20,6 +20,7 @@
 #include "sidecar/core/event.hpp"
 #include "sidecar/core/wire_buffer.hpp"
 #include "sidecar/forward/forwarder.hpp"
+#include "sidecar/forward/source_clock.hpp"
 #include "sidecar/parse/parser.hpp"
 #include "sidecar/source/source.hpp"
 
@@ -51,6 +52,7 @@ class Batcher final : public Intake {
     uint32_t batch_index = 0;    // index in the current batch's sources, valid when in_batch
     bool in_batch = false;
     std::chrono::steady_clock::time_point last_line;
+    SourceClock clock;           // observed and event times, in file order
   };
 
   // The clock of the current event-loop turn. A read pass hands thousands of
@@ -72,8 +74,10 @@ class Batcher final : public Intake {
   };
   // Adds the origin to the batch's sources (once) and opens an entry.
   Slot new_entry(const OriginPtr& origin, OriginState& st);
-  // Writes the fields the batcher owns and closes the entry.
-  void finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated);
+  // Orders the entry's event time (SourceClock), writes the fields the batcher
+  // owns and closes the entry. `read_unix_nano`: when the line was read (0 = now).
+  void finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t entry_offset, bool truncated,
+                    uint64_t read_unix_nano = 0);
   void drop_entry(Slot slot) { entries_.truncate(slot.begin); }
   void seal();
   void start_batch();

@@ -64,12 +64,19 @@ class HttpSession final : public SinkSession {
   asio::awaitable<error_code> write(const SealedBatch& batch) override {
     if (closed_) co_return make_error_code(Errc::closed);
     sequence_ = batch.sequence;
+    batch_ = &batch;  // the Forwarder keeps it until its report was read
+    if (auto ec = co_await send(batch)) co_return ec;
+    mark_sent();
+    co_return error_code{};
+  }
+
+  // Encodes and sends one request (settled locally when it cannot be encoded).
+  asio::awaitable<error_code> send(const SealedBatch& batch) {
     HttpBody body;
     if (!sink_.encoder_->encode(batch.payload, body)) {
       // Re-sending cannot help: report it as rejected without a request.
       local_ = DeliveryReport{batch.sequence, Outcome::rejected, std::chrono::milliseconds(0),
                               "the batch cannot be decoded"};
-      mark_sent();
       co_return error_code{};
     }
     if (!conn_) {
@@ -93,9 +100,7 @@ class HttpSession final : public SinkSession {
     req.prepare_payload();
     auto [ec, n] = co_await std::visit(
         [&](auto& s) { return http::async_write(*s, req, asio::as_tuple(asio::use_awaitable)); }, conn_->stream);
-    if (ec) co_return ec;
-    mark_sent();
-    co_return error_code{};
+    co_return ec;
   }
 
   asio::awaitable<boost::system::result<DeliveryReport>> read_report() override {
@@ -107,13 +112,35 @@ class HttpSession final : public SinkSession {
       local_.reset();
       co_return r;
     }
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(kMaxResponseBytes);
-    auto [ec, n] = co_await std::visit(
-        [&](auto& s) { return http::async_read(*s, conn_->buffer, parser, asio::as_tuple(asio::use_awaitable)); },
-        conn_->stream);
-    if (ec) co_return ec;
-    const auto& res = parser.get();
+    std::optional<http::response_parser<http::string_body>> parser;
+    for (bool fell_back = false;;) {
+      parser.emplace();
+      parser->body_limit(kMaxResponseBytes);
+      auto [ec, n] = co_await std::visit(
+          [&](auto& s) { return http::async_read(*s, conn_->buffer, *parser, asio::as_tuple(asio::use_awaitable)); },
+          conn_->stream);
+      if (ec) co_return ec;
+      const auto& res = parser->get();
+      // The receiver refused a feature the encoder can do without (Loki
+      // structured metadata): the same batch again, in the fallback form.
+      if (fell_back || batch_ == nullptr || res.result_int() < 400 || res.result_int() >= 500 ||
+          !sink_.encoder_->fall_back(res.result_int(), res.body())) {
+        break;
+      }
+      fell_back = true;
+      ++sink_.metrics_.output_fallbacks;
+      if (!res.keep_alive()) {
+        conn_->close();
+        conn_.reset();
+      }
+      if (auto wec = co_await send(*batch_)) co_return wec;
+      if (local_) {
+        DeliveryReport r = std::move(*local_);
+        local_.reset();
+        co_return r;
+      }
+    }
+    const auto& res = parser->get();
     DeliveryReport r = classify_http_response(sequence_, res.result_int(), res[http::field::retry_after], res.body());
     if (r.outcome == Outcome::accepted) {
       std::string why;
@@ -148,6 +175,7 @@ class HttpSession final : public SinkSession {
   bool outstanding_ = false;
   bool closed_ = false;
   uint64_t sequence_ = 0;
+  const SealedBatch* batch_ = nullptr;  // the batch written last
   std::optional<DeliveryReport> local_;
 };
 

@@ -41,6 +41,14 @@ class HttpEncoder {
   }
   // Extra headers of every request (e.g. X-Scope-OrgID).
   virtual Labels headers() const { return {}; }
+  // Reads a 4xx answer: true when the receiver refused something this encoder
+  // can do without and the encoder switched to a form without it for good; the
+  // refused batch is then encoded again and re-sent. Called once per answer.
+  virtual bool fall_back(unsigned status, std::string_view body) {
+    (void)status;
+    (void)body;
+    return false;
+  }
 };
 
 class HttpSink final : public Sink {

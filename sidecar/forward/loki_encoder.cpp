@@ -10,6 +10,7 @@
 #include <google/protobuf/arena.h>
 
 #include "sidecar/core/json_escape.hpp"
+#include "sidecar/core/logger.hpp"
 
 namespace logferry {
 
@@ -212,14 +213,37 @@ void batch_to_loki(const v1::Batch& batch, const std::vector<LokiLabelSource>& l
   }
 }
 
-LokiEncoder::LokiEncoder(const Config& config) : config_(config), labels_(loki_label_sources(config.loki_labels)) {}
+bool refuses_structured_metadata(unsigned status, std::string_view body) {
+  // Loki's validation error: "stream '{...}' includes structured metadata, but
+  // this feature is disallowed. Please see `limits_config.allow_structured_metadata` ...".
+  return status == 400 && body.find("structured metadata") != std::string_view::npos &&
+         (body.find("disallowed") != std::string_view::npos ||
+          body.find("allow_structured_metadata") != std::string_view::npos);
+}
+
+LokiEncoder::LokiEncoder(const Config& config)
+    : config_(config),
+      labels_(loki_label_sources(config.loki_labels)),
+      structured_metadata_(config.loki_structured_metadata) {}
+
+bool LokiEncoder::fall_back(unsigned status, std::string_view body) {
+  if (!structured_metadata_ || !config_.loki_structured_metadata_fallback ||
+      !refuses_structured_metadata(status, body)) {
+    return false;
+  }
+  structured_metadata_ = false;
+  log_warn("Loki does not allow structured metadata: level, trace ids and attributes are appended to the lines "
+           "as logfmt from now on (LOGFERRY_LOKI_STRUCTURED_METADATA=auto); the refused batch is re-sent",
+           {{"output", config_.outputs.empty() ? std::string() : config_.outputs.front().text}});
+  return true;
+}
 
 bool LokiEncoder::encode(std::string_view batch_payload, HttpBody& out) {
   google::protobuf::Arena arena;
   auto* batch = google::protobuf::Arena::CreateMessage<v1::Batch>(&arena);
   if (!batch->ParseFromArray(batch_payload.data(), static_cast<int>(batch_payload.size()))) return false;
   auto* request = google::protobuf::Arena::CreateMessage<logproto::PushRequest>(&arena);
-  batch_to_loki(*batch, labels_, config_.service_name, config_.loki_structured_metadata, *request);
+  batch_to_loki(*batch, labels_, config_.service_name, structured_metadata_, *request);
   std::string plain;
   if (!request->SerializeToString(&plain)) return false;
   out.data.clear();

@@ -6,7 +6,10 @@
 // (time_unix_nano, else the observed time; stable). The line is the body (JSON
 // when it is not a string); severity, trace and span ids and attributes go
 // into structured metadata (LOGFERRY_LOKI_STRUCTURED_METADATA=true) or are
-// appended to the line as logfmt.
+// appended to the line as logfmt (false); with auto (the default), structured
+// metadata until Loki answers 400 saying it is not allowed, then logfmt.
+// Timestamps are the entries' own (docs/ordering.md): a re-sent batch carries
+// the same ones, and Loki drops exact duplicates (stream, timestamp, line).
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +39,9 @@ std::string render_loki_labels(std::vector<std::pair<std::string, std::string>> 
 // Appends a value as text: strings as they are, anything else as JSON.
 void append_value_text(std::string& out, const v1::AnyValue& value);
 
+// True when a Loki error answer says structured metadata is not allowed.
+bool refuses_structured_metadata(unsigned status, std::string_view body);
+
 // Fills `out` from a batch.
 void batch_to_loki(const v1::Batch& batch, const std::vector<LokiLabelSource>& labels, std::string_view service_name,
                    bool structured_metadata, logproto::PushRequest& out);
@@ -46,10 +52,15 @@ class LokiEncoder final : public HttpEncoder {
   std::string_view default_path() const override { return "/loki/api/v1/push"; }
   bool encode(std::string_view batch_payload, HttpBody& out) override;
   Labels headers() const override;
+  // auto: Loki's 400 "... includes structured metadata, but this feature is
+  // disallowed ..." switches this encoder to logfmt.
+  bool fall_back(unsigned status, std::string_view body) override;
+  bool structured_metadata() const { return structured_metadata_; }
 
  private:
   const Config& config_;
   std::vector<LokiLabelSource> labels_;
+  bool structured_metadata_;
 };
 
 }  // namespace logferry

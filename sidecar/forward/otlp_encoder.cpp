@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <boost/uuid/name_generator_sha1.hpp>
+#include <boost/uuid/uuid_io.hpp>
 #include <google/protobuf/arena.h>
 
 namespace logferry {
@@ -44,6 +46,16 @@ const otlp::common::KeyValue* find_attribute(const google::protobuf::RepeatedPtr
 }
 
 }  // namespace
+
+std::string log_record_uid(std::string_view source_id, uint64_t offset) {
+  // A name-based UUID (version 5, SHA-1) in logferry's own namespace; the
+  // name is the source id followed by the offset as 8 little-endian bytes.
+  static const boost::uuids::uuid kNamespace =
+      boost::uuids::name_generator_sha1(boost::uuids::ns::oid())("logferry log.record.uid");
+  std::string name(source_id);
+  for (int i = 0; i < 8; ++i) name.push_back(static_cast<char>((offset >> (8 * i)) & 0xff));
+  return boost::uuids::to_string(boost::uuids::name_generator_sha1(kNamespace)(name.data(), name.size()));
+}
 
 void copy_any_value(const v1::AnyValue& from, otlp::common::AnyValue& to) {
   switch (from.value_case()) {
@@ -112,6 +124,12 @@ void add_record(const v1::Batch& batch, const v1::Entry& e, google::protobuf::Re
       auto* kv = r->add_attributes();
       kv->set_key("log.file.path");
       kv->mutable_value()->set_string_value(path);
+    }
+    if (find_attribute(r->attributes(), "log.record.uid") == nullptr) {
+      auto* kv = r->add_attributes();
+      kv->set_key("log.record.uid");
+      kv->mutable_value()->set_string_value(
+          log_record_uid(batch.sources(static_cast<int>(e.source_index())).id(), e.offset()));
     }
   }
   r->set_flags(e.flags());

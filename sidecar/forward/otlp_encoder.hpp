@@ -8,7 +8,9 @@
 // (scope "logferry" and its version) and a LogRecord per entry. An Entry uses
 // LogRecord's field numbers, so the conversion is a field-by-field copy; the
 // source's path becomes the attribute log.file.path. logferry's idempotency
-// key (source id, offset) is not sent: OTLP receivers do not deduplicate.
+// key (source id, offset) becomes the attribute log.record.uid (OpenTelemetry's
+// record id: equal ids are duplicates), the same on every re-send, so
+// backends and Collector processors can drop re-sent records.
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,11 @@ namespace common = opentelemetry::proto::common::v1;
 namespace logs = opentelemetry::proto::logs::v1;
 namespace collector = opentelemetry::proto::collector::logs::v1;
 }  // namespace otlp
+
+// The log.record.uid of the entry at `offset` of the source `source_id`: a
+// UUID (RFC 9562 version 5, name-based) such as
+// "8f14e45f-ceea-5167-a5a3-6cbd2b0c1a4e"; deterministic.
+std::string log_record_uid(std::string_view source_id, uint64_t offset);
 
 // Copies a logferry value into its OTLP twin (recursively for arrays and maps).
 void copy_any_value(const v1::AnyValue& from, otlp::common::AnyValue& to);

@@ -16,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "sidecar/core/clock.hpp"
 #include "sidecar/core/json_escape.hpp"
 #include "sidecar/core/logger.hpp"
 
@@ -120,15 +121,18 @@ void PipeSource::route(Intake& intake, const RawLine& line) {
     if (config_.pipe_overflow == PipeOverflow::block) return accept(intake, origin_, line);
     return drop_line();
   }
-  auto r = spill_->push(origin_, line);
+  // The line's observed time is now, not when it is replayed (docs/ordering.md).
+  RawLine read = line;
+  read.read_unix_nano = now_unix_nano();
+  auto r = spill_->push(origin_, read);
   while (r == SpillQueue::Push::full && config_.pipe_overflow == PipeOverflow::drop_oldest) {
     const uint64_t dropped = spill_->drop_oldest();
     if (dropped == 0) break;
     metrics_.dropped_lines["pipe_overflow"] += dropped;
-    r = spill_->push(origin_, line);
+    r = spill_->push(origin_, read);
   }
   if (r == SpillQueue::Push::full && config_.pipe_overflow == PipeOverflow::block) {
-    r = spill_->push(origin_, line, SpillQueue::Bound::exceed);
+    r = spill_->push(origin_, read, SpillQueue::Bound::exceed);
   }
   if (r == SpillQueue::Push::stored) return;
   // A failed spill write: without a backlog the line may still go in order to memory.

@@ -18,6 +18,7 @@ struct RawLine {
   uint64_t offset = 0;      // first byte of the line within the origin
   uint64_t end_offset = 0;  // first byte after the line (and its newline)
   bool truncated = false;   // cut at LOGFERRY_MAX_LINE_BYTES
+  uint64_t read_unix_nano = 0;  // when it was first read (spilled lines); 0 = now, at intake
 };
 
 class Intake {

@@ -23,6 +23,8 @@ namespace {
 
 constexpr std::string_view kMagic = "logferry-spill 1\n";
 constexpr size_t kRecordHeader = 8 + 8 + 4 + 1;
+constexpr unsigned kFlagTruncated = 1;
+constexpr unsigned kFlagReadTime = 2;  // the record header is followed by the read time (8 bytes)
 constexpr uint64_t kMinSegmentBytes = 16 * 1024;
 constexpr uint64_t kMaxSegmentBytes = 4 * 1024 * 1024;
 constexpr size_t kWriteBufferBytes = 256 * 1024;
@@ -64,13 +66,15 @@ std::optional<RawLine> parse_record(std::string_view buf, size_t& pos, uint64_t 
   line.end_offset = get_le(p + 8, 8);
   const uint64_t len = get_le(p + 16, 4);
   const auto flags = static_cast<unsigned char>(p[20]);
-  if (len > buf.size() - pos - kRecordHeader || (flags & ~1u) != 0 || line.offset < prev_end ||
-      line.end_offset < line.offset + len) {
+  const size_t header = kRecordHeader + ((flags & kFlagReadTime) ? 8 : 0);
+  if (buf.size() - pos < header || len > buf.size() - pos - header || (flags & ~(kFlagTruncated | kFlagReadTime)) != 0 ||
+      line.offset < prev_end || line.end_offset < line.offset + len) {
     return std::nullopt;
   }
-  line.text = buf.substr(pos + kRecordHeader, len);
-  line.truncated = (flags & 1u) != 0;
-  pos += kRecordHeader + len;
+  if (flags & kFlagReadTime) line.read_unix_nano = get_le(p + kRecordHeader, 8);
+  line.text = buf.substr(pos + header, len);
+  line.truncated = (flags & kFlagTruncated) != 0;
+  pos += header + len;
   return line;
 }
 
@@ -216,7 +220,7 @@ void SpillQueue::close_tail(bool sync) {
 void SpillQueue::seal() { close_tail(true); }
 
 SpillQueue::Push SpillQueue::push(const OriginPtr& origin, const RawLine& line, Bound bound) {
-  const uint64_t record = kRecordHeader + line.text.size();
+  const uint64_t record = kRecordHeader + (line.read_unix_nano != 0 ? 8 : 0) + line.text.size();
   const bool fresh = !tail_fd_ || segments_.back().origin != origin;
   const uint64_t need = record + (fresh ? header_for(*origin).size() : 0);
   if (bound == Bound::respect && bytes_ + need > max_bytes_) return Push::full;
@@ -228,7 +232,9 @@ SpillQueue::Push SpillQueue::push(const OriginPtr& origin, const RawLine& line, 
   put_le(write_buf_, line.offset, 8);
   put_le(write_buf_, line.end_offset, 8);
   put_le(write_buf_, line.text.size(), 4);
-  write_buf_.push_back(line.truncated ? 1 : 0);
+  write_buf_.push_back(static_cast<char>((line.truncated ? kFlagTruncated : 0) |
+                                         (line.read_unix_nano != 0 ? kFlagReadTime : 0)));
+  if (line.read_unix_nano != 0) put_le(write_buf_, line.read_unix_nano, 8);
   write_buf_.append(line.text);
   seg.bytes += record;
   seg.lines += 1;

@@ -8,8 +8,9 @@
 //
 // Segment file "<16-digit sequence>.seg": a text header "logferry-spill 1\n<origin
 // id>\n<origin path>\n", then records of offset (8 bytes), end offset (8),
-// length (4), flags (1; bit 0 = truncated), all little-endian, and the line's
-// bytes. A damaged or torn tail (a crash while appending) is skipped on replay.
+// length (4), flags (1; bit 0 = truncated, bit 1 = a read time follows), all
+// little-endian, then the read time (8, when flagged: the observed time the
+// entry gets on replay, docs/ordering.md), and the line's bytes. A damaged or torn tail (a crash while appending) is skipped on replay.
 //
 // Durability: records are written to the file (the page cache) after every
 // read from the pipe, so a crash of logferry loses none of them; a segment is

@@ -67,7 +67,7 @@ bool flush(int fd, std::string& buf, uint64_t& counter) {
 
 }  // namespace
 
-FaultProxy::FaultProxy(uint16_t upstream_port) : upstream_port_(upstream_port) {
+FaultProxy::FaultProxy(uint16_t upstream_port, ProxyFraming framing) : upstream_port_(upstream_port), framing_(framing) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) throw std::runtime_error("FaultProxy: socket failed");
   const int one = 1;
@@ -188,7 +188,9 @@ void FaultProxy::loop() {
       }
       if (srev & (POLLIN | POLLHUP | POLLERR)) {
         const ssize_t n = ::recv(p.server, buf.data(), buf.size(), 0);
-        if (n > 0) {
+        if (n > 0 && framing_ == ProxyFraming::none) {
+          p.to_client.append(buf.data(), static_cast<size_t>(n));
+        } else if (n > 0) {
           p.frame.append(buf.data(), static_cast<size_t>(n));
           // Move every complete frame to the client, or drop it.
           while (p.frame.size() >= 4) {

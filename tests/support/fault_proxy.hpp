@@ -3,7 +3,8 @@
 // between a sidecar and an aggregator, with faults driven by the test: cut
 // every connection, stall forwarding, drop acks. It parses the 4-byte length
 // framing of the server->client direction so it drops whole frames (the first
-// frame of a connection, the HelloAck, is always forwarded).
+// frame of a connection, the HelloAck, is always forwarded); with
+// ProxyFraming::none it passes any protocol's bytes (cuts and stalls only).
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -21,10 +22,14 @@ struct FaultProxyStats {
   uint64_t bytes_down = 0;    // server -> client bytes forwarded
 };
 
+// How the server->client direction is read: as logferry's length-prefixed
+// frames (acks can be dropped one by one), or as plain bytes (HTTP outputs).
+enum class ProxyFraming { length_prefixed, none };
+
 class FaultProxy {
  public:
   // Listens on 127.0.0.1:0 and forwards to 127.0.0.1:`upstream_port`. Throws on failure.
-  explicit FaultProxy(uint16_t upstream_port);
+  explicit FaultProxy(uint16_t upstream_port, ProxyFraming framing = ProxyFraming::length_prefixed);
   // Stops the thread and closes every socket.
   ~FaultProxy();
   FaultProxy(const FaultProxy&) = delete;
@@ -47,6 +52,7 @@ class FaultProxy {
   void wake();
 
   uint16_t upstream_port_;
+  ProxyFraming framing_;
   uint16_t port_ = 0;
   int listen_fd_ = -1;
   int wake_pipe_[2] = {-1, -1};

@@ -44,6 +44,7 @@ TEST_CASE("prometheus: every sidecar metric, exact text", "[ops][metrics]") {
   m.batches_retried = 16;
   m.batches_rejected = 17;
   m.entries_rejected_partial = 27;
+  m.output_fallbacks = 28;
   m.entries_acked = 18;
   m.bytes_sent = 19;
   m.reconnects = 20;
@@ -138,6 +139,9 @@ logferry_batches_rejected_total 17
 # HELP logferry_entries_rejected_partial_total Entries an HTTP output dropped inside an accepted batch (OTLP partial success).
 # TYPE logferry_entries_rejected_partial_total counter
 logferry_entries_rejected_partial_total 27
+# HELP logferry_output_fallbacks_total Times an HTTP output refused a feature and the sink fell back (Loki structured metadata to logfmt).
+# TYPE logferry_output_fallbacks_total counter
+logferry_output_fallbacks_total 28
 # HELP logferry_sent_bytes_total Bytes written to the output on the wire, framing included.
 # TYPE logferry_sent_bytes_total counter
 logferry_sent_bytes_total 19

@@ -121,3 +121,84 @@ TEST_CASE("retiring an origin seals its last commit", "[forward]") {
   f.forwarder->stop();
   f.io.run_for(20ms);
 }
+
+namespace {
+
+// Runs the forwarder until the sink got `n` batches, and decodes them.
+std::vector<v1::Batch> delivered(Fixture& f, size_t n) {
+  boost::asio::co_spawn(f.io, f.forwarder->run(), boost::asio::detached);
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (f.sink.payloads.size() < n && std::chrono::steady_clock::now() < deadline) f.io.run_for(5ms);
+  std::vector<v1::Batch> out(f.sink.payloads.size());
+  for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i].ParseFromString(f.sink.payloads[i]));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("entries of one source get strictly increasing observed times in file order, one per line", "[forward][order]") {
+  Fixture f;
+  f.config.batch_max_entries = 100;
+  auto a = f.origin("file:a", "/logs/a.log");
+  auto b = f.origin("file:b", "/logs/b.log");
+  // One event-loop turn: the batcher reads the clock once for all of them.
+  uint64_t offset = 0;
+  for (int i = 0; i < 20; ++i) {
+    f.batcher->accept(a, RawLine{"same turn", offset, offset + 10, false});
+    f.batcher->accept(b, RawLine{"same turn", offset, offset + 10, false});
+    offset += 10;
+  }
+  f.batcher->flush_all();
+  const auto batches = delivered(f, 1);
+  REQUIRE(batches.size() == 1);
+  uint64_t last[2] = {0, 0};
+  for (const auto& e : batches[0].entries()) {
+    CHECK(e.observed_time_unix_nano() > last[e.source_index()]);
+    last[e.source_index()] = e.observed_time_unix_nano();
+  }
+}
+
+TEST_CASE("a line read earlier (replayed from the spill) keeps its read time as the observed time", "[forward][order]") {
+  Fixture f;
+  auto a = f.origin("pipe:a", "/run/app.pipe");
+  RawLine spilled{"spilled", 0, 8, false};
+  spilled.read_unix_nano = 1'700'000'000'123'456'789;
+  f.batcher->accept(a, spilled);
+  f.batcher->accept(a, RawLine{"now", 8, 12, false});
+  f.batcher->flush_all();
+  const auto batches = delivered(f, 1);
+  REQUIRE(batches.size() == 1);
+  REQUIRE(batches[0].entries_size() == 2);
+  CHECK(batches[0].entries(0).observed_time_unix_nano() == 1'700'000'000'123'456'789);
+  CHECK(batches[0].entries(1).observed_time_unix_nano() > 1'700'000'000'123'456'789);
+}
+
+TEST_CASE("second-resolution event times of one source tie in file order, on both parser paths", "[forward][order]") {
+  Fixture f;
+  f.config.batch_max_entries = 100;
+  // json: the wire fast path; logfmt: a filled message, serialized.
+  const std::string parser = GENERATE(std::string("json"), std::string("logfmt"));
+  INFO(parser);
+  f.config.parser = parser;
+  auto a = f.origin("file:a", "/logs/a.log");
+  const uint64_t t = 1'767'225'600ull * 1'000'000'000;  // 2026-01-01T00:00:00Z
+  const char* json[] = {R"({"time":"2026-01-01T00:00:00Z","msg":"z first"})", R"({"time":"2026-01-01T00:00:00Z","msg":"y second"})",
+                        R"({"time":"2026-01-01T00:00:00Z","msg":"x third"})", R"({"time":"2026-01-01T00:00:01Z","msg":"w fourth"})"};
+  const char* logfmt[] = {"time=2026-01-01T00:00:00Z msg=\"z first\"", "time=2026-01-01T00:00:00Z msg=\"y second\"",
+                          "time=2026-01-01T00:00:00Z msg=\"x third\"", "time=2026-01-01T00:00:01Z msg=\"w fourth\""};
+  uint64_t offset = 0;
+  for (int i = 0; i < 4; ++i) {
+    const std::string_view line = parser == "json" ? json[i] : logfmt[i];
+    f.batcher->accept(a, RawLine{line, offset, offset + line.size() + 1, false});
+    offset += line.size() + 1;
+  }
+  f.batcher->flush_all();
+  const auto batches = delivered(f, 1);
+  REQUIRE(batches.size() == 1);
+  REQUIRE(batches[0].entries_size() == 4);
+  CHECK(batches[0].entries(0).time_unix_nano() == t);
+  CHECK(batches[0].entries(1).time_unix_nano() == t + 1);
+  CHECK(batches[0].entries(2).time_unix_nano() == t + 2);
+  CHECK(batches[0].entries(3).time_unix_nano() == t + 1'000'000'000);
+  CHECK(batches[0].entries(1).body().string_value() == "y second");
+}

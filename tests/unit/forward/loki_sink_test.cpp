@@ -60,6 +60,7 @@ TEST_CASE("Loki: streams by labels, entries in time order, logfmt line, snappy, 
   TestReceiver rx(/*snappy_bodies=*/true);
   OutputHarness h("loki+http://127.0.0.1:" + std::to_string(rx.port()), [](Config& c) {
     c.loki_tenant = "tenant-a";
+    c.loki_structured_metadata = false;
     c.loki_labels = {"namespace", "pod", "container", "filename", "team"};
   });
   h.push(loki_batch(), 100);

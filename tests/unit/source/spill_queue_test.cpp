@@ -218,3 +218,29 @@ TEST_CASE("spill: drop_oldest discards the oldest segment not yet replayed", "[p
   CHECK(n == before - dropped);
   CHECK(q.drop_oldest() == 0);  // everything left was replayed
 }
+
+TEST_CASE("spill: a line's read time travels with it, also across a restart", "[pipe][spill][order]") {
+  test::TempDir tmp;
+  const fs::path dir = tmp / "spill";
+  auto origin = make_origin("pipe:1");
+  {
+    SpillQueue q(dir.string(), 1 << 20);
+    RawLine timed{"timed", 0, 6, false};
+    timed.read_unix_nano = 1'700'000'000'000'000'042;
+    REQUIRE(q.push(origin, timed) == SpillQueue::Push::stored);
+    REQUIRE(q.push(origin, RawLine{"untimed", 6, 14, true}) == SpillQueue::Push::stored);
+    q.seal();
+  }
+  SpillQueue q(dir.string(), 1 << 20);
+  auto first = q.next();
+  REQUIRE(first);
+  CHECK(first->line.text == "timed");
+  CHECK(first->line.read_unix_nano == 1'700'000'000'000'000'042);
+  CHECK_FALSE(first->line.truncated);
+  auto second = q.next();
+  REQUIRE(second);
+  CHECK(second->line.text == "untimed");
+  CHECK(second->line.read_unix_nano == 0);
+  CHECK(second->line.truncated);
+  CHECK(second->line.offset == 6);
+}
