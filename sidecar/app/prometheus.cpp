@@ -76,6 +76,15 @@ std::string render_prometheus(const Metrics& m) {
            "Node mode: files whose name is not <pod>_<namespace>_<container>-<id>.log (read without pod labels).",
            m.container_log_names_unparsed);
   w.family("logferry_read_errors_total", counter, "Errors reading sources.", m.read_errors);
+  w.family("logferry_pod_metadata_reloads_total", counter,
+           "Sidecar mode: downwardAPI label/annotation files read (at start and after the kubelet updated them).",
+           m.pod_metadata_reloads);
+  w.family("logferry_pod_metadata_bad_lines_total", counter,
+           "Lines of the downwardAPI label/annotation files that are not key=\"value\" (skipped).",
+           m.pod_metadata_bad_lines);
+  w.family("logferry_pod_metadata_read_errors_total", counter,
+           "Failed re-reads of the downwardAPI label/annotation files (their last labels stay).",
+           m.pod_metadata_read_errors);
 
   // Parsing.
   w.family("logferry_parse_errors_total", counter, "Lines the parser could not parse (forwarded as plain text).",
