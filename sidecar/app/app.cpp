@@ -24,6 +24,7 @@
 #include "sidecar/forward/sink_factory.hpp"
 #include "sidecar/source/file_source.hpp"
 #include "sidecar/source/pipe_source.hpp"
+#include "sidecar/source/pod_metadata_files.hpp"
 #include "sidecar/source/stdin_source.hpp"
 
 namespace logferry {
@@ -41,6 +42,7 @@ class App {
         sink_(make_sink(io.get_executor(), config, metrics_)),
         forwarder_(io.get_executor(), *sink_, config, metrics_),
         batcher_(io.get_executor(), config, forwarder_, metrics_),
+        pod_files_(io.get_executor(), config, metrics_),
         sources_done_(io.get_executor()),
         stop_checkpoints_(io.get_executor()) {
     if (!config.files.empty()) {
@@ -66,6 +68,10 @@ class App {
     asio::co_spawn(ex, forwarder_.run(), asio::detached);
     asio::co_spawn(ex, batcher_.run(), asio::detached);
     asio::co_spawn(ex, checkpoint_loop(), asio::detached);
+    if (pod_files_.enabled()) {
+      update_resource();
+      asio::co_spawn(ex, pod_files_.run(config_.poll_interval, [this] { update_resource(); }), asio::detached);
+    }
     for (auto& s : sources_) {
       ++running_sources_;
       asio::co_spawn(ex, s->run(batcher_), [this](std::exception_ptr e) {
@@ -123,6 +129,13 @@ class App {
     }
   }
 
+  // The configured resource labels, then the Pod's labels and annotations files.
+  void update_resource() {
+    Labels resource = config_.resource_labels();
+    for (auto& kv : pod_files_.resource()) resource.push_back(std::move(kv));
+    batcher_.set_resource(std::move(resource));
+  }
+
   asio::awaitable<void> lifecycle() {
     using namespace asio::experimental::awaitable_operators;
     asio::signal_set signals(io_, SIGTERM, SIGINT);
@@ -166,6 +179,7 @@ class App {
   void finish(bool clean) {
     if (stopped_) return;
     stopped_ = true;
+    pod_files_.stop();
     save_checkpoints();
     exit_code_ = clean ? 0 : 1;
     if (clean) log_info("drained: every line acknowledged", {{"entries_acked", metrics_.entries_acked}});
@@ -179,6 +193,7 @@ class App {
   std::unique_ptr<Sink> sink_;  // chosen by the output's scheme
   Forwarder forwarder_;
   Batcher batcher_;
+  PodMetadataFiles pod_files_;
   std::vector<std::unique_ptr<Source>> sources_;
   FileSource* file_source_ = nullptr;
   std::unique_ptr<HttpServer> http_;

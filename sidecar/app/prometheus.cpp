@@ -80,6 +80,15 @@ std::string render_prometheus(const Metrics& m) {
            "Matching paths not read, by reason: symlink (sidecar mode), symlink_outside_root (node mode), "
            "not_regular (FIFO, socket, device).");
   for (const auto& [reason, n] : m.skipped_files) w.sample("logferry_skipped_files_total", "reason", reason, n);
+  w.family("logferry_pod_metadata_reloads_total", counter,
+           "Sidecar mode: downwardAPI label/annotation files read (at start and after the kubelet updated them).",
+           m.pod_metadata_reloads);
+  w.family("logferry_pod_metadata_bad_lines_total", counter,
+           "Lines of the downwardAPI label/annotation files that are not key=\"value\" (skipped).",
+           m.pod_metadata_bad_lines);
+  w.family("logferry_pod_metadata_read_errors_total", counter,
+           "Failed re-reads of the downwardAPI label/annotation files (their last labels stay).",
+           m.pod_metadata_read_errors);
 
   // Parsing.
   w.family("logferry_parse_errors_total", counter, "Lines the parser could not parse (forwarded as plain text).",

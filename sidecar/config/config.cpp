@@ -133,6 +133,11 @@ const std::array kTable{
     Var{"NODE_NAME", "", set_string<&Config::node_name>, "Downward API: the node's name (label k8s.node.name)."},
     Var{"CONTAINER_NAME", "", set_string<&Config::container_name>,
         "The app container's name (label k8s.container.name)."},
+    Var{"LOGFERRY_POD_LABELS_FILE", "", set_string<&Config::pod_labels_file>,
+        "A downwardAPI volume file of the Pod's labels (fieldRef metadata.labels): each becomes the resource "
+        "label k8s.pod.label.<key> on every batch; re-read when the kubelet updates it. Must be readable at start."},
+    Var{"LOGFERRY_POD_ANNOTATIONS_FILE", "", set_string<&Config::pod_annotations_file>,
+        "Like LOGFERRY_POD_LABELS_FILE for metadata.annotations: resource labels k8s.pod.annotation.<key>."},
     Var{"LOGFERRY_PARSER", "plain",
         [](Config& c, std::string_view v) {
           c.parser = std::string(v);  // the name is checked by load_config (ParserCatalog)

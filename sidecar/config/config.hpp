@@ -109,6 +109,7 @@ struct Config {
   // Identity: resource labels on every batch.
   Labels labels;
   std::string pod_name, pod_namespace, node_name, container_name;
+  std::string pod_labels_file, pod_annotations_file;  // downwardAPI volume files; "" = none
 
   // Operability.
   std::string http_addr;

@@ -28,6 +28,9 @@ struct PipelineMetrics {
   uint64_t truncations = 0;          // copytruncate (file shrank) seen
   uint64_t container_log_names_unparsed = 0;  // node mode: files read without pod labels
   uint64_t read_errors = 0;
+  uint64_t pod_metadata_reloads = 0;      // downwardAPI label/annotation files (re-)read
+  uint64_t pod_metadata_bad_lines = 0;    // lines of those files that are not key="value"
+  uint64_t pod_metadata_read_errors = 0;  // failed re-reads (the last labels stay)
   std::map<std::string, uint64_t> skipped_files;  // matching paths not read, by reason: symlink, not_regular, ...
 
   // Parsing.

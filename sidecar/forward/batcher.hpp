@@ -35,6 +35,9 @@ class Batcher final : public Intake {
   bool full() const override { return forwarder_.full(); }
   void accept(const OriginPtr& origin, const RawLine& line) override;
   void retire(const OriginPtr& origin) override;
+  // Replaces the resource labels of the batches sealed from now on (the
+  // Pod's labels file changed).
+  void set_resource(Labels resource) { resource_ = std::move(resource); }
 
   // Seals the batch on time and flushes parser state (multiline) of quiet
   // origins; returns after stop().

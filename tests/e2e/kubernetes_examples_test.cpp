@@ -226,6 +226,16 @@ void check_sidecar(const std::string& file, bool native) {
     INFO(e.name);
     CHECK(table_has(e.name));
   }
+  // Every Pod label, from a downwardAPI volume mounted where the variable points.
+  const EnvEntry* labels_file = find_env(*sidecar, "LOGFERRY_POD_LABELS_FILE");
+  REQUIRE(labels_file != nullptr);
+  REQUIRE(labels_file->value);
+  CHECK(*labels_file->value == "/etc/podinfo/labels");
+  CHECK(contains(sidecar->text, "mountPath: /etc/podinfo\n"));
+  const std::string text = manifest(file);
+  CHECK(contains(text, "downwardAPI:\n"));
+  CHECK(contains(text, "- path: labels\n"));
+  CHECK(contains(text, "fieldPath: metadata.labels\n"));
   TempDir root("logferry-k8s");
   const auto r = run_process({LOGFERRY_BIN, "--check-config"}, container_env(*sidecar, root), 30s);
   INFO(r.err);

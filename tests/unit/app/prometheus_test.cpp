@@ -108,6 +108,15 @@ logferry_read_errors_total 8
 # HELP logferry_skipped_files_total Matching paths not read, by reason: symlink (sidecar mode), symlink_outside_root (node mode), not_regular (FIFO, socket, device).
 # TYPE logferry_skipped_files_total counter
 logferry_skipped_files_total{reason="symlink"} 2
+# HELP logferry_pod_metadata_reloads_total Sidecar mode: downwardAPI label/annotation files read (at start and after the kubelet updated them).
+# TYPE logferry_pod_metadata_reloads_total counter
+logferry_pod_metadata_reloads_total 0
+# HELP logferry_pod_metadata_bad_lines_total Lines of the downwardAPI label/annotation files that are not key="value" (skipped).
+# TYPE logferry_pod_metadata_bad_lines_total counter
+logferry_pod_metadata_bad_lines_total 0
+# HELP logferry_pod_metadata_read_errors_total Failed re-reads of the downwardAPI label/annotation files (their last labels stay).
+# TYPE logferry_pod_metadata_read_errors_total counter
+logferry_pod_metadata_read_errors_total 0
 # HELP logferry_parse_errors_total Lines the parser could not parse (forwarded as plain text).
 # TYPE logferry_parse_errors_total counter
 logferry_parse_errors_total 9
@@ -184,6 +193,6 @@ TEST_CASE("prometheus: empty metrics still declare every family", "[ops][metrics
   size_t helps = 0, types = 0;
   for (size_t pos = 0; (pos = text.find("# HELP ", pos)) != std::string::npos; ++pos) ++helps;
   for (size_t pos = 0; (pos = text.find("# TYPE ", pos)) != std::string::npos; ++pos) ++types;
-  CHECK(helps == 35);
-  CHECK(types == 35);
+  CHECK(helps == 38);
+  CHECK(types == 38);
 }

@@ -1,0 +1,95 @@
+#include "sidecar/source/pod_metadata_files.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+
+using namespace logferry;
+using logferry::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Publishes `text` as the kubelet does: a new ..<version> directory, then an
+// atomic rename of a symlink over ..data; <dir>/labels -> ..data/labels.
+void publish(const fs::path& dir, int version, const std::string& text) {
+  const std::string name = "..v" + std::to_string(version);
+  fs::create_directories(dir / name);
+  std::ofstream(dir / name / "labels", std::ios::binary) << text;
+  fs::create_symlink(name, dir / "..data_tmp");
+  fs::rename(dir / "..data_tmp", dir / "..data");
+  if (!fs::is_symlink(dir / "labels")) fs::create_symlink("..data/labels", dir / "labels");
+  if (version > 0) fs::remove_all(dir / ("..v" + std::to_string(version - 1)));
+}
+
+}  // namespace
+
+TEST_CASE("Pod labels files are re-read after the kubelet swaps ..data", "[source][downward]") {
+  TempDir tmp("logferry-podinfo");
+  publish(tmp.path(), 0, "app=\"web\"\ntier=\"front\"");
+  boost::asio::io_context io;
+  Config config;
+  config.pod_labels_file = (tmp / "labels").string();
+  Metrics metrics;
+  PodMetadataFiles files(io.get_executor(), config, metrics);
+  REQUIRE(files.enabled());
+  CHECK(files.resource() == Labels{{"k8s.pod.label.app", "web"}, {"k8s.pod.label.tier", "front"}});
+  CHECK(metrics.pod_metadata_reloads == 1);
+
+  // Unchanged: nothing re-read.
+  CHECK_FALSE(files.refresh());
+  CHECK(metrics.pod_metadata_reloads == 1);
+
+  publish(tmp.path(), 1, "app=\"web\"\nbroken line\nversion=\"2\"");
+  CHECK(files.refresh());
+  CHECK(files.resource() == Labels{{"k8s.pod.label.app", "web"}, {"k8s.pod.label.version", "2"}});
+  CHECK(metrics.pod_metadata_bad_lines == 1);
+
+  // The same content under a new directory: re-read, but no change to report.
+  publish(tmp.path(), 2, "app=\"web\"\nbroken line\nversion=\"2\"");
+  CHECK_FALSE(files.refresh());
+  CHECK(metrics.pod_metadata_reloads == 3);
+
+  // A file that disappears keeps its last labels, counted as a read error.
+  fs::remove_all(tmp / "..data");
+  CHECK_FALSE(files.refresh());
+  CHECK(metrics.pod_metadata_read_errors == 1);
+  CHECK(files.resource() == Labels{{"k8s.pod.label.app", "web"}, {"k8s.pod.label.version", "2"}});
+}
+
+TEST_CASE("labels and annotations files give their own prefixes", "[source][downward]") {
+  TempDir tmp("logferry-podinfo");
+  const auto labels = tmp.write_file("labels", "app=\"web\"");
+  const auto annotations = tmp.write_file("annotations", "team.example/owner=\"payments\"");
+  boost::asio::io_context io;
+  Config config;
+  config.pod_labels_file = labels.string();
+  config.pod_annotations_file = annotations.string();
+  Metrics metrics;
+  PodMetadataFiles files(io.get_executor(), config, metrics);
+  CHECK(files.resource() ==
+        Labels{{"k8s.pod.label.app", "web"}, {"k8s.pod.annotation.team.example/owner", "payments"}});
+}
+
+TEST_CASE("Pod metadata files are optional, but must be readable when set", "[source][downward]") {
+  TempDir tmp("logferry-podinfo");
+  boost::asio::io_context io;
+  Metrics metrics;
+  Config none;
+  CHECK_FALSE(PodMetadataFiles(io.get_executor(), none, metrics).enabled());
+
+  Config missing;
+  missing.pod_labels_file = (tmp / "nope").string();
+  CHECK_THROWS_WITH(PodMetadataFiles(io.get_executor(), missing, metrics),
+                    Catch::Contains("cannot read Pod metadata file") && Catch::Contains("nope"));
+
+  Config directory;
+  directory.pod_labels_file = tmp.path().string();
+  CHECK_THROWS_AS(PodMetadataFiles(io.get_executor(), directory, metrics), std::runtime_error);
+}
