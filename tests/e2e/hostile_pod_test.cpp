@@ -303,7 +303,7 @@ TEST_CASE("a forged namespace and a forged audit identity are refused; real audi
   CHECK(audit_lines == 1);
 }
 
-TEST_CASE("the amplification frames cost under 64 MiB of memory and disk", "[e2e][hostile]") {
+TEST_CASE("the amplification frames cost under 64 MiB of memory and disk", "[e2e][hostile][rss]") {
   TempDir tmp("logferry-hostile");
   Aggregator aggregator(tmp / "data");
   const pid_t pid = aggregator.process().pid();
