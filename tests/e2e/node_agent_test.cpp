@@ -275,8 +275,8 @@ void run_node_agent(bool inotify) {
 }  // namespace
 
 TEST_CASE("node agent: kubelet layout, rotation, deleted Pod, SIGKILL: every line once with its labels",
-          "[e2e][node]") {
+          "[e2e][node][serial]") {
   run_node_agent(true);
 }
 
-TEST_CASE("node agent without inotify (polling): the same guarantees", "[e2e][node]") { run_node_agent(false); }
+TEST_CASE("node agent without inotify (polling): the same guarantees", "[e2e][node][serial]") { run_node_agent(false); }
