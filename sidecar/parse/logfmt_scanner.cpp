@@ -1,39 +1,16 @@
 #include "sidecar/parse/logfmt_scanner.hpp"
 
+#include "sidecar/core/code_points.hpp"
+
 namespace logferry {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-void append_code_point(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // Reads 4 hex digits at text[pos].
 int hex4(std::string_view text, size_t pos) {
   if (pos + 4 > text.size()) return -1;
   int v = 0;
   for (size_t i = pos; i < pos + 4; ++i) {
-    const int h = hex_value(text[i]);
+    const int h = hex_digit_value(text[i]);
     if (h < 0) return -1;
     v = v * 16 + h;
   }
@@ -79,7 +56,7 @@ size_t read_quoted(std::string_view text, size_t pos, std::string& out) {
           }
         }
         if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // a lone surrogate
-        append_code_point(out, static_cast<uint32_t>(cp));
+        append_utf8_code_point(out, cp);  // valid: surrogates were replaced above
         break;
       }
       default:  // unknown escape: kept as written

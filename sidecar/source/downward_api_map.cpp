@@ -2,52 +2,23 @@
 
 #include <cstdint>
 
+#include "sidecar/core/code_points.hpp"
 #include "sidecar/core/json_escape.hpp"
 
 namespace logferry {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Reads `digits` hex digits at s[i]; -1 when they are not all hex.
 int64_t read_hex(std::string_view s, size_t i, size_t digits) {
   if (i + digits > s.size()) return -1;
   int64_t v = 0;
   for (size_t k = 0; k < digits; ++k) {
-    const int d = hex_value(s[i + k]);
+    const int d = hex_digit_value(s[i + k]);
     if (d < 0) return -1;
     v = v * 16 + d;
   }
   return v;
-}
-
-// Appends a code point as UTF-8; false for surrogates and values past U+10FFFF
-// (Go's Unquote refuses them too).
-bool append_code_point(std::string& out, int64_t cp) {
-  if (cp < 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-  const auto c = static_cast<uint32_t>(cp);
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-  return true;
 }
 
 }  // namespace
@@ -88,7 +59,7 @@ std::optional<std::string> unquote_go_string(std::string_view q) {
       case 'u':
       case 'U': {
         const size_t digits = e == 'u' ? 4 : 8;
-        if (!append_code_point(out, read_hex(s, i, digits))) return std::nullopt;
+        if (!append_utf8_code_point(out, read_hex(s, i, digits))) return std::nullopt;
         i += digits;
         break;
       }
