@@ -76,12 +76,10 @@ std::string set_max_connections(AggregatorConfig& c, std::string_view v) {
   return {};
 }
 
+// A count from 1 to 1000000 (connections, pending handshakes, open files).
 template <auto Member>
-std::string set_count(AggregatorConfig& c, std::string_view v) {
-  auto n = parse_uint(v, 1, 1000000);
-  if (!n) return "expected a whole number from 1 to 1000000";
-  c.*Member = *n;
-  return {};
+std::string set_positive_count(AggregatorConfig& c, std::string_view v) {
+  return set_count<Member>(c, v, 1, 1000000);
 }
 
 std::string set_audit_listen(AggregatorConfig& c, std::string_view v) {
@@ -137,7 +135,7 @@ const std::array kTable{
         "owner: segment files are created 0600 and directories 0700 (whatever the umask); group: 0640 and 0750, "
         "for a reader group."},
     Var{"LOGFERRY_AGGREGATOR_MAX_OPEN_SEGMENTS", "256",
-        [](AggregatorConfig& c, std::string_view v) { return set_count<&AggregatorConfig::max_open_segments>(c, v, 1, 1000000); },
+        set_positive_count<&AggregatorConfig::max_open_segments>,
         "Segment files kept open; the least recently written is closed beyond this (and reopened on demand)."},
     Var{"LOGFERRY_AGGREGATOR_CREDENTIALS_FILE", "", set_string<&AggregatorConfig::credentials_file>,
         "Per-namespace credentials: lines `sha256:HEX GLOBS` or `TOKEN_FILE GLOBS` (GLOBS: comma-separated "
@@ -169,10 +167,10 @@ const std::array kTable{
     Var{"LOGFERRY_AGGREGATOR_MAX_CONNECTIONS", "4096", set_max_connections,
         "Authenticated sessions above this number are refused (closed at accept when the sessions are full, "
         "or answered with a refused hello)."},
-    Var{"LOGFERRY_AGGREGATOR_MAX_PENDING", "64", set_count<&AggregatorConfig::max_pending>,
+    Var{"LOGFERRY_AGGREGATOR_MAX_PENDING", "64", set_positive_count<&AggregatorConfig::max_pending>,
         "Connections that have not completed their hello (TLS handshakes included), a separate budget from "
         "LOGFERRY_AGGREGATOR_MAX_CONNECTIONS: when full, the oldest of them is closed to make room."},
-    Var{"LOGFERRY_AGGREGATOR_MAX_PENDING_PER_PEER", "16", set_count<&AggregatorConfig::max_pending_per_peer>,
+    Var{"LOGFERRY_AGGREGATOR_MAX_PENDING_PER_PEER", "16", set_positive_count<&AggregatorConfig::max_pending_per_peer>,
         "Of those, at most this many from one peer address; a further one makes that address's oldest close."},
     Var{"LOGFERRY_AGGREGATOR_TLS_CERT", "", set_string<&AggregatorConfig::tls_cert>,
         "PEM certificate chain of the server; set: clients must speak TLS (tls://)."},

@@ -1,4 +1,4 @@
-#include "fuzz/sidecar_batch_check.hpp"
+#include "unit/forward/sidecar_batch_check.hpp"
 
 #include <random>
 
