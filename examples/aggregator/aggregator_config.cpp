@@ -138,7 +138,7 @@ const std::array kTable{
         set_positive_count<&AggregatorConfig::max_open_segments>,
         "Segment files kept open; the least recently written is closed beyond this (and reopened on demand)."},
     Var{"LOGFERRY_AGGREGATOR_CREDENTIALS_FILE", "", set_string<&AggregatorConfig::credentials_file>,
-        "Per-namespace credentials: lines `sha256:HEX GLOBS` or `TOKEN_FILE GLOBS` (GLOBS: comma-separated "
+        "Per-namespace credentials: lines `sha256:HEX GLOBS` (HEX: the SHA-256 of a token; GLOBS: comma-separated "
         "namespace patterns such as team-a,team-a-*); a client may write only the namespaces its token allows. "
         "Read at start and again when it changes. See docs/security.md."},
     Var{"LOGFERRY_AGGREGATOR_MAX_BATCH_ENTRIES", "100000", set_limit_count<&BatchLimits::max_entries, 1>,
