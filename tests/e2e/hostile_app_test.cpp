@@ -134,16 +134,23 @@ TEST_CASE("hostile app: a file swapped with a FIFO again and again never blocks 
     }
     fs::rename(staged, x);
     std::this_thread::sleep_for(std::chrono::microseconds(200));
+    sidecar.process().stderr_text();  // drain its log: a full stderr pipe would block it, not the FIFO
   }
   // Leave a FIFO in place: it stays skipped.
   fs::remove(x);
   REQUIRE(::mkfifo(x.c_str(), 0600) == 0);
 
-  CHECK(wait_until([&] { return healthy(http); }, 5s, 50ms));
+  CHECK(wait_until(
+      [&] {
+        sidecar.process().stderr_text();
+        return healthy(http);
+      },
+      5s, 50ms));
   append(logs / "app.log", "after\n");
   bool after = false;
   wait_until(
       [&] {
+        sidecar.process().stderr_text();
         for (const auto& e : read_store(tmp / "store")) after = after || e.body == "after";
         return after;
       },

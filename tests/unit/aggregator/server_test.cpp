@@ -484,6 +484,7 @@ TEST_CASE("a credential writes only the namespaces granted to it; the audit name
   CHECK(team_b_segments == 1);  // the admin's batch; the forged ones stored nothing
   CHECK_FALSE(fs::exists(agg.dir() / "_audit"));
   fs::remove(file);
+}
 
 TEST_CASE("a hello frame over 8 KiB closes the connection without waiting for its bytes", "[aggregator]") {
   TestAggregator agg(fast_config());

@@ -138,15 +138,15 @@ TEST_CASE("outputs: several addresses, IPv6 and the allowed schemes", "[config]"
 
 TEST_CASE("a token file that cannot be read is a configuration error", "[config][security]") {
   test::TempDir tmp;
-  auto env = minimal(tmp);
+  auto env = files_environment(tmp);
   env["LOGFERRY_AUTH_TOKEN_FILE"] = (tmp / "missing/token").string();
-  auto r = load_config(env);
+  auto r = load_config(env, parser_catalog());
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].variable == "LOGFERRY_AUTH_TOKEN_FILE");
   CHECK(r.errors[0].message == "LOGFERRY_AUTH_TOKEN_FILE=\"" + (tmp / "missing/token").string() +
                                    "\": cannot read the token file: No such file or directory");
   env["LOGFERRY_AUTH_TOKEN_FILE"] = tmp.write_file("token", "abc\n").string();
-  CHECK(load_config(env).errors.empty());
+  CHECK(load_config(env, parser_catalog()).errors.empty());
 }
 
 TEST_CASE("credentials and query strings are redacted from every echoed URL", "[config][security]") {
@@ -155,16 +155,16 @@ TEST_CASE("credentials and query strings are redacted from every echoed URL", "[
         "otlp+http://h:4318/v1/logs?***,otlp+http://***@g:4318");
   CHECK(redact_urls("tcp://aggregator:7070") == "tcp://aggregator:7070");
   test::TempDir tmp;
-  auto env = minimal(tmp);
+  auto env = files_environment(tmp);
   env["LOGFERRY_OUTPUT"] = "loki+https://user:pass@host/x?token=y";
-  auto r = load_config(env);
+  auto r = load_config(env, parser_catalog());
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].message.find("pass") == std::string::npos);
   CHECK(r.errors[0].message.find("token=y") == std::string::npos);
   CHECK(r.errors[0].message.starts_with("LOGFERRY_OUTPUT=\"loki+https://***@host/x?***\": "));
   // Accepted with a query string: shown redacted by --check-config and in messages.
   env["LOGFERRY_OUTPUT"] = "otlp+https://collector/v1/logs?api_key=k3y";
-  r = load_config(env);
+  r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
   CHECK(r.config.outputs[0].text == "otlp+https://collector/v1/logs?***");
   CHECK(r.config.outputs[0].path == "/v1/logs?api_key=k3y");
@@ -175,10 +175,10 @@ TEST_CASE("credentials and query strings are redacted from every echoed URL", "[
 
 TEST_CASE("labels from the environment are valid UTF-8 once loaded", "[config][security]") {
   test::TempDir tmp;
-  auto env = minimal(tmp);
+  auto env = files_environment(tmp);
   env["POD_NAME"] = "web\xFF";
   env["LOGFERRY_LABELS"] = "t\xE9" "am=caf\xE9";
-  auto r = load_config(env);
+  auto r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
   const auto labels = r.config.resource_labels();
   REQUIRE(labels.size() == 2);
@@ -192,7 +192,7 @@ TEST_CASE("--help documents the symlink opt-in and the pods root", "[config][sec
   CHECK(help.find("LOGFERRY_FOLLOW_SYMLINKS") != std::string::npos);
   CHECK(help.find("LOGFERRY_PODS_ROOT") != std::string::npos);
   test::TempDir tmp;
-  auto r = load_config(minimal(tmp));
+  auto r = load_config(files_environment(tmp), parser_catalog());
   CHECK_FALSE(r.config.follow_symlinks);
   CHECK(r.config.pods_root == "/var/log/pods");
 }

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "sidecar/config/config.hpp"
+#include "sidecar/parse/registry.hpp"
 #include "support/loki_fake.hpp"
 #include "unit/forward/output_harness.hpp"
 
@@ -98,7 +99,7 @@ TEST_CASE("LOGFERRY_LOKI_STRUCTURED_METADATA: auto (default), true, false", "[ou
                     {"LOGFERRY_CHECKPOINT_DIR",
                      (std::filesystem::temp_directory_path() / "logferry-loki-metadata-cfg").string()}};
     if (value != nullptr) env["LOGFERRY_LOKI_STRUCTURED_METADATA"] = value;
-    return load_config(env);
+    return load_config(env, parser_catalog());
   };
   auto r = parse(nullptr);
   REQUIRE(r.errors.empty());

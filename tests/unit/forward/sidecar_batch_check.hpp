@@ -22,7 +22,9 @@
 
 #include "aggregator/session_protocol.hpp"
 #include "logferry/v1/logferry.pb.h"
+#include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
+#include "sidecar/parse/registry.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/forward/batcher.hpp"
 #include "sidecar/forward/forwarder.hpp"
@@ -110,15 +112,15 @@ inline bool sidecar_batches_accepted(const uint8_t* data, size_t size, std::stri
                   {"POD_NAMESPACE", in.text(true)},
                   {"CONTAINER_NAME", in.text(true)},
                   {"LOGFERRY_LABELS", in.text(true)}};
-  auto loaded = load_config(env);
+  auto loaded = load_config(env, parser_catalog());
   if (!loaded.errors.empty()) {
     env.erase("LOGFERRY_LABELS");  // most label texts are not key=value lists
-    loaded = load_config(env);
+    loaded = load_config(env, parser_catalog());
     if (!loaded.errors.empty()) return true;
   }
   const Config& config = loaded.config;
   boost::asio::io_context io;
-  Metrics metrics;
+  PipelineMetrics metrics;
   CaptureSink sink(io.get_executor());
   Forwarder forwarder(io.get_executor(), sink, config, metrics);
   Batcher batcher(io.get_executor(), config, forwarder, metrics);

@@ -17,6 +17,7 @@
 #include "sidecar/core/errors.hpp"
 #include "sidecar/forward/framing.hpp"
 #include "sidecar/forward/tcp_session.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 
 using namespace logferry;
 using namespace std::chrono_literals;
@@ -61,7 +62,7 @@ Outcome run_against(uint32_t hello_ack_padding, uint32_t ack_length) {
   config.outputs = *parse_outputs("tcp://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()));
   config.connect_timeout = 5s;
   config.compress = false;
-  Metrics metrics;
+  PipelineMetrics metrics;
   TcpSink sink(io.get_executor(), config, metrics);
   Outcome result;
   bool done = false;

@@ -1,4 +1,5 @@
 #include "sidecar/source/pod_metadata_files.hpp"
+#include "sidecar/core/pipeline_metrics.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -36,7 +37,7 @@ TEST_CASE("Pod labels files are re-read after the kubelet swaps ..data", "[sourc
   boost::asio::io_context io;
   Config config;
   config.pod_labels_file = (tmp / "labels").string();
-  Metrics metrics;
+  PipelineMetrics metrics;
   PodMetadataFiles files(io.get_executor(), config, metrics);
   REQUIRE(files.enabled());
   CHECK(files.resource() == Labels{{"k8s.pod.label.app", "web"}, {"k8s.pod.label.tier", "front"}});
@@ -71,7 +72,7 @@ TEST_CASE("labels and annotations files give their own prefixes", "[source][down
   Config config;
   config.pod_labels_file = labels.string();
   config.pod_annotations_file = annotations.string();
-  Metrics metrics;
+  PipelineMetrics metrics;
   PodMetadataFiles files(io.get_executor(), config, metrics);
   CHECK(files.resource() ==
         Labels{{"k8s.pod.label.app", "web"}, {"k8s.pod.annotation.team.example/owner", "payments"}});
@@ -80,7 +81,7 @@ TEST_CASE("labels and annotations files give their own prefixes", "[source][down
 TEST_CASE("Pod metadata files are optional, but must be readable when set", "[source][downward]") {
   TempDir tmp("logferry-podinfo");
   boost::asio::io_context io;
-  Metrics metrics;
+  PipelineMetrics metrics;
   Config none;
   CHECK_FALSE(PodMetadataFiles(io.get_executor(), none, metrics).enabled());
 
