@@ -89,22 +89,29 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+namespace {
+
+// Appends the UTF-8 sequence at s[i], or U+FFFD for an invalid byte; returns
+// how many bytes of `s` it consumed.
+size_t append_sequence_or_replacement(std::string& out, std::string_view s, size_t i) {
+  const size_t n = utf8_sequence_length(s, i);
+  if (n == 0) {
+    out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+    return 1;
+  }
+  out.append(s.data() + i, n);
+  return n;
+}
+
+}  // namespace
+
 void append_utf8_repaired(std::string& out, std::string_view s) {
   if (is_valid_utf8(s)) {
     out.append(s);
     return;
   }
   out.reserve(out.size() + s.size() + 8);
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = utf8_sequence_length(s, i);
-    if (n == 0) {
-      out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
-      ++i;
-    } else {
-      out.append(s.data() + i, n);
-      i += n;
-    }
-  }
+  for (size_t i = 0; i < s.size();) i += append_sequence_or_replacement(out, s, i);
 }
 
 std::string utf8_repaired(std::string_view s) {
@@ -125,14 +132,7 @@ void append_json_string(std::string& out, std::string_view s) {
     if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      const size_t n = utf8_sequence_length(s, i);
-      if (n == 0) {
-        out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
-        ++i;
-      } else {
-        out.append(s.data() + i, n);
-        i += n;
-      }
+      i += append_sequence_or_replacement(out, s, i);
       continue;
     }
     switch (c) {
