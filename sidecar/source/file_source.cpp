@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <set>
 
 #include <boost/asio/as_tuple.hpp>
@@ -30,6 +32,17 @@ namespace {
 constexpr size_t kReadBufferBytes = 256 * 1024;
 constexpr auto kCheckInterval = std::chrono::milliseconds(100);
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);  // re-read interval while draining
+
+// A checkpoint record describes the file open at `fd` when the device and inode
+// are its own and the file still starts with the bytes it started with then (an
+// inode can be reused by a new file).
+bool record_matches(int fd, const struct stat& st, const CheckpointRecord& r) {
+  if (r.device != static_cast<uint64_t>(st.st_dev) || r.inode != static_cast<uint64_t>(st.st_ino)) return false;
+  std::string head(r.head_length, '\0');
+  const ssize_t n = r.head_length == 0 ? 0 : ::pread(fd, head.data(), head.size(), 0);
+  return n == static_cast<ssize_t>(r.head_length) && head_hash(head) == r.head_hash &&
+         r.offset <= static_cast<uint64_t>(st.st_size);
+}
 }  // namespace
 
 FileSource::FileSource(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics,
@@ -183,11 +196,7 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
     return r.device == static_cast<uint64_t>(fst.st_dev) && r.inode == static_cast<uint64_t>(fst.st_ino);
   });
   if (it != pending_checkpoints_.end()) {
-    std::string head(it->head_length, '\0');
-    const ssize_t n = it->head_length == 0 ? 0 : ::pread(fd.get(), head.data(), head.size(), 0);
-    const bool same = n == static_cast<ssize_t>(it->head_length) && head_hash(head) == it->head_hash &&
-                      it->offset <= static_cast<uint64_t>(fst.st_size);
-    if (same) {
+    if (record_matches(fd.get(), fst, *it)) {
       origin = file_origin(it->id, path, config_.mode);
       origin->acked_offset = it->offset;
       offset = it->offset;
@@ -283,6 +292,7 @@ void FileSource::rescan(Intake& intake, bool first) {
     open_file(path, st, intake, first);
   }
   if (first && config_.mode == Mode::node) recover_rotated(intake);
+  if (first) log_info("initial scan done", {{"files", watchers_.size()}});
   for (auto& [key, w] : watchers_) {
     bool still_there = false;
     for (const auto& [p, k] : now_by_path) still_there = still_there || k == key;
@@ -314,25 +324,44 @@ void FileSource::rescan(Intake& intake, bool first) {
 
 void FileSource::recover_rotated(Intake& intake) {
   namespace fs = std::filesystem;
-  // The kubelet renames <dir>/0.log to <dir>/0.log.<timestamp> and later
-  // compresses it: look there for a pending record's device and inode.
-  std::vector<CheckpointRecord> pending = pending_checkpoints_;
-  for (const auto& r : pending) {
+  // The kubelet renames <dir>/0.log to <dir>/0.log.<timestamp> (the suffix sorts
+  // in time order) and later compresses it. Per symlink with pending records:
+  // resume each recorded file found there, then read every rotated file after
+  // the newest of them from its start: those were written and rotated while
+  // logferry was down (or before it saw them), and no record can name them.
+  std::map<std::string, std::vector<CheckpointRecord>> by_link;
+  for (const auto& r : pending_checkpoints_) by_link[r.path].push_back(r);
+  for (const auto& [link, records] : by_link) {
     std::error_code ec;
-    if (!fs::is_symlink(r.path, ec)) continue;
-    const fs::path target = fs::canonical(r.path, ec);
+    if (!fs::is_symlink(link, ec)) continue;
+    const fs::path target = fs::canonical(link, ec);
     if (ec) continue;
     const std::string prefix = target.filename().string() + ".";
+    std::vector<std::pair<std::string, struct stat>> rotated;
     for (const auto& entry : fs::directory_iterator(target.parent_path(), ec)) {
       const std::string name = entry.path().filename().string();
       if (!name.starts_with(prefix) || name.ends_with(".gz")) continue;
       struct stat st {};
-      if (::stat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      if (static_cast<uint64_t>(st.st_dev) != r.device || static_cast<uint64_t>(st.st_ino) != r.inode) continue;
-      log_info("resuming a rotated file", {{"path", r.path}, {"file", entry.path().string()}});
+      if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      rotated.emplace_back(entry.path().string(), st);
+    }
+    std::sort(rotated.begin(), rotated.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::optional<size_t> newest;
+    for (size_t i = 0; i < rotated.size(); ++i) {
+      const auto& [file, st] = rotated[i];
+      const UniqueFd fd(::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      if (!fd || std::none_of(records.begin(), records.end(),
+                              [&](const CheckpointRecord& r) { return record_matches(fd.get(), st, r); })) {
+        continue;
+      }
+      newest = i;
+      log_info("resuming a rotated file", {{"path", link}, {"file", file}});
       // Known under the symlink's name (its labels); rescan marks it rotated.
-      open_file(r.path, st, intake, true, entry.path().string());
-      break;
+      open_file(link, st, intake, true, file);
+    }
+    for (size_t i = newest ? *newest + 1 : rotated.size(); i < rotated.size(); ++i) {
+      log_info("reading a file rotated while logferry was down", {{"path", link}, {"file", rotated[i].first}});
+      open_file(link, rotated[i].second, intake, false, rotated[i].first);
     }
   }
 }

@@ -342,13 +342,16 @@ TEST_CASE("kubernetes: aggregator.yaml", "[e2e][k8s]") {
   REQUIRE(containers.size() == 1);
   const auto& c = containers.front();
   check_locked_down(c);
-  CHECK(contains(c.text, "livenessProbe:\n"));
-  CHECK(contains(c.text, "readinessProbe:\n"));
+  // Probed over HTTP: /readyz reports a store that cannot be written, a TCP probe would not.
+  CHECK(contains(c.text, "livenessProbe:\n            httpGet:\n              path: /healthz\n              port: http\n"));
+  CHECK(contains(c.text, "readinessProbe:\n            httpGet:\n              path: /readyz\n              port: http\n"));
+  CHECK(contains(c.text, "- name: http\n              containerPort: 8080\n"));
   TempDir root("logferry-k8s");
   const auto r = run_process({LOGFERRY_AGGREGATOR_BIN, "--check-config"}, container_env(c, root), 30s);
   INFO(r.out << r.err);
   REQUIRE(r.status);
   CHECK(r.status->code == 0);
+  CHECK(contains(r.out, "LOGFERRY_AGGREGATOR_HTTP_ADDR=0.0.0.0:8080\n"));
 }
 
 TEST_CASE("kubernetes: audit/aggregator-audit.yaml", "[e2e][k8s][audit]") {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -186,6 +187,10 @@ void run_node_agent(bool inotify) {
                        {"NODE_NAME", "node-1"}};
   auto agent = std::make_unique<Sidecar>(env);
   agent->start();
+  // The kubelet's rotations below start once the agent runs (a file rotated before
+  // it ever started is history it never owned).
+  REQUIRE(agent->process().wait_for_stderr("initial scan done", 30s));
+  std::string first_agent_log;
 
   constexpr int kRounds = 24;
   for (int round = 0; round < kRounds; ++round) {
@@ -205,6 +210,7 @@ void run_node_agent(bool inotify) {
     if (round == 14) {
       // SIGKILL while lines are unread; the kubelet rotates while the agent is down.
       agent->kill9();
+      first_agent_log = agent->process().stderr_text();
       for (auto& c : containers) {
         if (c.deleted) continue;
         c.write(40);
@@ -213,6 +219,10 @@ void run_node_agent(bool inotify) {
       }
       agent = std::make_unique<Sidecar>(env);
       agent->start();
+      // One rotation while it was down, as the scenario says: the next one would
+      // compress the file it has to resume (lines of a compressed file are not
+      // read; see docs/node-agent.md). Two rotations while down: the test below.
+      REQUIRE(agent->process().wait_for_stderr("initial scan done", 30s));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(60));
   }
@@ -261,6 +271,23 @@ void run_node_agent(bool inotify) {
     if (n != 1 && first_problem.empty()) first_problem = fmt::format("{} stored {} times", body, n);
   }
   INFO("first problem: " << first_problem);
+  if (!first_problem.empty()) {
+    // The agents' own account of that Pod's files, to explain a loss.
+    std::string account;
+    const std::string second_agent_log = agent->process().stderr_text();
+    for (const std::string* log : {&std::as_const(first_agent_log), &second_agent_log}) {
+      account += log == &first_agent_log ? "-- before SIGKILL\n" : "-- after restart\n";
+      size_t pos = 0;
+      while (pos < log->size()) {
+        const size_t end = std::min(log->find('\n', pos), log->size());
+        const std::string_view line(log->data() + pos, end - pos);
+        if (line.find("dns-0") != std::string_view::npos) account.append(line).push_back('\n');
+        pos = end + 1;
+      }
+    }
+    INFO("agent log lines of kube-system/dns-0:\n" << account);
+    CHECK(first_problem.empty());
+  }
   CHECK(stored.size() == total);
   CHECK(missing == 0);
   CHECK(duplicates == 0);
@@ -272,7 +299,59 @@ void run_node_agent(bool inotify) {
   CHECK(err.find("read without pod labels") != std::string::npos);
 }
 
+// Two rotations while the agent is down: the file it was reading is resumed, and
+// the file created and rotated meanwhile (no checkpoint names it) is read whole.
+void run_two_rotations_while_down() {
+  TempDir tmp("logferry-node-down");
+  fs::create_directories(tmp / "containers");
+  FakeContainer c(tmp.path(), "shop", "api-0", "app", 7);
+  Aggregator aggregator(tmp / "store");
+  const ProcessEnv env{{"LOGFERRY_MODE", "node"},
+                       {"LOGFERRY_FILES", (tmp / "containers").string() + "/*.log"},
+                       {"LOGFERRY_OUTPUT", aggregator.output()},
+                       {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()},
+                       {"LOGFERRY_PODS_ROOT", (tmp / "pods").string()},
+                       {"LOGFERRY_BATCH_TIMEOUT", "50ms"},
+                       {"NODE_NAME", "node-1"}};
+  auto agent = std::make_unique<Sidecar>(env);
+  agent->start();
+  REQUIRE(agent->process().wait_for_stderr("initial scan done", 30s));
+  c.write(50);
+  REQUIRE(wait_until([&] { return count_stored(tmp / "store") >= 50u; }, 30s, 50ms));
+  agent->kill9();
+  c.write(30);        // unread tail of the file the agent was reading
+  c.rotate(false);    // 0.log -> 0.log.<1>
+  c.write(40);        // a file the agent never saw ...
+  c.rotate(false);    // ... rotated too: 0.log -> 0.log.<2>
+  c.write(20);        // the current 0.log
+  agent = std::make_unique<Sidecar>(env);
+  agent->start();
+  const size_t total = c.bodies.size();
+  CHECK(wait_until([&] { return count_stored(tmp / "store") >= total; }, 60s, 100ms));
+  CHECK(agent->stop() == 0);
+  const std::string err = agent->process().stderr_text();
+  CHECK(err.find("reading a file rotated while logferry was down") != std::string::npos);
+  std::map<std::string, int> seen;
+  for (const auto& s : read_stored(tmp / "store")) ++seen[s.body];
+  size_t missing = 0, duplicates = 0;
+  std::string first_problem;
+  for (const auto& body : c.bodies) {
+    const int n = seen[body];
+    if (n == 0) ++missing;
+    if (n > 1) ++duplicates;
+    if (n != 1 && first_problem.empty()) first_problem = fmt::format("{} stored {} times", body, n);
+  }
+  INFO("lines written: " << total << "; first problem: " << first_problem);
+  CHECK(missing == 0);
+  CHECK(duplicates == 0);
+  CHECK(seen.size() == total);
+}
+
 }  // namespace
+
+TEST_CASE("node agent: two kubelet rotations while down, every line once", "[e2e][node][serial]") {
+  run_two_rotations_while_down();
+}
 
 TEST_CASE("node agent: kubelet layout, rotation, deleted Pod, SIGKILL: every line once with its labels",
           "[e2e][node][serial]") {

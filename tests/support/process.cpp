@@ -22,18 +22,18 @@ void close_fd(int& fd) {
   fd = -1;
 }
 
-// Reads everything available from a non-blocking fd into `into`; closes it at EOF.
-void drain(int& fd, std::string& into) {
+// Reads everything available from a non-blocking fd into `into`; sets `eof` at its end.
+void drain(int fd, bool& eof, std::string& into) {
   char buf[65536];
-  while (fd >= 0) {
+  while (fd >= 0 && !eof) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0) {
       into.append(buf, static_cast<size_t>(n));
     } else if (n == 0) {
-      close_fd(fd);
+      eof = true;
     } else {
       if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) close_fd(fd);
+      if (errno != EAGAIN && errno != EWOULDBLOCK) eof = true;
       return;
     }
   }
@@ -54,6 +54,10 @@ ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !status_) {
     ::kill(pid_, SIGKILL);
     reap(true);
+  }
+  if (reader_.joinable()) {
+    reader_.request_stop();
+    reader_.join();
   }
   close_fd(out_fd_);
   close_fd(err_fd_);
@@ -106,6 +110,7 @@ void ChildProcess::start(const std::vector<std::string>& argv, const ProcessEnv&
   if (!keep_stdin) close_fd(in_fd_);
   ::fcntl(out_fd_, F_SETFL, O_NONBLOCK);
   ::fcntl(err_fd_, F_SETFL, O_NONBLOCK);
+  reader_ = std::jthread([this](std::stop_token stop) { read_output(stop); });
   int child_errno = 0;
   const ssize_t n = ::read(exec_err[0], &child_errno, sizeof child_errno);  // EOF when exec succeeded
   ::close(exec_err[0]);
@@ -133,31 +138,39 @@ bool ChildProcess::reap(bool block) {
 
 bool ChildProcess::running() { return pid_ > 0 && !reap(false); }
 
-void ChildProcess::pump(std::chrono::milliseconds wait) {
-  pollfd fds[2];
-  nfds_t count = 0;
-  if (out_fd_ >= 0) fds[count++] = {out_fd_, POLLIN, 0};
-  if (err_fd_ >= 0) fds[count++] = {err_fd_, POLLIN, 0};
-  if (count == 0) {
-    if (wait.count() > 0) ::poll(nullptr, 0, static_cast<int>(wait.count()));
-    return;
+void ChildProcess::drain_output() {
+  const std::lock_guard lock(output_mutex_);
+  drain(out_fd_, out_eof_, out_);
+  drain(err_fd_, err_eof_, err_);
+}
+
+void ChildProcess::read_output(std::stop_token stop) {
+  // The descriptors stay open until this thread is joined; it polls those not at
+  // their end, with a short timeout so a stop request is seen promptly.
+  while (!stop.stop_requested()) {
+    pollfd fds[2];
+    nfds_t count = 0;
+    {
+      const std::lock_guard lock(output_mutex_);
+      if (!out_eof_) fds[count++] = {out_fd_, POLLIN, 0};
+      if (!err_eof_) fds[count++] = {err_fd_, POLLIN, 0};
+    }
+    if (count == 0) return;
+    if (::poll(fds, count, 50) > 0) drain_output();
   }
-  ::poll(fds, count, static_cast<int>(wait.count()));
-  drain(out_fd_, out_);
-  drain(err_fd_, err_);
 }
 
 std::optional<ExitStatus> ChildProcess::wait_for_exit(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (reap(false)) {
-      pump(0ms);  // what the child wrote last (grandchildren may keep the pipes open)
+      drain_output();  // what the child wrote last (grandchildren may keep the pipes open)
       return status_;
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return std::nullopt;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    pump(std::min<std::chrono::milliseconds>(left, 10ms));
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(left, 10ms));
   }
 }
 
@@ -166,24 +179,26 @@ bool ChildProcess::kill(int sig) {
   return ::kill(pid_, sig) == 0;
 }
 
-const std::string& ChildProcess::stdout_text() {
-  pump(0ms);
+std::string ChildProcess::stdout_text() {
+  drain_output();
+  const std::lock_guard lock(output_mutex_);
   return out_;
 }
 
-const std::string& ChildProcess::stderr_text() {
-  pump(0ms);
+std::string ChildProcess::stderr_text() {
+  drain_output();
+  const std::lock_guard lock(output_mutex_);
   return err_;
 }
 
-bool ChildProcess::wait_for_text(const std::string& (ChildProcess::*text)(), std::string_view needle,
+bool ChildProcess::wait_for_text(std::string (ChildProcess::*text)(), std::string_view needle,
                                  std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if ((this->*text)().find(needle) != std::string::npos) return true;
     if (!running()) return (this->*text)().find(needle) != std::string::npos;
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    pump(10ms);
+    std::this_thread::sleep_for(10ms);
   }
 }
 

@@ -2,14 +2,18 @@
 // A child process for end-to-end tests: started with an exact environment, its
 // stdout and stderr captured, waited for with deadlines, killed by its PID only.
 // The destructor kills (SIGKILL) and reaps a child that is still running.
+// A thread reads the child's stdout and stderr as they come: a chatty child
+// never blocks on a full pipe while a test waits on something else.
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace logferry::test {
@@ -49,9 +53,9 @@ class ChildProcess {
   // Sends `sig` to the child's PID; false when it has already exited.
   bool kill(int sig);
 
-  // Output captured so far (reads what is available without blocking).
-  const std::string& stdout_text();
-  const std::string& stderr_text();
+  // Output captured so far (a copy: the reader thread keeps appending).
+  std::string stdout_text();
+  std::string stderr_text();
   // Waits until stdout / stderr contains `needle`; false at the deadline or on exit without it.
   bool wait_for_stdout(std::string_view needle, std::chrono::milliseconds timeout);
   bool wait_for_stderr(std::string_view needle, std::chrono::milliseconds timeout);
@@ -62,19 +66,24 @@ class ChildProcess {
   void close_stdin();
 
  private:
-  // Reads what is available on stdout/stderr, waiting at most `wait` for data.
-  void pump(std::chrono::milliseconds wait);
+  // Reads what is available on stdout/stderr now (the reader thread does it continuously).
+  void drain_output();
+  void read_output(std::stop_token stop);
   bool reap(bool block);
-  bool wait_for_text(const std::string& (ChildProcess::*text)(), std::string_view needle,
+  bool wait_for_text(std::string (ChildProcess::*text)(), std::string_view needle,
                      std::chrono::milliseconds timeout);
 
   pid_t pid_ = 0;
   int out_fd_ = -1;
   int err_fd_ = -1;
   int in_fd_ = -1;
+  std::mutex output_mutex_;  // guards out_, err_ and the two *_eof_ flags
+  bool out_eof_ = false;
+  bool err_eof_ = false;
   std::string out_;
   std::string err_;
   std::optional<ExitStatus> status_;
+  std::jthread reader_;  // last: stopped and joined before the descriptors close
 };
 
 // Runs a program to completion (killed at `timeout`) and returns its status and output.
