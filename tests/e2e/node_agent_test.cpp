@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <ranges>
 #include <set>
 #include <thread>
 #include <utility>
@@ -153,6 +154,34 @@ size_t checkpoint_records_with(const fs::path& state, std::string_view needle) {
   }));
 }
 
+// The agent's environment for the fake node under `tmp`, forwarding to `aggregator`.
+ProcessEnv node_agent_env(const TempDir& tmp, const Aggregator& aggregator) {
+  return {{"LOGFERRY_MODE", "node"},
+          {"LOGFERRY_FILES", (tmp / "containers").string() + "/*.log"},
+          {"LOGFERRY_OUTPUT", aggregator.output()},
+          {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()},
+          {"LOGFERRY_PODS_ROOT", (tmp / "pods").string()},
+          {"LOGFERRY_BATCH_TIMEOUT", "50ms"},
+          {"NODE_NAME", "node-1"}};
+}
+
+// How often each of `bodies` was stored (`seen`: stored count per body).
+struct Tally {
+  size_t missing = 0, duplicates = 0;
+  std::string first_problem;
+};
+template <class Bodies>
+Tally tally(std::map<std::string, int>& seen, const Bodies& bodies) {
+  Tally t;
+  for (const auto& body : bodies) {
+    const int n = seen[body];
+    if (n == 0) ++t.missing;
+    if (n > 1) ++t.duplicates;
+    if (n != 1 && t.first_problem.empty()) t.first_problem = fmt::format("{} stored {} times", body, n);
+  }
+  return t;
+}
+
 void run_node_agent(bool inotify) {
   TempDir tmp("logferry-node");
   fs::create_directories(tmp / "containers");
@@ -175,16 +204,10 @@ void run_node_agent(bool inotify) {
   }
 
   Aggregator aggregator(tmp / "store");
-  const ProcessEnv env{{"LOGFERRY_MODE", "node"},
-                       {"LOGFERRY_FILES", (tmp / "containers").string() + "/*.log"},
-                       {"LOGFERRY_OUTPUT", aggregator.output()},
-                       {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()},
-                       {"LOGFERRY_PODS_ROOT", (tmp / "pods").string()},
-                       {"LOGFERRY_INOTIFY", inotify ? "true" : "false"},
-                       {"LOGFERRY_POLL_INTERVAL", inotify ? "1s" : "200ms"},
-                       {"LOGFERRY_ROTATE_WAIT", "1s"},
-                       {"LOGFERRY_BATCH_TIMEOUT", "50ms"},
-                       {"NODE_NAME", "node-1"}};
+  ProcessEnv env = node_agent_env(tmp, aggregator);
+  env["LOGFERRY_INOTIFY"] = inotify ? "true" : "false";
+  env["LOGFERRY_POLL_INTERVAL"] = inotify ? "1s" : "200ms";
+  env["LOGFERRY_ROTATE_WAIT"] = "1s";
   auto agent = std::make_unique<Sidecar>(env);
   agent->start();
   // The kubelet's rotations below start once the agent runs (a file rotated before
@@ -263,13 +286,9 @@ void run_node_agent(bool inotify) {
       if (first_problem.empty()) first_problem = "dir of " + s.body + ": " + s.dir;
     }
   }
-  size_t missing = 0, duplicates = 0;
-  for (const auto& [body, labels] : expected) {
-    const int n = seen[body];
-    if (n == 0) ++missing;
-    if (n > 1) ++duplicates;
-    if (n != 1 && first_problem.empty()) first_problem = fmt::format("{} stored {} times", body, n);
-  }
+  const Tally counts = tally(seen, std::views::keys(expected));
+  const size_t missing = counts.missing, duplicates = counts.duplicates;
+  if (first_problem.empty()) first_problem = counts.first_problem;
   INFO("first problem: " << first_problem);
   if (!first_problem.empty()) {
     // The agents' own account of that Pod's files, to explain a loss.
@@ -306,13 +325,7 @@ void run_two_rotations_while_down() {
   fs::create_directories(tmp / "containers");
   FakeContainer c(tmp.path(), "shop", "api-0", "app", 7);
   Aggregator aggregator(tmp / "store");
-  const ProcessEnv env{{"LOGFERRY_MODE", "node"},
-                       {"LOGFERRY_FILES", (tmp / "containers").string() + "/*.log"},
-                       {"LOGFERRY_OUTPUT", aggregator.output()},
-                       {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()},
-                       {"LOGFERRY_PODS_ROOT", (tmp / "pods").string()},
-                       {"LOGFERRY_BATCH_TIMEOUT", "50ms"},
-                       {"NODE_NAME", "node-1"}};
+  const ProcessEnv env = node_agent_env(tmp, aggregator);
   auto agent = std::make_unique<Sidecar>(env);
   agent->start();
   REQUIRE(agent->process().wait_for_stderr("initial scan done", 30s));
@@ -333,17 +346,10 @@ void run_two_rotations_while_down() {
   CHECK(err.find("reading a file rotated while logferry was down") != std::string::npos);
   std::map<std::string, int> seen;
   for (const auto& s : read_stored(tmp / "store")) ++seen[s.body];
-  size_t missing = 0, duplicates = 0;
-  std::string first_problem;
-  for (const auto& body : c.bodies) {
-    const int n = seen[body];
-    if (n == 0) ++missing;
-    if (n > 1) ++duplicates;
-    if (n != 1 && first_problem.empty()) first_problem = fmt::format("{} stored {} times", body, n);
-  }
-  INFO("lines written: " << total << "; first problem: " << first_problem);
-  CHECK(missing == 0);
-  CHECK(duplicates == 0);
+  const Tally counts = tally(seen, c.bodies);
+  INFO("lines written: " << total << "; first problem: " << counts.first_problem);
+  CHECK(counts.missing == 0);
+  CHECK(counts.duplicates == 0);
   CHECK(seen.size() == total);
 }
 
