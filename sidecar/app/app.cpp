@@ -18,6 +18,7 @@
 #include "sidecar/app/status_endpoint.hpp"
 #include "sidecar/checkpoint/file_checkpoint_store.hpp"
 #include "sidecar/core/event.hpp"
+#include "sidecar/core/wakeup.hpp"
 #include "sidecar/core/logger.hpp"
 #include "sidecar/forward/batcher.hpp"
 #include "sidecar/forward/forwarder.hpp"
@@ -44,7 +45,8 @@ class App {
         batcher_(io.get_executor(), config, forwarder_, metrics_),
         pod_files_(io.get_executor(), config, metrics_),
         sources_done_(io.get_executor()),
-        stop_checkpoints_(io.get_executor()) {
+        checkpoint_wake_(io.get_executor()) {
+    forwarder_.on_commit([this](uint64_t bytes) { committed(bytes); });
     if (!config.files.empty()) {
       auto fs = std::make_unique<FileSource>(io.get_executor(), config, metrics_, std::move(checkpoints),
                                              // New identities reach the OS before their lines can be
@@ -93,14 +95,15 @@ class App {
   int exit_code() const { return exit_code_; }
 
  private:
-  // Saves the records when they changed. Most saves only reach the OS (a
-  // killed process loses nothing); every LOGFERRY_CHECKPOINT_INTERVAL, and on
-  // shutdown, the file is fsynced so a node crash loses at most one interval.
+  // Saves the records when they changed: node_crash also fsyncs them.
   void save_checkpoints(Durability durability = Durability::node_crash) {
     if (!file_source_) return;
     auto records = file_source_->checkpoints();
     metrics_.checkpoint_lag_bytes = file_source_->unacked_bytes();
-    if (records == last_saved_ && (durability == Durability::process_crash || synced_)) return;
+    if (records == last_saved_ && (durability == Durability::process_crash || synced_)) {
+      unsaved_bytes_ = 0;
+      return;
+    }
     if (auto ec = store_.save(records, durability)) {
       ++metrics_.checkpoint_errors;
       log_limited(LogLevel::error, "cannot save checkpoints", {{"path", store_.path()}, {"error", ec.message()}});
@@ -108,22 +111,42 @@ class App {
     }
     ++metrics_.checkpoint_saves;
     synced_ = durability == Durability::node_crash;
+    if (!synced_) checkpoint_wake_.notify();  // the fsync follows within the interval
+    unsaved_bytes_ = 0;
+    last_save_ = std::chrono::steady_clock::now();
     last_saved_ = std::move(records);
   }
 
-  // Acknowledged offsets reach the OS within kQuickSave, so after kill -9 the
-  // re-sent lines are bounded by the unacknowledged window.
+  // An acknowledgement committed `bytes`: the file is written (and fsynced)
+  // once per LOGFERRY_CHECKPOINT_INTERVAL at the latest, and sooner, without
+  // the fsync, when kEagerBytes were committed since the last write (at
+  // high rates, so a killed logferry re-sends a bounded amount).
+  void committed(uint64_t bytes) {
+    const uint64_t before = unsaved_bytes_;
+    unsaved_bytes_ += bytes;
+    if (before == 0 || (before < kEagerBytes && unsaved_bytes_ >= kEagerBytes) ||
+        config_.checkpoint_interval.count() == 0) {
+      checkpoint_wake_.notify();
+    }
+  }
+
+  // Writes the checkpoint file at most once per interval while acknowledgements
+  // come in at low rates, and at most every kMinSpacing at high ones; with
+  // nothing acknowledged it sleeps (no wake-ups of its own).
   asio::awaitable<void> checkpoint_loop() {
-    static constexpr auto kQuickSave = std::chrono::milliseconds(100);
-    auto next_sync = std::chrono::steady_clock::now() + config_.checkpoint_interval;
+    auto last_sync = std::chrono::steady_clock::now();
     while (!stopped_) {
-      co_await stop_checkpoints_.wait_for(std::min<std::chrono::steady_clock::duration>(kQuickSave, config_.checkpoint_interval));
+      auto deadline = std::chrono::steady_clock::time_point::max();
+      const bool changed = unsaved_bytes_ > 0 || !synced_;
+      if (changed) deadline = last_sync + config_.checkpoint_interval;
+      if (unsaved_bytes_ >= kEagerBytes) deadline = std::min(deadline, last_save_ + kMinSpacing);
+      co_await checkpoint_wake_.wait_until(deadline);
       if (stopped_) break;
       const auto now = std::chrono::steady_clock::now();
-      if (now >= next_sync) {
+      if ((unsaved_bytes_ > 0 || !synced_) && now >= last_sync + config_.checkpoint_interval) {
         save_checkpoints(Durability::node_crash);
-        next_sync = now + config_.checkpoint_interval;
-      } else {
+        last_sync = now;
+      } else if (unsaved_bytes_ >= kEagerBytes && now >= last_save_ + kMinSpacing) {
         save_checkpoints(Durability::process_crash);
       }
     }
@@ -197,11 +220,15 @@ class App {
   std::vector<std::unique_ptr<Source>> sources_;
   FileSource* file_source_ = nullptr;
   std::unique_ptr<HttpServer> http_;
+  static constexpr uint64_t kEagerBytes = 1 << 20;
+  static constexpr auto kMinSpacing = std::chrono::milliseconds(100);
   std::vector<CheckpointRecord> last_saved_;
   bool synced_ = true;
+  uint64_t unsaved_bytes_ = 0;  // committed by acknowledgements since the last save
+  std::chrono::steady_clock::time_point last_save_;
   int running_sources_ = 0;
   Event sources_done_;
-  Event stop_checkpoints_;
+  Wakeup checkpoint_wake_;
   bool draining_ = false;
   bool input_ended_ = false;
   bool stopped_ = false;

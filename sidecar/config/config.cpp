@@ -230,7 +230,8 @@ const std::array kTable{
     Var{"LOGFERRY_CONNECT_TIMEOUT", "5s", set_duration<&Config::connect_timeout, ZeroDuration::allowed>,
         "Deadline for connecting and the handshake."},
     Var{"LOGFERRY_ACK_TIMEOUT", "30s", set_duration<&Config::ack_timeout, ZeroDuration::allowed>,
-        "A connection whose oldest batch waits this long for its ack is closed and the batches re-sent."},
+        "A connection whose oldest batch waits this long for its ack is closed and the batches re-sent "
+        "(0: never)."},
     Var{"LOGFERRY_COMPRESS", "false", set_bool<&Config::compress>,
         "Offer zstd compression of batches in the handshake. Off by default: zstd costs about two thirds "
         "of the sidecar's CPU per plain line (see the benchmark) and in-cluster bandwidth is cheaper than "

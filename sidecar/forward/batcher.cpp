@@ -144,6 +144,7 @@ void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
   st.last_line = turn_clock().steady;
   const Slot slot = new_entry(origin, st);
   const ParseResult r = parse_to_wire(*st.parser, line.text, entry_, entries_);
+  const bool was_holding = st.holding;
   switch (r) {
     case ParseResult::parsed:
     case ParseResult::parse_error:
@@ -172,8 +173,8 @@ void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
   }
   if (entry_count_ >= config_.batch_max_entries || entries_.size() >= config_.batch_max_bytes) {
     seal();
-  } else if (entry_count_ == 1) {
-    wake_.notify();  // start the batch timer
+  } else if (entry_count_ == 1 || (st.holding && !was_holding)) {
+    wake_.notify();  // a batch or a held record needs its timer
   }
 }
 
@@ -237,20 +238,21 @@ void Batcher::stop() {
 }
 
 asio::awaitable<void> Batcher::run() {
+  // Sleeps until the open batch is due (its first entry waited
+  // LOGFERRY_BATCH_TIMEOUT) or a held multiline record is; with nothing open
+  // or held it sleeps until accept() starts a batch: no wake-up of its own.
   const auto multiline_timeout = multiline_flush_timeout(config_);
   while (!stopping_) {
-    if (entry_count_ == 0) {
-      co_await wake_.wait_for(multiline_timeout.count() > 0 ? multiline_timeout : std::chrono::milliseconds(1000));
-    } else {
-      const auto due = batch_started_ + config_.batch_timeout;
-      const auto now = std::chrono::steady_clock::now();
-      if (now < due) co_await wake_.wait_for(due - now);
-      if (entry_count_ > 0 && std::chrono::steady_clock::now() >= batch_started_ + config_.batch_timeout) {
-        seal();
-      }
-    }
+    auto deadline = std::chrono::steady_clock::time_point::max();
+    if (entry_count_ > 0) deadline = batch_started_ + config_.batch_timeout;
     if (multiline_timeout.count() > 0) {
-      const auto now = std::chrono::steady_clock::now();
+      for (const auto& [origin, st] : origins_)
+        if (st.holding) deadline = std::min(deadline, st.last_line + multiline_timeout);
+    }
+    co_await wake_.wait_until(deadline);
+    const auto now = std::chrono::steady_clock::now();
+    if (entry_count_ > 0 && now >= batch_started_ + config_.batch_timeout) seal();
+    if (multiline_timeout.count() > 0) {
       bool flushed = false;
       for (auto& [origin, st] : origins_) {
         if (!st.holding || now - st.last_line < multiline_timeout) continue;

@@ -17,7 +17,7 @@
 #include "logferry/v1/logferry.pb.h"
 #include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
-#include "sidecar/core/event.hpp"
+#include "sidecar/core/wakeup.hpp"
 #include "sidecar/core/wire_buffer.hpp"
 #include "sidecar/forward/forwarder.hpp"
 #include "sidecar/forward/source_clock.hpp"
@@ -99,7 +99,7 @@ class Batcher final : public Intake {
   std::chrono::steady_clock::time_point batch_started_;
   TurnClock clock_;
   Labels resource_;
-  Event wake_;
+  Wakeup wake_;
   bool stopping_ = false;
 };
 

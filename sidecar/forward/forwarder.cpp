@@ -25,7 +25,8 @@ Forwarder::Forwarder(asio::any_io_executor ex, Sink& sink, const Config& config,
       changed_(ex),
       room_(ex),
       done_(ex),
-      stop_event_(ex) {}
+      stop_event_(ex),
+      written_event_(ex) {}
 
 void Forwarder::push(v1::Batch& batch, const Labels& resource, std::shared_ptr<SealedBatch> sealed,
                      std::string_view more_entries, uint32_t more_count) {
@@ -58,6 +59,7 @@ void Forwarder::stop() {
   stopping_ = true;
   if (session_) session_->close();
   stop_event_.notify();
+  written_event_.notify();
   changed_.notify();
   room_.notify();
   done_.notify();
@@ -79,12 +81,15 @@ void Forwarder::complete_front(const DeliveryReport& report) {
   if (!written_at_.empty()) written_at_.pop_front();
   bytes_ -= batch->memory_bytes();
   metrics_.buffer_bytes = bytes_;
+  uint64_t committed = 0;
   for (auto& [origin, offset] : batch->commits) {
     if (offset > origin->acked_offset) {
+      committed += offset - origin->acked_offset;
       origin->acked_offset = offset;
       origin->dirty = true;
     }
   }
+  if (committed > 0 && on_commit_) on_commit_(committed);
   if (report.outcome == Outcome::rejected) {
     ++metrics_.batches_rejected;
     log_limited(LogLevel::error, "batch rejected by the output; it will not be re-sent",
@@ -108,6 +113,7 @@ asio::awaitable<error_code> Forwarder::writer(SinkSession& s) {
       batch->sent_once = true;
       ++written_;
       written_at_.push_back(std::chrono::steady_clock::now());
+      if (written_at_.size() == 1) written_event_.notify();  // the watchdog's clock starts
       if (auto ec = co_await s.write(*batch)) co_return ec;
       ++metrics_.batches_sent;
       metrics_.entries_sent += batch->entries;
@@ -139,13 +145,18 @@ asio::awaitable<error_code> Forwarder::reader(SinkSession& s) {
 }
 
 asio::awaitable<error_code> Forwarder::watchdog() {
+  // Sleeps until the oldest written batch's ack is due, or until a batch is
+  // written when none is waiting: an idle connection costs no wake-ups.
   asio::steady_timer t(ex_);
   while (!stopping_) {
-    t.expires_after(std::chrono::milliseconds(250));
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!written_at_.empty() && std::chrono::steady_clock::now() - written_at_.front() > config_.ack_timeout) {
-      co_return make_error_code(Errc::ack_timeout);
+    if (written_at_.empty() || config_.ack_timeout.count() == 0) {  // 0: no ack timeout
+      co_await written_event_.wait();
+      continue;
     }
+    const auto due = written_at_.front() + config_.ack_timeout;
+    if (std::chrono::steady_clock::now() >= due) co_return make_error_code(Errc::ack_timeout);
+    t.expires_at(due);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   co_return make_error_code(Errc::closed);
 }

@@ -7,6 +7,7 @@
 // batch's offsets into its origins.
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -47,6 +48,9 @@ class Forwarder {
   boost::asio::awaitable<bool> drain(std::chrono::steady_clock::time_point deadline);
   // Ends run() (the current session is closed).
   void stop();
+  // Called with the number of bytes an acknowledgement committed (the
+  // checkpoint saver decides from it when to write).
+  void on_commit(std::function<void(uint64_t)> f) { on_commit_ = std::move(f); }
 
   size_t queued_batches() const { return queue_.size(); }
   uint64_t sequence() const { return next_sequence_; }
@@ -74,6 +78,8 @@ class Forwarder {
   Event room_;     // bytes dropped below the budget
   Event done_;     // queue became empty
   Event stop_event_;
+  Event written_event_;  // a batch was written while none waited for its ack
+  std::function<void(uint64_t)> on_commit_;
   bool stopping_ = false;
   SinkSession* session_ = nullptr;
 };

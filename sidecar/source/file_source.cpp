@@ -149,7 +149,7 @@ asio::awaitable<void> FileSource::watch_inotify() {
       }
       pos += sizeof(inotify_event) + ev->len;
     }
-    wake_.notify();
+    wake_.notify();  // once for every event this read returned
   }
 }
 
@@ -417,6 +417,11 @@ bool FileSource::park_one(Intake& intake) {
 
 bool FileSource::check_truncation(Key key, FileWatcher& w, Intake& intake) {
   if (!w.replaced_in_place()) return false;
+  restart_replaced(key, w, intake);
+  return true;
+}
+
+void FileSource::restart_replaced(Key key, FileWatcher& w, Intake& intake) {
   ++metrics_.truncations;
   log_info("file truncated (copytruncate); reading it again from the start", {{"path", w.origin()->path}});
   intake.retire(w.origin());
@@ -427,18 +432,21 @@ bool FileSource::check_truncation(Key key, FileWatcher& w, Intake& intake) {
   w.restart(new_origin(w.origin()->path, key.first, key.second));
   // Persist the new identity before any of its lines can be acknowledged.
   if (save_checkpoints_) save_checkpoints_();
-  return true;
 }
 
-void FileSource::check_watchers(Intake& intake, bool draining) {
+FileSource::TimePoint FileSource::check_watchers(Intake& intake, bool draining) {
   const auto now = now_();
+  auto next = TimePoint::max();
   std::vector<Key> to_close;
   for (auto& [key, w] : watchers_) {
-    if (check_truncation(key, *w, intake)) continue;
     w->flush_partial(intake, metrics_, draining);
-    if (w->rotated && !w->has_unread_bytes() &&
-        (draining || now - std::max(w->last_data(), rotated_at_[key]) >= config_.rotate_wait)) {
+    if (w->has_partial()) next = std::min(next, w->last_data() + config_.partial_flush);
+    if (!w->rotated) continue;
+    const auto due = std::max(w->last_data(), rotated_at_[key]) + config_.rotate_wait;
+    if (!w->has_unread_bytes() && (draining || now >= due)) {
       to_close.push_back(key);
+    } else {
+      next = std::min(next, due);
     }
   }
   for (const auto& key : to_close) close_watcher(key, intake);
@@ -453,47 +461,79 @@ void FileSource::check_watchers(Intake& intake, bool draining) {
     new_origins_ = false;
     if (save_checkpoints_) save_checkpoints_();
   }
+  return next;
 }
 
 asio::awaitable<void> FileSource::run(Intake& intake) {
+  // One pass reads every file up to the size its fstat gave (at most the read
+  // budget each). Then the loop sleeps until inotify reports a change, the
+  // next rescan (LOGFERRY_POLL_INTERVAL) or a partial flush or rotate wait
+  // falls due: a quiet Pod costs one wake-up per poll interval, and a write of
+  // the app one wake-up, one fstat and one pread.
   start_inotify();
   rescan(intake, true);
   metrics_.sources_open = true;
   auto last_scan = now_();
   auto last_check = last_scan;
+  auto last_head_check = last_scan;
+  auto scan_at = std::chrono::steady_clock::now() + config_.poll_interval;  // the wake-up clock
   while (true) {
     bool progress = false;
+    bool more = false;
     for (auto& [key, w] : watchers_) {
       if (intake.full()) co_await intake.wait_for_room();
-      // Checked before every read: after a copytruncate the file may already
-      // have grown past our offset, and reading there would split lines.
-      check_truncation(key, *w, intake);
-      if (w->read_some(buffer_, config_.read_budget_bytes, intake, metrics_) == FileWatcher::Status::data) {
-        progress = true;
+      switch (w->read_some(buffer_, config_.read_budget_bytes, intake, metrics_)) {
+        case FileWatcher::Status::replaced:
+          restart_replaced(key, *w, intake);
+          more = true;  // read again from its start
+          break;
+        case FileWatcher::Status::more:
+          more = true;
+          progress = true;
+          break;
+        case FileWatcher::Status::data:
+          progress = true;
+          break;
+        case FileWatcher::Status::idle:
+        case FileWatcher::Status::error:
+          break;
       }
     }
-    const auto now = now_();
-    if (!progress || now - last_check >= kCheckInterval) {
-      check_watchers(intake, draining_ && !progress);
+    auto now = now_();
+    if (progress) last_data_ = now;
+    auto due = TimePoint::max();  // the next partial flush or rotate wait, on now_'s clock
+    if (!more || now - last_check >= kCheckInterval) {
+      due = check_watchers(intake, draining_ && !progress);
       last_check = now;
     }
-    if (progress) last_data_ = now;
     if (draining_) {
       // Done once every file was quiet for LOGFERRY_DRAIN_QUIET (counted from the
       // signal at the earliest): lines an app writes while it stops still go out.
       const auto quiet_since = std::max(last_data_, drain_started_);
       if (!progress && now - quiet_since >= config_.drain_quiet) co_return;
     } else if (rescan_wanted_ || now - last_scan >= config_.poll_interval) {
+      if (now - last_head_check >= config_.poll_interval) {
+        // A file truncated and written again past our offset whose byte before
+        // the offset happens to match is found by its head, once per interval.
+        for (auto& [key, w] : watchers_) check_truncation(key, *w, intake);
+        last_head_check = now;
+      }
       rescan(intake, false);
       last_scan = now;
+      scan_at = std::chrono::steady_clock::now() + config_.poll_interval;
       continue;
     }
-    if (progress) {
+    if (more) {
       co_await asio::post(ex_, asio::use_awaitable);  // let delivery run between passes
-    } else if (!draining_) {
-      co_await wake_.wait_for(std::min<std::chrono::steady_clock::duration>(config_.poll_interval, kCheckInterval * 5));
+    } else if (draining_) {
+      co_await wake_.wait_until(std::chrono::steady_clock::now() + kDrainPoll);
     } else {
-      co_await wake_.wait_for(kDrainPoll);
+      auto deadline = scan_at;
+      if (due != TimePoint::max()) {
+        now = now_();
+        deadline = std::min(deadline, std::chrono::steady_clock::now() + (due > now ? due - now : TimePoint::duration{}));
+      }
+      co_await wake_.wait_until(deadline);
     }
   }
 }

@@ -28,7 +28,7 @@
 #include "sidecar/checkpoint/checkpoint_store.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/core/clock.hpp"
-#include "sidecar/core/event.hpp"
+#include "sidecar/core/wakeup.hpp"
 #include "sidecar/source/file_watcher.hpp"
 #include "sidecar/source/glob_set.hpp"
 #include "sidecar/source/log_file_opener.hpp"
@@ -85,9 +85,16 @@ class FileSource final : public Source {
   void recover_rotated(Intake& intake);
   // Node mode: sets the origin's pod labels from its path's file name.
   void label_origin(Origin& origin, bool count_unparsed);
-  void check_watchers(Intake& intake, bool draining);
-  // Restarts `w` from offset 0 under a new identity when it was truncated in place.
+  using TimePoint = std::chrono::steady_clock::time_point;
+  // Flushes partial lines that waited long enough and closes rotated files
+  // that were quiet for LOGFERRY_ROTATE_WAIT; returns when the next of those
+  // falls due (max: none), on now_'s clock.
+  TimePoint check_watchers(Intake& intake, bool draining);
+  // Restarts `w` from offset 0 under a new identity when its head changed or
+  // it shrank (the check costs an fstat and a pread).
   bool check_truncation(Key key, FileWatcher& w, Intake& intake);
+  // Restarts `w` from offset 0 under a new identity (it was truncated in place).
+  void restart_replaced(Key key, FileWatcher& w, Intake& intake);
   void close_watcher(Key key, Intake& intake);
   // Closes the longest-idle, fully acknowledged watcher; false when none qualifies.
   bool park_one(Intake& intake);
@@ -122,7 +129,7 @@ class FileSource final : public Source {
   std::map<Key, std::chrono::steady_clock::time_point> rotated_at_;
   std::vector<Closed> closed_;          // closed files with unacked lines
   std::vector<char> buffer_;
-  Event wake_;
+  Wakeup wake_;
   bool draining_ = false;
   std::chrono::steady_clock::time_point drain_started_;  // when drain() was called
   std::chrono::steady_clock::time_point last_data_;      // last pass that read data

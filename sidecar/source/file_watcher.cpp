@@ -68,6 +68,7 @@ void FileWatcher::restart(OriginPtr origin) {
   origin_ = std::move(origin);
   splitter_.reset(0);
   head_.clear();
+  last_byte_known_ = false;
   origin_->read_offset = 0;
   refresh_head();
 }
@@ -79,38 +80,62 @@ void FileWatcher::emit(Intake& intake, PipelineMetrics& metrics, const RawLine& 
   if (line.truncated) ++metrics.lines_truncated;
 }
 
+void FileWatcher::grow_head(uint64_t at, std::string_view bytes) {
+  if (head_.size() >= kHeadBytes || at > head_.size()) return;
+  const auto skip = static_cast<size_t>(head_.size() - at);
+  if (bytes.size() > skip) head_.append(bytes.substr(skip, kHeadBytes - head_.size()));
+}
+
 FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budget, Intake& intake,
                                            PipelineMetrics& metrics) {
+  auto failed = [&](const char* what) {
+    ++metrics.read_errors;
+    log_limited(LogLevel::warn, what, {{"path", origin_->path}, {"error", std::strerror(errno)}});
+  };
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) != 0) {
+    failed("file stat failed");
+    return Status::error;
+  }
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size < splitter_.offset()) return Status::replaced;
   const LineSplitter::Emit emit_line = [&](const RawLine& line) { emit(intake, metrics, line); };
   uint64_t total = 0;
-  while (total < budget) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), budget - total));
-    const ssize_t n = ::pread(fd_.get(), buffer.data(), want, static_cast<off_t>(splitter_.offset()));
+  while (total < budget && splitter_.offset() < size) {
+    const uint64_t offset = splitter_.offset();
+    // The first read of a call starts one byte early: that byte must be the
+    // last one read before, or the file was truncated and written past our
+    // offset since (copytruncate between two wake-ups).
+    const size_t lead = total == 0 && offset > 0 ? 1 : 0;
+    const size_t want = static_cast<size_t>(std::min({uint64_t{buffer.size() - lead}, budget - total, size - offset}));
+    const ssize_t n = ::pread(fd_.get(), buffer.data(), want + lead, static_cast<off_t>(offset - lead));
     if (n < 0) {
       if (errno == EINTR) continue;
-      ++metrics.read_errors;
-      log_limited(LogLevel::warn, "file read failed", {{"path", origin_->path}, {"error", std::strerror(errno)}});
+      failed("file read failed");
       return total > 0 ? Status::data : Status::error;
     }
-    if (n == 0) break;
-    if (head_.size() < kHeadBytes && splitter_.offset() < kHeadBytes) refresh_head();
+    if (static_cast<size_t>(n) <= lead) break;  // shorter than fstat said: the next call tells
+    if (lead != 0) {
+      if (last_byte_known_ && buffer[0] != last_byte_) return Status::replaced;
+    }
+    const std::string_view bytes(buffer.data() + lead, static_cast<size_t>(n) - lead);
+    grow_head(offset, bytes);
     auto& src = metrics.per_source[origin_->path];
-    src.bytes += static_cast<uint64_t>(n);
+    src.bytes += bytes.size();
     const uint64_t lines_before = metrics.lines_read;
-    metrics.bytes_read += static_cast<uint64_t>(n);
-    splitter_.consume(std::string_view(buffer.data(), static_cast<size_t>(n)), emit_line);
+    metrics.bytes_read += bytes.size();
+    splitter_.consume(bytes, emit_line);
     // The rest of an over-long line counts as read once its newline was seen.
     origin_->read_offset = std::max(origin_->read_offset, splitter_.line_start());
     src.lines += metrics.lines_read - lines_before;
-    total += static_cast<uint64_t>(n);
-    if (static_cast<size_t>(n) < want) break;
-    if (intake.full()) break;
+    last_byte_ = bytes.back();
+    last_byte_known_ = true;
+    total += bytes.size();
+    if (bytes.size() < want || intake.full()) break;
   }
-  if (total > 0) {
-    last_data_ = limits_.now();
-    return Status::data;
-  }
-  return Status::idle;
+  if (total == 0) return Status::idle;
+  last_data_ = limits_.now();
+  return splitter_.offset() < size ? Status::more : Status::data;
 }
 
 bool FileWatcher::flush_partial(Intake& intake, PipelineMetrics& metrics, bool force) {

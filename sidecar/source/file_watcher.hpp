@@ -34,14 +34,21 @@ class FileWatcher {
  public:
   FileWatcher(OriginPtr origin, UniqueFd fd, dev_t device, ino_t inode, uint64_t offset, WatcherLimits limits);
 
-  enum class Status { data, idle, error };
-  // Reads at most `budget` bytes through `buffer`, handing complete lines to `intake`.
+  // data: read up to the size the file had; more: stopped at the budget (or a
+  // full intake) with bytes left; idle: nothing new; replaced: the file is now
+  // shorter than what was read, or the byte before the read offset is not the
+  // last one read (truncated and written again past it): nothing was read.
+  enum class Status { data, more, idle, replaced, error };
+  // Reads at most `budget` bytes through `buffer`, handing complete lines to
+  // `intake`. One fstat, then only reads that return bytes: the size says how
+  // many there are (a wake-up for a 10-line write costs an fstat and a pread).
   Status read_some(std::span<char> buffer, uint64_t budget, Intake& intake, PipelineMetrics& metrics);
   // Forwards a held unterminated line when it waited past the partial flush
   // timeout (or at once when `force`). Returns true when it forwarded one.
   bool flush_partial(Intake& intake, PipelineMetrics& metrics, bool force);
   // True when the file is now shorter than what was read (copytruncate) or its
-  // first bytes changed. Reads up to kHeadBytes.
+  // first bytes changed. Reads up to kHeadBytes (the file source asks once per
+  // poll interval; read_some notices the common cases on its own).
   bool replaced_in_place();
   // Starts over at offset 0 under a new origin (after truncation).
   void restart(OriginPtr origin);
@@ -67,6 +74,8 @@ class FileWatcher {
 
  private:
   void emit(Intake& intake, PipelineMetrics& metrics, const RawLine& line);
+  // Extends head_ with bytes read at `at` (while the file is shorter than kHeadBytes).
+  void grow_head(uint64_t at, std::string_view bytes);
 
   OriginPtr origin_;
   UniqueFd fd_;
@@ -75,6 +84,8 @@ class FileWatcher {
   WatcherLimits limits_;
   LineSplitter splitter_;  // its offset() is the next byte to read
   std::string head_;       // first bytes of the file, up to kHeadBytes
+  char last_byte_ = 0;     // the byte before offset(), once known
+  bool last_byte_known_ = false;
   std::chrono::steady_clock::time_point last_data_;
 };
 

@@ -92,7 +92,7 @@ TEST_CASE("over-long lines are cut, marked and counted, and reading goes on", "[
   const std::string big(10 * 1024 * 1024, 'z');  // a 10 MiB line
   append(f.file, "before\n" + big + "\nafter\n");
   f.buffer.resize(64 * 1024);
-  while (w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::data) {
+  while (w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) != FileWatcher::Status::idle) {
   }
   REQUIRE(f.intake.lines.size() == 3);
   CHECK(f.intake.lines[0].text == "before");
@@ -150,7 +150,47 @@ TEST_CASE("the byte budget bounds one pass", "[source]") {
   std::string data;
   for (int i = 0; i < 100; ++i) data += "0123456789\n";
   append(f.file, data);
-  w->read_some(f.buffer, 32, f.intake, f.metrics);
+  CHECK(w->read_some(f.buffer, 32, f.intake, f.metrics) == FileWatcher::Status::more);
   CHECK(f.metrics.bytes_read == 32);
   CHECK(w->offset() == 32);
+  // The rest, in one call: it reads up to the size fstat gave, then says so.
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::data);
+  CHECK(w->offset() == data.size());
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::idle);
+}
+
+TEST_CASE("a file truncated and written again past the offset is noticed by the byte before it", "[source]") {
+  // copytruncate between two wake-ups: the file is shorter for a moment, but
+  // by the next read it is longer than the offset again. The byte before the
+  // offset is no longer the newline read last; nothing of the new content is
+  // read from the middle.
+  Fixture f;
+  auto w = f.open();
+  append(f.file, "one\ntwo\n");
+  REQUIRE(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::data);
+  std::filesystem::resize_file(f.file, 0);
+  append(f.file, "a much longer first line\nand more\n");
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::replaced);
+  CHECK(f.intake.lines.size() == 2);
+  CHECK(w->offset() == 8);
+  // Shorter than the offset: replaced as well.
+  std::filesystem::resize_file(f.file, 3);
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::replaced);
+}
+
+TEST_CASE("the head fingerprint grows with the first reads of a short file", "[source]") {
+  // A file opened while shorter than kHeadBytes: the head recorded in
+  // checkpoints grows from the bytes read, and matches the file's first bytes.
+  Fixture f;
+  auto w = f.open();
+  CHECK(w->head_length() == 0);
+  append(f.file, "first\n");
+  w->read_some(f.buffer, 1 << 20, f.intake, f.metrics);
+  CHECK(w->head_length() == 6);
+  CHECK(w->head_fingerprint() == head_hash("first\n"));
+  const std::string more(400, 'x');
+  append(f.file, more + "\n");
+  w->read_some(f.buffer, 1 << 20, f.intake, f.metrics);
+  CHECK(w->head_length() == kHeadBytes);
+  CHECK(w->head_fingerprint() == head_hash(("first\n" + more).substr(0, kHeadBytes)));
 }
