@@ -117,8 +117,10 @@ const std::array kTable{
         "Directory for the checkpoint file (read offsets acknowledged by the output). Must be writable; "
         "put it on the shared emptyDir so it survives container restarts."},
     Var{"LOGFERRY_CHECKPOINT_INTERVAL", "1s", set_duration<&Config::checkpoint_interval, ZeroDuration::allowed>,
-        "How often the checkpoint file is fsynced (also on shutdown). Acknowledged offsets reach the "
-        "OS within 100ms regardless, so a killed logferry re-sends only its unacknowledged window."},
+        "How often, at most, the checkpoint file is written and fsynced while lines are acknowledged "
+        "(also on shutdown; 0: after every acknowledgement). After 1MiB acknowledged it is written "
+        "sooner, without fsync, so a killed logferry re-sends at most about that much (the "
+        "aggregator drops re-sent lines as duplicates)."},
     Var{"LOGFERRY_LABELS", "",
         [](Config& c, std::string_view v) {
           auto l = parse_labels(v);

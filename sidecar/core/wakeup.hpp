@@ -2,14 +2,15 @@
 // The wake-up of one loop (a source's read loop, the batcher, the checkpoint
 // saver): it sleeps until notify() or a deadline. Unlike Event it remembers a
 // notify() that came while the loop was busy (the next wait returns at once),
-// and it keeps one timer whose expiry is set only when the deadline changes:
-// a wake-up costs no timer set-up of its own, which matters at the rates most
-// Pods log (tens of lines a second, each write one wake-up).
+// and a notify() leaves the deadline's timer armed: the timer is set again
+// only when the deadline changes. At the rates most Pods log (tens of writes a
+// second, each one wake-up) a wake-up then costs no timer system call.
 #include <chrono>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -19,27 +20,50 @@ class Wakeup {
  public:
   using time_point = std::chrono::steady_clock::time_point;
 
-  explicit Wakeup(boost::asio::any_io_executor ex) : timer_(ex, time_point::max()) {}
+  explicit Wakeup(boost::asio::any_io_executor ex) : signal_(ex, time_point::max()), deadline_(ex) {}
+  Wakeup(const Wakeup&) = delete;
+  Wakeup& operator=(const Wakeup&) = delete;
 
   // Suspends until notify() (one since the last wait counts) or `deadline`.
-  // One waiter at a time.
+  // One waiter at a time. It always yields to the other handlers, even when
+  // it returns at once (a loop on it never starves the event loop).
   boost::asio::awaitable<void> wait_until(time_point deadline = time_point::max()) {
-    if (!pending_) {
-      if (timer_.expiry() != deadline) timer_.expires_at(deadline);
-      waiting_ = true;
-      co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-      waiting_ = false;
+    if (pending_ || deadline <= std::chrono::steady_clock::now()) {
+      pending_ = false;
+      co_await boost::asio::post(signal_.get_executor(), boost::asio::use_awaitable);
+      co_return;
     }
+    arm(deadline);
+    waiting_ = true;
+    co_await signal_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    waiting_ = false;
     pending_ = false;
   }
 
   void notify() {
     pending_ = true;
-    if (waiting_) timer_.cancel();
+    if (waiting_) signal_.cancel();
   }
 
  private:
-  boost::asio::steady_timer timer_;
+  // The deadline's timer runs on its own and only wakes the waiter: it is set
+  // again only when the deadline changes. The waiter waits on signal_, which
+  // never expires (no timer system call) and is cancelled to wake it.
+  void arm(time_point deadline) {
+    if (deadline == armed_) return;
+    armed_ = deadline;
+    deadline_.expires_at(deadline);  // the previous wait completes with operation_aborted
+    if (deadline == time_point::max()) return;
+    deadline_.async_wait([this, deadline](const boost::system::error_code& ec) {
+      if (ec || armed_ != deadline) return;  // replaced, or the Wakeup is gone
+      armed_ = time_point::max();
+      if (waiting_) signal_.cancel();
+    });
+  }
+
+  boost::asio::steady_timer signal_;
+  boost::asio::steady_timer deadline_;
+  time_point armed_ = time_point::max();
   bool pending_ = false;
   bool waiting_ = false;
 };
