@@ -4,11 +4,15 @@
 Builds Release binaries if needed, generates deterministic inputs, runs every
 scenario --repeat times (interleaved, so machine load hits all alike), checks
 that every line arrived once, and writes results/results.json, results/results.md
-and results/chart.png (gnuplot, when installed).
+and results/chart.png (gnuplot, when installed). Then the low-rate scenarios
+(low_rate.py): an application appending at --rates lines/s for --rate-seconds,
+charted in results/low_rate.png. --low-rate-only runs just those and keeps the
+rest of results.json and results.md.
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -17,19 +21,34 @@ import tempfile
 import time
 from pathlib import Path
 
+import low_rate
 import scenarios
 from benchlib import HERE, make_input
 
 REPO = HERE.parent.parent
 
 
-def build(build_dir: Path) -> dict:
+def pin(bins: dict, dest: Path) -> dict:
+    """Copies of the binaries (modification times kept) in dest, so that a rebuild of the build
+    directory during the run cannot mix two builds in one run."""
+    dest.mkdir(parents=True, exist_ok=True)
+    return {name: Path(shutil.copy2(path, dest / path.name)) if path.exists() else path
+            for name, path in bins.items()}
+
+
+def build(build_dir: Path, no_build: bool = False) -> dict:
+    bins = {"logferry": build_dir / "logferry", "aggregator": build_dir / "logferry-aggregator",
+            "parser_bench": build_dir / "tests" / "logferry_parser_bench"}
+    if no_build:
+        for name in ("logferry", "aggregator"):
+            if not bins[name].exists():
+                sys.exit(f"--no-build: {bins[name]} is missing")
+        return bins
     if not (build_dir / "CMakeCache.txt").exists():
         subprocess.run(["cmake", "-S", str(REPO), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release"], check=True)
     subprocess.run(["cmake", "--build", str(build_dir), "-j2", "--target", "logferry", "logferry-aggregator",
                     "logferry_parser_bench"], check=True)
-    return {"logferry": build_dir / "logferry", "aggregator": build_dir / "logferry-aggregator",
-            "parser_bench": build_dir / "tests" / "logferry_parser_bench"}
+    return bins
 
 
 def summarize(runs: list) -> dict:
@@ -66,6 +85,53 @@ def table(summary: dict) -> str:
         rows.append(f"| {name} | {fmt_range(s['lines_per_s'], 1e6)} | {s['mib_per_s']['median']:.0f} | {cpu} | "
                     f"{per_cpu} | {rss} | {libs} | {'yes' if s['all_ok'] else 'NO'} |")
     return "\n".join(rows)
+
+
+def markdown(data: dict) -> str:
+    """results.md from the contents of results.json."""
+    meta, idle, parsers, md = data["meta"], data.get("idle"), data.get("parsers"), []
+    if data.get("scenarios"):
+        md += [f"{meta['lines']} lines per file, {meta['repeat']} repeats, {meta['cpus']} CPUs, "
+               f"load average at the end {meta['loadavg_at_end']}, {meta['date']}", "", table(data["scenarios"]), ""]
+    if idle:
+        md.append(f"Idle sidecar: RSS {idle['rss_kib'] / 1024:.1f} MiB (anonymous {idle['anon_kib'] / 1024:.1f}, "
+                  f"shared-library and binary pages {idle['file_kib'] / 1024:.1f}; PSS {idle['pss_kib'] / 1024:.1f}), "
+                  f"CPU {idle['cpu_s']} s in {idle['seconds']} s.")
+    if parsers:
+        md += ["", "| parser | lines/s (M), as the batcher drives it | MB/s | parse() alone, lines/s (M) |", "| --- | --- | --- | --- |"]
+        md += [f"| {p['parser']} | {p['lines_per_s'] / 1e6:.2f} | {p['mb_per_s']:.0f} | "
+               f"{p['reused_lines_per_s'] / 1e6:.2f} |" for p in parsers]
+    if data.get("low_rate"):
+        md += [""] * bool(md) + low_rate.markdown(data["low_rate"])
+    return "\n".join(md) + "\n"
+
+
+def build_flags(build_dir: Path) -> str:
+    """The build type and its compiler flags, from the build directory's CMakeCache.txt (no paths)."""
+    try:
+        cache = (build_dir / "CMakeCache.txt").read_text()
+    except OSError:
+        return "unknown"
+    kind = re.search(r"^CMAKE_BUILD_TYPE:\w+=(.*)$", cache, re.M)
+    kind = kind.group(1) if kind else ""
+    flags = re.search(rf"^CMAKE_CXX_FLAGS_{kind.upper()}:\w+=(.*)$", cache, re.M) if kind else None
+    return f"{kind or 'default'} ({flags.group(1) if flags else 'no flags'})"
+
+
+def run_low_rate(args, bins: dict) -> dict:
+    """The low-rate scenarios, as results.json's "low_rate"."""
+    rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    before = [round(x, 2) for x in os.getloadavg()]
+    rows = low_rate.run_low_rate(rates, args.rate_seconds, bins, args.work_dir / "low-rate", args.repeat,
+                                 args.syscall_counter, report=lambda text: print(text, flush=True))
+    tools = sorted({r["syscall_tool"] for r in rows if r["syscall_tool"]}) or ["nothing (no perf, no strace)"]
+    meta = {"rates": rates, "seconds": args.rate_seconds, "repeat": args.repeat, "cpus": os.cpu_count(),
+            "loadavg_before": before, "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+            "syscall_counter": " and ".join(tools), "build": build_flags(args.build_dir),
+            "logferry_built": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(bins["logferry"].stat().st_mtime)),
+            "writer_late_ms": max([r["writer_late_ms"] for r in rows] + [0.0]),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    return {"meta": meta, "rows": rows}
 
 
 def chart(summary: dict, out_png: Path) -> bool:
@@ -118,15 +184,31 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=HERE / "results")
     ap.add_argument("--only", default="", help="run only scenarios whose name contains this text")
     ap.add_argument("--logferry", type=Path, help="use this sidecar binary instead of the built one (A/B runs)")
-    ap.add_argument("--replot", action="store_true", help="only redraw the chart from OUT/results.json")
+    ap.add_argument("--replot", action="store_true", help="only redraw the charts from OUT/results.json")
+    ap.add_argument("--no-build", action="store_true",
+                    help="use the binaries already in --build-dir (copied to WORK_DIR/bin first)")
+    ap.add_argument("--rates", default="10,100,1000", help="low-rate scenarios: lines/s (default 10,100,1000)")
+    ap.add_argument("--rate-seconds", type=float, default=30.0, help="low-rate scenarios: seconds (default 30)")
+    ap.add_argument("--low-rate-only", action="store_true",
+                    help="run only the low-rate scenarios; keep the other results in OUT")
+    ap.add_argument("--syscall-counter", choices=("auto", "perf", "strace", "none"), default="auto",
+                    help="low-rate system calls: perf stat, else strace in an extra run (auto)")
     args = ap.parse_args()
     if args.replot:
-        chart(json.loads((args.out / "results.json").read_text())["scenarios"], args.out / "chart.png")
+        data = json.loads((args.out / "results.json").read_text())
+        if data.get("scenarios"):
+            chart(data["scenarios"], args.out / "chart.png")
+        if data.get("low_rate"):
+            low_rate.chart(data["low_rate"]["rows"], args.out / "low_rate.png")
         return 0
 
-    bins = build(args.build_dir)
+    bins = build(args.build_dir, args.no_build)
+    if args.no_build:
+        bins = pin(bins, args.work_dir / "bin")
     if args.logferry:
         bins["logferry"] = args.logferry.resolve()
+    if args.low_rate_only:
+        return main_low_rate_only(args, bins)
     work = args.work_dir
     work.mkdir(parents=True, exist_ok=True)
     print(f"generating inputs in {work} ...", flush=True)
@@ -160,30 +242,43 @@ def main() -> int:
     summary = {name: summarize(rs) for name, rs in runs.items()}
 
     idle = scenarios.run_idle(bins, work / "idle") if not args.only else {}
-    parsers = scenarios.run_parser_bench(bins["parser_bench"], 200_000) if not args.only else []
+    parsers = (scenarios.run_parser_bench(bins["parser_bench"], 200_000)
+               if not args.only and bins["parser_bench"].exists() else [])
+    low = run_low_rate(args, bins) if not args.only else {}
 
     args.out.mkdir(parents=True, exist_ok=True)
-    text = table(summary)
     load = os.getloadavg()
     meta = {"lines": args.lines, "repeat": args.repeat, "cpus": os.cpu_count(),
             "loadavg_at_end": [round(x, 2) for x in load], "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
-    (args.out / "results.json").write_text(json.dumps(
-        {"meta": meta, "scenarios": summary, "idle": idle, "parsers": parsers}, indent=2) + "\n")
-    md = [f"{args.lines} lines per file, {args.repeat} repeats, {meta['cpus']} CPUs, "
-          f"load average at the end {meta['loadavg_at_end']}, {meta['date']}", "", text, ""]
-    if idle:
-        md.append(f"Idle sidecar: RSS {idle['rss_kib'] / 1024:.1f} MiB (anonymous {idle['anon_kib'] / 1024:.1f}, "
-                  f"shared-library and binary pages {idle['file_kib'] / 1024:.1f}; PSS {idle['pss_kib'] / 1024:.1f}), "
-                  f"CPU {idle['cpu_s']} s in {idle['seconds']} s.")
-    if parsers:
-        md += ["", "| parser | lines/s (M), as the batcher drives it | MB/s | parse() alone, lines/s (M) |", "| --- | --- | --- | --- |"]
-        md += [f"| {p['parser']} | {p['lines_per_s'] / 1e6:.2f} | {p['mb_per_s']:.0f} | "
-               f"{p['reused_lines_per_s'] / 1e6:.2f} |" for p in parsers]
-    (args.out / "results.md").write_text("\n".join(md) + "\n")
-    if chart(summary, args.out / "chart.png"):
-        md.append(f"\nchart: {args.out / 'chart.png'}")
-    print("\n".join(md))
-    return 0 if all(s["all_ok"] for s in summary.values()) else 1
+    data = {"meta": meta, "scenarios": summary, "idle": idle, "parsers": parsers}
+    if low:
+        data["low_rate"] = low
+    return write_results(args.out, data)
+
+
+def main_low_rate_only(args, bins: dict) -> int:
+    """--low-rate-only: the low-rate scenarios into OUT's results, the rest of them kept."""
+    path = args.out / "results.json"
+    data = json.loads(path.read_text()) if path.exists() else {"meta": {}}
+    data["low_rate"] = run_low_rate(args, bins)
+    return write_results(args.out, data, redraw=False)
+
+
+def write_results(out: Path, data: dict, redraw: bool = True) -> int:
+    """results.json, results.md and the charts (chart.png only when `redraw`); 0 when every line
+    arrived once everywhere."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(data, indent=2) + "\n")
+    md = markdown(data)
+    (out / "results.md").write_text(md)
+    print(md)
+    summary, low = data.get("scenarios") or {}, data.get("low_rate")
+    if redraw and summary and chart(summary, out / "chart.png"):
+        print(f"chart: {out / 'chart.png'}")
+    if low and low_rate.chart(low["rows"], out / "low_rate.png"):
+        print(f"chart: {out / 'low_rate.png'}")
+    low_ok = all(r["all_ok"] or r["status"] == "not installed" for r in (low or {}).get("rows", []))
+    return 0 if all(s["all_ok"] for s in summary.values()) and low_ok else 1
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Helpers of the end-to-end benchmark: deterministic inputs, child processes
-measured through /proc and wait4, the aggregator and the counting sink.
+measured through /proc and wait4, system-call counts, the aggregator and the counting sink.
 
 Python 3 standard library only. Nothing here knows about scenarios; see bench.py.
 """
@@ -250,6 +250,143 @@ class CountingSink:
 
     def stop(self) -> None:
         self.child.stop()
+
+
+# --- system calls and wake-ups --------------------------------------------------
+
+
+def task_totals(pid: int) -> tuple:
+    """(CPU nanoseconds, context switches) summed over the live threads of a process.
+
+    CPU comes from schedstat (exact, where /proc/PID/stat counts clock ticks). A voluntary
+    switch is a thread going to sleep, so the switches count wake-ups (plus preemptions)."""
+    cpu_ns = switches = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            cpu_ns += int((task / "schedstat").read_text().split()[0])
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                    switches += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass  # the thread exited meanwhile
+    return cpu_ns, switches
+
+
+def parse_perf_stat(text: str) -> dict:
+    """`perf stat -x,` output as {event: count}; events not counted (the task never ran) are 0."""
+    counts = {}
+    for line in text.splitlines():
+        parts = line.split(",")
+        if line.startswith("#") or len(parts) < 3 or parts[0] == "<not supported>":
+            continue
+        counts[parts[2]] = int(parts[0]) if parts[0].isdigit() else 0  # some events are listed twice
+    return counts
+
+
+def parse_strace_summary(text: str) -> dict:
+    """`strace -c` output as {system call: calls}."""
+    counts = {}
+    for line in text.splitlines():
+        parts = line.split()
+        try:
+            float(parts[0])
+        except (IndexError, ValueError):
+            continue
+        if len(parts) >= 5 and parts[-1] != "total" and parts[3].isdigit():
+            counts[parts[-1]] = int(parts[3])
+    return counts
+
+
+# The calls counted one by one: all ~350 syscalls:sys_enter_* tracepoints at once cost the
+# measured process several microseconds per call (its CPU figure would be inflated); these
+# are what file shippers call, the total (raw_syscalls) counts every other one.
+PER_CALL = ("epoll_wait", "epoll_pwait", "poll", "ppoll", "select", "futex", "read", "pread64", "readv",
+            "write", "pwrite64", "writev", "newfstatat", "fstat", "statx", "lseek", "openat", "close",
+            "getdents64", "fsync", "fdatasync", "rename", "renameat2", "unlink", "timerfd_settime",
+            "recvfrom", "recvmsg", "sendto", "sendmsg", "nanosleep", "clock_nanosleep", "inotify_add_watch")
+
+
+def per_call_events() -> list:
+    """-e arguments for the PER_CALL tracepoints this kernel has."""
+    root = Path("/sys/kernel/tracing/events/syscalls")
+    names = [n for n in PER_CALL if not root.exists() or (root / f"sys_enter_{n}").exists()]
+    return ["-e", ",".join(f"syscalls:sys_enter_{n}" for n in names)]
+
+
+class SyscallCounter:
+    """Counts the system calls of a live process, every thread, between enable() and disable().
+
+    "perf": `perf stat -x, -D -1 --control fd:..` attached with its events off, turned on and off
+    through the control pipe (each acknowledged), so the count spans just the window:
+    raw_syscalls:sys_enter is the total, PER_CALL's tracepoints each call. Counted in the kernel.
+    "strace": `strace -c -f -p PID` from enable() to SIGINT; it slows every call: count CPU apart.
+    """
+
+    def __init__(self, tool: str, pid: int, out: Path):
+        self.tool, self.pid, self.out = tool, pid, out
+        self.proc = None
+        self.failed = ""
+        if tool == "perf":
+            ctl_r, self.ctl = os.pipe()
+            self.ack, ack_w = os.pipe()
+            self.proc = subprocess.Popen(
+                ["perf", "stat", "-x,", "-o", str(out), "-D", "-1", "--control", f"fd:{ctl_r},{ack_w}",
+                 "-e", "raw_syscalls:sys_enter", *per_call_events(), "-p", str(pid)],
+                pass_fds=(ctl_r, ack_w), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            os.close(ctl_r)
+            os.close(ack_w)
+
+    def _perf_command(self, word: str, timeout: float = 30.0) -> bool:
+        import select
+        try:
+            os.write(self.ctl, word.encode() + b"\n")
+        except OSError:
+            return False  # perf exited
+        if not select.select([self.ack], [], [], timeout)[0]:
+            return False
+        return os.read(self.ack, 16).startswith(b"ack")
+
+    def enable(self) -> None:
+        if self.tool == "perf":
+            if not self._perf_command("enable"):
+                self.failed = "perf stat did not attach"
+        elif self.tool == "strace":
+            self.proc = subprocess.Popen(["strace", "-c", "-f", "-o", str(self.out), "-p", str(self.pid)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                read_line_with(self.proc.stderr, "strace: Process ", 30.0)  # "... attached [with N threads]"
+            except RuntimeError:
+                self.failed = "strace did not attach"
+
+    def disable(self) -> None:
+        if self.tool == "perf" and not self.failed and not self._perf_command("disable"):
+            self.failed = "perf stat stopped early"
+
+    def result(self):
+        """(total, {call: count}) once stopped, or None (no tool, or it failed)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.tool == "perf":
+            os.close(self.ctl)
+            os.close(self.ack)
+        if self.failed or not self.out.exists():
+            return None
+        text = self.out.read_text(errors="replace")
+        if self.tool == "strace":
+            calls = parse_strace_summary(text)
+            return (sum(calls.values()), calls) if calls else None
+        counts = parse_perf_stat(text)
+        calls = {e.removeprefix("syscalls:sys_enter_"): n for e, n in counts.items()
+                 if e.startswith("syscalls:sys_enter_") and n}
+        total = counts.get("raw_syscalls:sys_enter", sum(calls.values()))
+        return (total, calls) if counts else None
 
 
 @dataclass

@@ -1,7 +1,9 @@
 #!/bin/sh
 # logferry's end-to-end benchmark in one command (see tests/bench/bench.py):
 #   tests/bench/run.sh [--lines N] [--repeat K] [--sidecars S] [--only TEXT]
-# Needs python3, socat, and for the chart gnuplot-nox; rsyslog is run when installed.
+#                      [--rates 10,100,1000] [--rate-seconds 30] [--low-rate-only] [--no-build]
+# Needs python3, socat, and for the charts gnuplot-nox; rsyslog and fluent-bit are run when
+# installed; the low-rate scenarios count system calls with perf (linux-perf), else strace.
 set -eu
 cd "$(dirname "$0")"
 export PYTHONDONTWRITEBYTECODE=1
