@@ -32,8 +32,6 @@ namespace {
 constexpr size_t kReadBufferBytes = 256 * 1024;
 constexpr auto kCheckInterval = std::chrono::milliseconds(100);
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);  // re-read interval while draining
-// How long before the open batch is sealed a held-off read pass runs.
-constexpr auto kReadAhead = std::chrono::milliseconds(2);
 
 // A checkpoint record describes the file open at `fd` when the device and inode
 // are its own and the file still starts with the bytes it started with then (an
@@ -63,7 +61,6 @@ FileSource::FileSource(asio::any_io_executor ex, const Config& config, PipelineM
       save_checkpoints_(std::move(save_checkpoints)),
       buffer_(kReadBufferBytes),
       wake_(ex),
-      inotify_gate_(ex),
       rng_(std::random_device{}()) {
   // The pods root as the kernel reports paths of open files (it may itself be a link).
   std::error_code ec;
@@ -134,18 +131,14 @@ void FileSource::start_inotify() {
     return;
   }
   inotify_.emplace(ex_, inotify_fd_);
-  inotify_gate_.notify();
   asio::co_spawn(ex_, watch_inotify(), asio::detached);
 }
 
 asio::awaitable<void> FileSource::watch_inotify() {
-  // Each event only wakes the reading loop; directory changes also ask for a
-  // rescan. Events are read only while the loop wants them: while it holds
-  // off until the open batch is due, the kernel queues (and merges) them.
+  // Each event only wakes the reading loop; directory changes also ask for a rescan.
   std::vector<char> buf(64 * 1024);
   auto* descriptor = &*inotify_;
   while (true) {
-    co_await inotify_gate_.wait_until();
     auto [ec, n] = co_await descriptor->async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;  // closed: the source is gone, touch nothing
     size_t pos = 0;
@@ -541,15 +534,6 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
       if (due != TimePoint::max()) {
         now = now_();
         deadline = std::min(deadline, std::chrono::steady_clock::now() + (due > now ? due - now : TimePoint::duration{}));
-      }
-      // A batch is open: what the app writes until just before it is sealed
-      // leaves with it anyway, so read then, once, instead of at every write.
-      const auto batch_due = intake.batch_due();
-      const bool hold = batch_due != TimePoint::max() && batch_due - kReadAhead > std::chrono::steady_clock::now();
-      if (hold) {
-        deadline = std::min(deadline, batch_due - kReadAhead);
-      } else {
-        inotify_gate_.notify();
       }
       co_await wake_.wait_until(deadline);
     }

@@ -130,7 +130,6 @@ class FileSource final : public Source {
   std::vector<Closed> closed_;          // closed files with unacked lines
   std::vector<char> buffer_;
   Wakeup wake_;
-  Wakeup inotify_gate_;  // the read loop wants inotify events (it is not holding off)
   bool draining_ = false;
   std::chrono::steady_clock::time_point drain_started_;  // when drain() was called
   std::chrono::steady_clock::time_point last_data_;      // last pass that read data

@@ -2,7 +2,6 @@
 // A Source produces raw lines with their position and hands them to an Intake
 // (the pipeline's front: parse, batch, forward). Files, the named pipe and
 // stdin implement it.
-#include <chrono>
 #include <cstdint>
 #include <string_view>
 
@@ -35,12 +34,6 @@ class Intake {
   virtual void accept(const OriginPtr& origin, const RawLine& line) = 0;
   // Marks that nothing further will come from `origin` (the reader is gone).
   virtual void retire(const OriginPtr& origin) = 0;
-  // When the open batch will be sealed (max: none is open). Lines read before
-  // then leave together with it, so a source may wait until just before it to
-  // read again: what the app writes meanwhile costs no wake-up.
-  virtual std::chrono::steady_clock::time_point batch_due() const {
-    return std::chrono::steady_clock::time_point::max();
-  }
 };
 
 class Source {
