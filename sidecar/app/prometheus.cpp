@@ -72,6 +72,8 @@ std::string render_prometheus(const Metrics& m) {
            m.files_discovered);
   w.family("logferry_rotations_total", counter, "File rotations (rename or re-create) seen.", m.rotations);
   w.family("logferry_truncations_total", counter, "File truncations (copytruncate) seen.", m.truncations);
+  w.family("logferry_truncation_copies_read_total", counter,
+           "File truncations after which the unread rest was read from logrotate's copy.", m.truncation_copies_read);
   w.family("logferry_container_log_names_unparsed_total", counter,
            "Node mode: files whose name is not <pod>_<namespace>_<container>-<id>.log (read without pod labels).",
            m.container_log_names_unparsed);

@@ -26,6 +26,7 @@ struct PipelineMetrics {
   uint64_t files_discovered = 0;
   uint64_t rotations = 0;            // rename/create rotations seen
   uint64_t truncations = 0;          // copytruncate (file shrank) seen
+  uint64_t truncation_copies_read = 0;  // of those, read on in logrotate's copy
   uint64_t container_log_names_unparsed = 0;  // node mode: files read without pod labels
   uint64_t read_errors = 0;
   uint64_t pod_metadata_reloads = 0;      // downwardAPI label/annotation files (re-)read

@@ -415,14 +415,12 @@ bool FileSource::park_one(Intake& intake) {
   return true;
 }
 
-bool FileSource::check_truncation(Key key, FileWatcher& w, Intake& intake) {
-  if (!w.replaced_in_place()) return false;
-  restart_replaced(key, w, intake);
-  return true;
-}
-
-void FileSource::restart_replaced(Key key, FileWatcher& w, Intake& intake) {
+void FileSource::restart_replaced(Key key, Intake& intake) {
+  auto it = watchers_.find(key);
+  if (it == watchers_.end()) return;
+  FileWatcher& w = *it->second;
   ++metrics_.truncations;
+  if (read_copy(key, intake)) return;
   log_info("file truncated (copytruncate); reading it again from the start", {{"path", w.origin()->path}});
   intake.retire(w.origin());
   if (w.origin()->acked_offset < w.origin()->read_offset) {
@@ -432,6 +430,56 @@ void FileSource::restart_replaced(Key key, FileWatcher& w, Intake& intake) {
   w.restart(new_origin(w.origin()->path, key.first, key.second));
   // Persist the new identity before any of its lines can be acknowledged.
   if (save_checkpoints_) save_checkpoints_();
+}
+
+bool FileSource::read_copy(Key key, Intake& intake) {
+  // logrotate's copytruncate copies the file, then truncates it: what was
+  // written after our last read and before the copy is only in the copy. A
+  // regular file next to it, named after it (app.log.1, app.log-20261202), that
+  // starts with the same bytes and has the bytes we read last just before our
+  // offset is that copy: the watcher goes on in it as in a rotated file, and
+  // the truncated path is opened afresh. Only the lines written between the
+  // copy and the truncate are lost.
+  namespace fs = std::filesystem;
+  FileWatcher& w = *watchers_.at(key);
+  const fs::path path(w.origin()->path);
+  const std::string name = path.filename().string();
+  std::error_code ec;
+  OpenedLogFile best;
+  fs::path best_path;
+  for (const auto& entry : fs::directory_iterator(path.parent_path(), ec)) {
+    const std::string other = entry.path().filename().string();
+    if (other.size() <= name.size() || !other.starts_with(name)) continue;
+    // Never through a link, never a FIFO or device: as for the files themselves.
+    OpenedLogFile copy = open_log_file(entry.path().string(), LinkPolicy::refuse, {});
+    if (!copy.fd || watchers_.contains(Key{copy.st.st_dev, copy.st.st_ino}) ||
+        !w.continued_in(copy.fd.get(), static_cast<uint64_t>(copy.st.st_size))) {
+      continue;
+    }
+    const auto newer = [](const timespec& a, const timespec& b) {
+      return a.tv_sec != b.tv_sec ? a.tv_sec > b.tv_sec : a.tv_nsec > b.tv_nsec;
+    };
+    if (best.fd && !newer(copy.st.st_mtim, best.st.st_mtim)) continue;  // several: the newest
+    best = std::move(copy);
+    best_path = entry.path();
+  }
+  if (!best.fd) return false;
+  ++metrics_.truncation_copies_read;
+  log_info("file truncated (copytruncate); the rest of it is read from its copy",
+           {{"path", w.origin()->path}, {"copy", best_path.string()}, {"offset", w.offset()}});
+  const struct stat best_st = best.st;
+  const Key copy{best_st.st_dev, best_st.st_ino};
+  auto node = watchers_.extract(key);
+  node.key() = copy;
+  node.mapped()->follow(std::move(best.fd), copy.first, copy.second);
+  watchers_.insert(std::move(node));
+  rotated_at_.erase(key);
+  rotated_at_[copy] = now_();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) open_file(path.string(), st, intake, false);
+  // Persist the new identity before any of its lines can be acknowledged.
+  if (save_checkpoints_) save_checkpoints_();
+  return true;
 }
 
 FileSource::TimePoint FileSource::check_watchers(Intake& intake, bool draining) {
@@ -480,11 +528,12 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
   while (true) {
     bool progress = false;
     bool more = false;
+    std::vector<Key> replaced;
     for (auto& [key, w] : watchers_) {
       if (intake.full()) co_await intake.wait_for_room();
       switch (w->read_some(buffer_, config_.read_budget_bytes, intake, metrics_)) {
         case FileWatcher::Status::replaced:
-          restart_replaced(key, *w, intake);
+          replaced.push_back(key);
           more = true;  // read again from its start
           break;
         case FileWatcher::Status::more:
@@ -499,6 +548,7 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
           break;
       }
     }
+    for (const Key& key : replaced) restart_replaced(key, intake);
     auto now = now_();
     if (progress) last_data_ = now;
     auto due = TimePoint::max();  // the next partial flush or rotate wait, on now_'s clock
@@ -515,7 +565,9 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
       if (now - last_head_check >= config_.poll_interval) {
         // A file truncated and written again past our offset whose byte before
         // the offset happens to match is found by its head, once per interval.
-        for (auto& [key, w] : watchers_) check_truncation(key, *w, intake);
+        for (auto& [key, w] : watchers_)
+          if (w->replaced_in_place()) replaced.push_back(key);
+        for (const Key& key : replaced) restart_replaced(key, intake);
         last_head_check = now;
       }
       rescan(intake, false);

@@ -90,11 +90,12 @@ class FileSource final : public Source {
   // that were quiet for LOGFERRY_ROTATE_WAIT; returns when the next of those
   // falls due (max: none), on now_'s clock.
   TimePoint check_watchers(Intake& intake, bool draining);
-  // Restarts `w` from offset 0 under a new identity when its head changed or
-  // it shrank (the check costs an fstat and a pread).
-  bool check_truncation(Key key, FileWatcher& w, Intake& intake);
-  // Restarts `w` from offset 0 under a new identity (it was truncated in place).
-  void restart_replaced(Key key, FileWatcher& w, Intake& intake);
+  // After the file of `key` was truncated in place: goes on in its copy when
+  // there is one (read_copy), else restarts it from offset 0 under a new identity.
+  void restart_replaced(Key key, Intake& intake);
+  // copytruncate: moves the watcher of `key` to the copy logrotate left next
+  // to the file and opens the file afresh; false when no copy holds what was read.
+  bool read_copy(Key key, Intake& intake);
   void close_watcher(Key key, Intake& intake);
   // Closes the longest-idle, fully acknowledged watcher; false when none qualifies.
   bool park_one(Intake& intake);

@@ -68,7 +68,7 @@ void FileWatcher::restart(OriginPtr origin) {
   origin_ = std::move(origin);
   splitter_.reset(0);
   head_.clear();
-  last_byte_known_ = false;
+  tail_.clear();
   origin_->read_offset = 0;
   refresh_head();
 }
@@ -84,6 +84,37 @@ void FileWatcher::grow_head(uint64_t at, std::string_view bytes) {
   if (head_.size() >= kHeadBytes || at > head_.size()) return;
   const auto skip = static_cast<size_t>(head_.size() - at);
   if (bytes.size() > skip) head_.append(bytes.substr(skip, kHeadBytes - head_.size()));
+}
+
+void FileWatcher::keep_tail(std::string_view bytes) {
+  if (bytes.size() >= kTailBytes) {
+    tail_.assign(bytes.substr(bytes.size() - kTailBytes));
+    return;
+  }
+  const size_t keep = std::min(tail_.size(), kTailBytes - bytes.size());
+  tail_.erase(0, tail_.size() - keep);
+  tail_.append(bytes);
+}
+
+bool FileWatcher::continued_in(int fd, uint64_t size) const {
+  const uint64_t offset = splitter_.offset();
+  if (size <= offset || head_.empty() || tail_.empty() || tail_.size() > offset) return false;
+  auto same = [&](uint64_t at, std::string_view want) {
+    char buf[kHeadBytes];
+    ssize_t n;
+    do {
+      n = ::pread(fd, buf, want.size(), static_cast<off_t>(at));
+    } while (n < 0 && errno == EINTR);
+    return n == static_cast<ssize_t>(want.size()) && std::string_view(buf, want.size()) == want;
+  };
+  return same(0, head_) && same(offset - tail_.size(), tail_);
+}
+
+void FileWatcher::follow(UniqueFd fd, dev_t device, ino_t inode) {
+  fd_ = std::move(fd);
+  device_ = device;
+  inode_ = inode;
+  rotated = true;
 }
 
 FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budget, Intake& intake,
@@ -115,9 +146,7 @@ FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budg
       return total > 0 ? Status::data : Status::error;
     }
     if (static_cast<size_t>(n) <= lead) break;  // shorter than fstat said: the next call tells
-    if (lead != 0) {
-      if (last_byte_known_ && buffer[0] != last_byte_) return Status::replaced;
-    }
+    if (lead != 0 && !tail_.empty() && buffer[0] != tail_.back()) return Status::replaced;
     const std::string_view bytes(buffer.data() + lead, static_cast<size_t>(n) - lead);
     grow_head(offset, bytes);
     auto& src = metrics.per_source[origin_->path];
@@ -128,8 +157,7 @@ FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budg
     // The rest of an over-long line counts as read once its newline was seen.
     origin_->read_offset = std::max(origin_->read_offset, splitter_.line_start());
     src.lines += metrics.lines_read - lines_before;
-    last_byte_ = bytes.back();
-    last_byte_known_ = true;
+    keep_tail(bytes);
     total += bytes.size();
     if (bytes.size() < want || intake.full()) break;
   }

@@ -52,6 +52,12 @@ class FileWatcher {
   bool replaced_in_place();
   // Starts over at offset 0 under a new origin (after truncation).
   void restart(OriginPtr origin);
+  // Whether `fd` (another regular file, size `size`) holds what this watcher
+  // read: the same head and the same last bytes before offset(), and more
+  // after it. logrotate's copytruncate leaves such a copy next to the file.
+  bool continued_in(int fd, uint64_t size) const;
+  // Goes on reading from that copy (same origin and offset); `rotated` is set.
+  void follow(UniqueFd fd, dev_t device, ino_t inode);
   // Reads the file's current head (up to kHeadBytes) into head_ and returns its length.
   uint32_t refresh_head();
 
@@ -76,6 +82,10 @@ class FileWatcher {
   void emit(Intake& intake, PipelineMetrics& metrics, const RawLine& line);
   // Extends head_ with bytes read at `at` (while the file is shorter than kHeadBytes).
   void grow_head(uint64_t at, std::string_view bytes);
+  // Keeps the last kTailBytes read (tail_ ends at offset()).
+  void keep_tail(std::string_view bytes);
+
+  static constexpr size_t kTailBytes = 64;
 
   OriginPtr origin_;
   UniqueFd fd_;
@@ -84,8 +94,7 @@ class FileWatcher {
   WatcherLimits limits_;
   LineSplitter splitter_;  // its offset() is the next byte to read
   std::string head_;       // first bytes of the file, up to kHeadBytes
-  char last_byte_ = 0;     // the byte before offset(), once known
-  bool last_byte_known_ = false;
+  std::string tail_;       // the last bytes before offset(), up to kTailBytes (empty: not known)
   std::chrono::steady_clock::time_point last_data_;
 };
 

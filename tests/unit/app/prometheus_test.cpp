@@ -32,6 +32,7 @@ TEST_CASE("prometheus: every sidecar metric, exact text", "[ops][metrics]") {
   m.files_discovered = 5;
   m.rotations = 6;
   m.truncations = 7;
+  m.truncation_copies_read = 3;
   m.read_errors = 8;
   m.skipped_files["symlink"] = 2;
   m.parse_errors = 9;
@@ -99,6 +100,9 @@ logferry_rotations_total 6
 # HELP logferry_truncations_total File truncations (copytruncate) seen.
 # TYPE logferry_truncations_total counter
 logferry_truncations_total 7
+# HELP logferry_truncation_copies_read_total File truncations after which the unread rest was read from logrotate's copy.
+# TYPE logferry_truncation_copies_read_total counter
+logferry_truncation_copies_read_total 3
 # HELP logferry_container_log_names_unparsed_total Node mode: files whose name is not <pod>_<namespace>_<container>-<id>.log (read without pod labels).
 # TYPE logferry_container_log_names_unparsed_total counter
 logferry_container_log_names_unparsed_total 0
@@ -193,6 +197,6 @@ TEST_CASE("prometheus: empty metrics still declare every family", "[ops][metrics
   size_t helps = 0, types = 0;
   for (size_t pos = 0; (pos = text.find("# HELP ", pos)) != std::string::npos; ++pos) ++helps;
   for (size_t pos = 0; (pos = text.find("# TYPE ", pos)) != std::string::npos; ++pos) ++types;
-  CHECK(helps == 39);
-  CHECK(types == 39);
+  CHECK(helps == 40);
+  CHECK(types == 40);
 }

@@ -189,6 +189,52 @@ TEST_CASE("FileSource: copytruncate restarts at offset 0 under a new identity", 
   CHECK(f.intake.retired[0] == old_id);
 }
 
+TEST_CASE("FileSource: after copytruncate, lines not read before the truncate are read from the copy",
+          "[source][file_source]") {
+  Fixture f;
+  append(f.file, "one\ntwo\n");
+  f.start();
+  REQUIRE(f.run_until([&] { return f.line_count() == 2; }));
+  const std::string old_id = f.intake.lines[0].origin_id;
+  // logrotate's copytruncate while the source is not running: "three" is
+  // written, copied to app.log.1 (outside the glob) and truncated away.
+  append(f.file, "three\nfour\n");
+  fs::copy_file(f.file, f.tmp / "app.log.1");
+  std::ofstream(f.tmp / "app.log.2") << "zero\none\ntwo\nthree\nfour\nfive\n";  // starts otherwise
+  fs::resize_file(f.file, 0);
+  append(f.file, "x\n");
+  REQUIRE(f.run_until([&] { return f.line_count() == 5; }));
+  CHECK(f.metrics.truncations == 1);
+  CHECK(f.metrics.truncation_copies_read == 1);
+  std::vector<std::string> old_lines, new_lines;
+  for (const auto& l : f.intake.lines) (l.origin_id == old_id ? old_lines : new_lines).push_back(l.text);
+  CHECK(old_lines == std::vector<std::string>{"one", "two", "three", "four"});
+  CHECK(new_lines == std::vector<std::string>{"x"});
+  // The copy is closed once quiet for LOGFERRY_ROTATE_WAIT; the path is read on.
+  f.advance(f.config.rotate_wait + 1s);
+  REQUIRE(f.run_until([&] { return f.intake.retired.size() == 1; }));
+  CHECK(f.intake.retired[0] == old_id);
+  append(f.file, "y\n");
+  REQUIRE(f.run_until([&] { return f.line_count() == 6; }));
+  CHECK(f.intake.lines[5].origin_id != old_id);
+}
+
+TEST_CASE("FileSource: a copy whose bytes before the read offset differ is not read", "[source][file_source]") {
+  Fixture f;
+  const std::string head(300, 'h');  // longer than the head the source compares
+  append(f.file, head + "\none\ntwo\n");
+  f.start();
+  REQUIRE(f.run_until([&] { return f.line_count() == 3; }));
+  // Same head, other bytes before the offset: the app cannot feed another file in.
+  std::ofstream(f.tmp / "app.log.1") << head << "\none\ntwX\nsecret\n";
+  fs::resize_file(f.file, 0);
+  append(f.file, "x\n");
+  REQUIRE(f.run_until([&] { return f.line_count() == 4; }));
+  CHECK(f.metrics.truncations == 1);
+  CHECK(f.metrics.truncation_copies_read == 0);
+  CHECK(f.intake.texts() == std::vector<std::string>{head, "one", "two", "x"});
+}
+
 TEST_CASE("FileSource: a partial line waits for its newline, or for the partial flush timeout",
           "[source][file_source]") {
   Fixture f;
