@@ -242,9 +242,18 @@ void FileSource::rescan(Intake& intake, bool first) {
     for (const auto& path : files) {
       std::error_code ec;
       if (!std::filesystem::is_symlink(path, ec)) continue;
-      const auto target = std::filesystem::canonical(path, ec);
-      if (ec || !target.string().starts_with(pods_root_ + "/")) continue;  // never read: not watched either
-      if (wanted.insert(target.parent_path().string()).second) dirs.push_back(target.parent_path().string());
+      std::filesystem::path dir = std::filesystem::canonical(path, ec).parent_path();
+      if (ec) {
+        // Dangling: the kubelet renamed the file and has not created the new
+        // one yet. Its directory stays watched, or that creation goes unseen.
+        auto target = std::filesystem::read_symlink(path, ec);
+        if (ec) continue;
+        if (target.is_relative()) target = std::filesystem::path(path).parent_path() / target;
+        dir = std::filesystem::canonical(target.parent_path(), ec);
+        if (ec) continue;
+      }
+      if (!(dir.string() + "/").starts_with(pods_root_ + "/")) continue;  // never read: not watched either
+      if (wanted.insert(dir.string()).second) dirs.push_back(dir.string());
     }
     // Directories of deleted Pods are no longer watched (the kernel dropped
     // their watches already; forget them so the map does not grow).

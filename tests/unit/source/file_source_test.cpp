@@ -235,6 +235,32 @@ TEST_CASE("FileSource: a copy whose bytes before the read offset differ is not r
   CHECK(f.intake.texts() == std::vector<std::string>{head, "one", "two", "x"});
 }
 
+TEST_CASE("FileSource: node mode keeps watching a log directory while its link dangles in a rotation",
+          "[source][file_source]") {
+  // The kubelet renames 0.log, then creates a new one: a rescan in between
+  // finds the link dangling. The directory must stay watched, or the new file
+  // is seen only at the next poll interval, and missed if rotated before it.
+  Fixture f;
+  const fs::path dir = f.tmp / "pods" / "ns_pod_uid" / "c";
+  const fs::path links = f.tmp / "containers";
+  fs::create_directories(dir);
+  fs::create_directories(links);
+  append(dir / "0.log", "a\n");
+  fs::create_symlink(dir / "0.log", links / fmt::format("pod_ns_c-{:064x}.log", 1));
+  f.config.mode = Mode::node;
+  f.config.files = {(links / "*.log").string()};
+  f.config.pods_root = (f.tmp / "pods").string();
+  f.config.inotify = true;
+  f.config.poll_interval = 10min;  // no rescan by time: only inotify can tell
+  f.start();
+  REQUIRE(f.run_until([&] { return f.line_count() == 1; }));
+  fs::rename(dir / "0.log", dir / "0.log.20260102-150400");
+  f.advance(0ms);  // the rename's rescan runs while the link dangles
+  append(dir / "0.log", "b\n");
+  CHECK(f.run_until([&] { return f.line_count() == 2; }));
+  CHECK(f.intake.texts() == std::vector<std::string>{"a", "b"});
+}
+
 TEST_CASE("FileSource: a partial line waits for its newline, or for the partial flush timeout",
           "[source][file_source]") {
   Fixture f;
