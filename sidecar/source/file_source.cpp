@@ -574,6 +574,7 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
       if (now - last_head_check >= config_.poll_interval) {
         // A file truncated and written again past our offset whose byte before
         // the offset happens to match is found by its head, once per interval.
+        replaced.clear();  // those were restarted above
         for (auto& [key, w] : watchers_)
           if (w->replaced_in_place()) replaced.push_back(key);
         for (const Key& key : replaced) restart_replaced(key, intake);

@@ -189,6 +189,22 @@ TEST_CASE("FileSource: copytruncate restarts at offset 0 under a new identity", 
   CHECK(f.intake.retired[0] == old_id);
 }
 
+TEST_CASE("FileSource: a truncation found while the head check is due restarts the file once",
+          "[source][file_source]") {
+  Fixture f;
+  append(f.file, "one\ntwo\n");
+  f.start();
+  REQUIRE(f.run_until([&] { return f.line_count() == 2; }));
+  fs::resize_file(f.file, 0);
+  append(f.file, "x\n");
+  f.clock += f.config.poll_interval;  // the same pass also checks heads and rescans
+  REQUIRE(f.run_until([&] { return f.line_count() == 3; }));
+  f.advance(0ms);
+  CHECK(f.metrics.truncations == 1);
+  CHECK(f.intake.retired.size() == 1);
+  CHECK(f.intake.texts() == std::vector<std::string>{"one", "two", "x"});
+}
+
 TEST_CASE("FileSource: after copytruncate, lines not read before the truncate are read from the copy",
           "[source][file_source]") {
   Fixture f;
