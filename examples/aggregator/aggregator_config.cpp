@@ -139,8 +139,9 @@ const std::array kTable{
         "Segment files kept open; the least recently written is closed beyond this (and reopened on demand)."},
     Var{"LOGFERRY_AGGREGATOR_CREDENTIALS_FILE", "", set_string<&AggregatorConfig::credentials_file>,
         "Per-namespace credentials: lines `sha256:HEX GLOBS` (HEX: the SHA-256 of a token; GLOBS: comma-separated "
-        "namespace patterns such as team-a,team-a-*); a client may write only the namespaces its token allows. "
-        "Read at start and again when it changes. See docs/security.md."},
+        "namespace patterns such as team-a,team-a-*), or `uri:NAME GLOBS`, `dns:NAME GLOBS`, `cn:NAME GLOBS` naming "
+        "a client certificate (mutual TLS) by a subjectAltName or its common name; a client may write only the "
+        "namespaces its token or certificate allows. Read at start and again when it changes. See docs/security.md."},
     Var{"LOGFERRY_AGGREGATOR_MAX_BATCH_ENTRIES", "100000", set_limit_count<&BatchLimits::max_entries, 1>,
         "Entries (and sources) per batch; a larger batch is acknowledged as rejected."},
     Var{"LOGFERRY_AGGREGATOR_MAX_LABELS", "64", set_limit_count<&BatchLimits::max_labels, 1>,

@@ -24,10 +24,11 @@ constexpr size_t kKeepPayloadCapacity = 1u << 20;
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext& context, ConnectionSlots::Slot pending)
+Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext& context, ConnectionSlots::Slot pending,
+                       std::vector<std::string> certificate_names)
     : socket_(std::move(socket)),
       context_(context),
-      protocol_(context.protocol),
+      protocol_(context.protocol, std::move(certificate_names)),
       watchdog_timer_(socket_.get_executor()),
       deadline_(Clock::now() + context.config.handshake_timeout),
       queued_(socket_.get_executor()),

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -44,8 +45,10 @@ struct ConnectionContext {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `pending` is the connection's pre-authentication slot, released once its
-  // hello is accepted; when evicted, the connection closes.
-  Connection(boost::asio::ip::tcp::socket socket, ConnectionContext& context, ConnectionSlots::Slot pending = {});
+  // hello is accepted; when evicted, the connection closes. `certificate_names`:
+  // those of the client's verified TLS certificate (credentials may name them).
+  Connection(boost::asio::ip::tcp::socket socket, ConnectionContext& context, ConnectionSlots::Slot pending = {},
+             std::vector<std::string> certificate_names = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

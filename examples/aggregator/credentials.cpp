@@ -3,11 +3,14 @@
 #include <fnmatch.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -19,6 +22,18 @@ namespace {
 
 constexpr std::string_view kNamespaceKey = "k8s.namespace.name";
 constexpr std::string_view kHashPrefix = "sha256:";
+constexpr std::string_view kCertificatePrefixes[] = {"uri:", "dns:", "cn:"};
+
+// "<prefix><value>" for an ASN.1 string without NUL bytes; "" otherwise.
+std::string certificate_name(std::string_view prefix, const ASN1_STRING* value) {
+  unsigned char* utf8 = nullptr;
+  const int n = ASN1_STRING_to_UTF8(&utf8, value);
+  if (n < 0) return {};
+  const std::unique_ptr<unsigned char, void (*)(unsigned char*)> owned(utf8, [](unsigned char* p) { OPENSSL_free(p); });
+  const std::string_view text(reinterpret_cast<const char*>(utf8), static_cast<size_t>(n));
+  if (text.empty() || text.find('\0') != std::string_view::npos) return {};
+  return std::string(prefix) + std::string(text);
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -81,8 +96,28 @@ std::string check_namespaces(const v1::Batch& head, const NamespaceGrant& grant)
   return {};
 }
 
-std::string parse_credentials(std::string_view text,
-                              std::vector<std::pair<std::array<unsigned char, 32>, NamespaceGrant>>& out) {
+std::vector<std::string> certificate_names(const X509* certificate) {
+  std::vector<std::string> out;
+  if (certificate == nullptr) return out;
+  using Names = std::unique_ptr<GENERAL_NAMES, void (*)(GENERAL_NAMES*)>;
+  const Names sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr)),
+                   GENERAL_NAMES_free);
+  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans.get(), i);
+    std::string text;
+    if (name->type == GEN_URI) text = certificate_name("uri:", name->d.uniformResourceIdentifier);
+    else if (name->type == GEN_DNS) text = certificate_name("dns:", name->d.dNSName);
+    if (!text.empty()) out.push_back(std::move(text));
+  }
+  const X509_NAME* subject = X509_get_subject_name(certificate);
+  for (int i = -1; subject != nullptr && (i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;) {
+    std::string text = certificate_name("cn:", X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)));
+    if (!text.empty()) out.push_back(std::move(text));
+  }
+  return out;
+}
+
+std::string parse_credentials(std::string_view text, std::vector<CredentialEntry>& out) {
   out.clear();
   size_t line_no = 0;
   while (!text.empty()) {
@@ -94,16 +129,22 @@ std::string parse_credentials(std::string_view text,
     const size_t space = line.find_first_of(" \t");
     const std::string_view credential = line.substr(0, space);
     const std::string_view globs = space == std::string_view::npos ? std::string_view() : trim(line.substr(space));
-    if (!credential.starts_with(kHashPrefix) || credential.size() != kHashPrefix.size() + 64) {
-      return fmt::format("line {}: expected sha256:<64 hex digits> (the SHA-256 of a token) and namespace patterns",
-                         line_no);
-    }
-    std::array<unsigned char, 32> hash{};
-    for (size_t i = 0; i < 32; ++i) {
-      const int hi = hex_digit(credential[kHashPrefix.size() + 2 * i]);
-      const int lo = hex_digit(credential[kHashPrefix.size() + 2 * i + 1]);
-      if (hi < 0 || lo < 0) return fmt::format("line {}: the hash is not hexadecimal", line_no);
-      hash[i] = static_cast<unsigned char>(hi << 4 | lo);
+    CredentialEntry entry;
+    if (std::any_of(std::begin(kCertificatePrefixes), std::end(kCertificatePrefixes),
+                    [&](std::string_view p) { return credential.starts_with(p) && credential.size() > p.size(); })) {
+      entry.certificate = std::string(credential);
+    } else if (credential.starts_with(kHashPrefix) && credential.size() == kHashPrefix.size() + 64) {
+      for (size_t i = 0; i < 32; ++i) {
+        const int hi = hex_digit(credential[kHashPrefix.size() + 2 * i]);
+        const int lo = hex_digit(credential[kHashPrefix.size() + 2 * i + 1]);
+        if (hi < 0 || lo < 0) return fmt::format("line {}: the hash is not hexadecimal", line_no);
+        entry.hash[i] = static_cast<unsigned char>(hi << 4 | lo);
+      }
+    } else {
+      return fmt::format(
+          "line {}: expected sha256:<64 hex digits> (the SHA-256 of a token), or uri:, dns: or cn: and a name "
+          "in the client certificate, then namespace patterns",
+          line_no);
     }
     std::vector<std::string> patterns;
     std::string_view rest = globs;
@@ -113,8 +154,11 @@ std::string parse_credentials(std::string_view text,
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       if (!glob.empty()) patterns.emplace_back(glob);
     }
-    if (patterns.empty()) return fmt::format("line {}: expected namespace patterns after the hash, e.g. team-a,team-a-*", line_no);
-    out.emplace_back(hash, NamespaceGrant(std::move(patterns)));
+    if (patterns.empty()) {
+      return fmt::format("line {}: expected namespace patterns after the credential, e.g. team-a,team-a-*", line_no);
+    }
+    entry.grant = NamespaceGrant(std::move(patterns));
+    out.push_back(std::move(entry));
   }
   return {};
 }
@@ -126,38 +170,48 @@ std::string Credentials::load() {
   std::stringstream ss;
   if (in) ss << in.rdbuf();
   if (!in) return fmt::format("cannot read {}", path_);
-  std::vector<std::pair<std::array<unsigned char, 32>, NamespaceGrant>> parsed;
+  std::vector<CredentialEntry> parsed;
   if (auto why = parse_credentials(ss.str(), parsed); !why.empty()) return path_ + ": " + why;
-  entries_.clear();
-  for (auto& [hash, grant] : parsed) entries_.push_back(Entry{hash, std::move(grant)});
+  entries_ = std::move(parsed);
   stamp_ = Stamp{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
   return {};
 }
 
-std::optional<NamespaceGrant> Credentials::find(std::string_view token) {
+void Credentials::refresh() {
   struct stat st {};
-  if (::stat(path_.c_str(), &st) == 0) {
-    const Stamp now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
-                    static_cast<uint64_t>(st.st_size),
-                    static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
-    if (now != stamp_) {
-      if (auto why = load(); !why.empty()) {
-        stamp_ = now;  // not parsed again until it changes
-        log_limited(LogLevel::error, "the credentials file is invalid: keeping the last good one", {{"error", why}});
-      } else {
-        log_info("credentials file re-read", {{"path", path_}, {"credentials", entries_.size()}});
-      }
-    }
+  if (::stat(path_.c_str(), &st) != 0) return;
+  const Stamp now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  if (now == stamp_) return;
+  if (auto why = load(); !why.empty()) {
+    stamp_ = now;  // not parsed again until it changes
+    log_limited(LogLevel::error, "the credentials file is invalid: keeping the last good one", {{"error", why}});
+  } else {
+    log_info("credentials file re-read", {{"path", path_}, {"credentials", entries_.size()}});
   }
+}
+
+std::optional<NamespaceGrant> Credentials::find(std::string_view token) {
+  refresh();
   unsigned char given[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), given);
   const Entry* match = nullptr;
   for (const auto& e : entries_) {  // every entry compared: the time does not tell which one matched
-    if (CRYPTO_memcmp(e.hash.data(), given, sizeof given) == 0 && match == nullptr) match = &e;
+    const bool same = CRYPTO_memcmp(e.hash.data(), given, sizeof given) == 0;
+    if (same && e.certificate.empty() && match == nullptr) match = &e;
   }
   if (match == nullptr || token.empty()) return std::nullopt;
   return match->grant;
+}
+
+std::optional<NamespaceGrant> Credentials::find_certificate(const std::vector<std::string>& names) {
+  refresh();
+  for (const auto& e : entries_) {
+    if (e.certificate.empty()) continue;
+    if (std::find(names.begin(), names.end(), e.certificate) != names.end()) return e.grant;
+  }
+  return std::nullopt;
 }
 
 }  // namespace logferry::aggregator

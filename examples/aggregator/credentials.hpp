@@ -1,10 +1,14 @@
 #pragma once
 // Which namespaces a client may write, bound to its credential: the
 // credentials file (LOGFERRY_AGGREGATOR_CREDENTIALS_FILE) maps the SHA-256 of
-// each token to namespace glob patterns, one line per token:
+// each token, or a name in the client certificate (mutual TLS), to namespace
+// glob patterns, one line per credential:
 //
 //   # comment
 //   sha256:<64 hex digits>  team-a,team-a-*
+//   uri:spiffe://cluster.local/ns/team-b/sa/logferry  team-b
+//   dns:logferry.team-c.svc  team-c
+//   cn:team-d-sidecar  team-d
 //
 // The single LOGFERRY_AGGREGATOR_TOKEN(_FILE) token, and no token at all,
 // grant every namespace. Reserved namespaces (the audit store's "_audit") are
@@ -15,6 +19,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <openssl/types.h>
 
 #include "logferry/v1/logferry.pb.h"
 
@@ -43,6 +49,18 @@ bool reserved_namespace(std::string_view ns);
 // source's own resource, which extends it) is granted; else why not.
 std::string check_namespaces(const v1::Batch& head, const NamespaceGrant& grant);
 
+// One line of the credentials file.
+struct CredentialEntry {
+  std::array<unsigned char, 32> hash{};  // of the token (sha256: lines)
+  std::string certificate;               // or a certificate name: "uri:...", "dns:..." or "cn:..."
+  NamespaceGrant grant;
+};
+
+// The names a client certificate carries, as the credentials file writes them:
+// "uri:<value>" and "dns:<value>" for each subjectAltName of those types, then
+// "cn:<value>" for each common name of the subject. Names with a NUL byte are left out.
+std::vector<std::string> certificate_names(const X509* certificate);
+
 // The parsed credentials file, re-read when it changes (size, mtime or identity).
 class Credentials {
  public:
@@ -52,13 +70,15 @@ class Credentials {
   // The grant of `token`, re-reading the file first when it changed (a bad
   // new version is logged and the last good one kept); nullopt when unknown.
   std::optional<NamespaceGrant> find(std::string_view token);
+  // The grant of the first line naming one of `names` (certificate_names() of
+  // a verified client certificate), after the same re-read; nullopt when none does.
+  std::optional<NamespaceGrant> find_certificate(const std::vector<std::string>& names);
   size_t size() const { return entries_.size(); }
 
  private:
-  struct Entry {
-    std::array<unsigned char, 32> hash{};
-    NamespaceGrant grant;
-  };
+  using Entry = CredentialEntry;
+  // Re-reads the file when its stamp changed.
+  void refresh();
   struct Stamp {
     uint64_t dev = 0, ino = 0, size = 0;
     int64_t mtime_ns = 0;
@@ -69,7 +89,7 @@ class Credentials {
   std::vector<Entry> entries_;
 };
 
-// Parses credentials file text into (hash, grant) pairs; "" or the first error.
-std::string parse_credentials(std::string_view text, std::vector<std::pair<std::array<unsigned char, 32>, NamespaceGrant>>& out);
+// Parses credentials file text into entries; "" or the first error.
+std::string parse_credentials(std::string_view text, std::vector<CredentialEntry>& out);
 
 }  // namespace logferry::aggregator

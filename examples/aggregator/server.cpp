@@ -130,13 +130,14 @@ asio::awaitable<void> Server::accept_loop() {
 
 asio::awaitable<void> Server::start_tls(tcp::socket socket, ConnectionSlots::Slot pending) {
   const auto alive = alive_;
-  auto plain = co_await tls_->accept(std::move(socket), pending);
-  if (!*alive || stopping_ || !plain || !pending.held()) co_return;
-  start_connection(std::move(*plain), std::move(pending));
+  auto client = co_await tls_->accept(std::move(socket), pending);
+  if (!*alive || stopping_ || !client || !pending.held()) co_return;
+  start_connection(std::move(client->plain), std::move(pending), std::move(client->certificate_names));
 }
 
-void Server::start_connection(tcp::socket socket, ConnectionSlots::Slot pending) {
-  auto conn = std::make_shared<Connection>(std::move(socket), context_, std::move(pending));
+void Server::start_connection(tcp::socket socket, ConnectionSlots::Slot pending,
+                              std::vector<std::string> certificate_names) {
+  auto conn = std::make_shared<Connection>(std::move(socket), context_, std::move(pending), std::move(certificate_names));
   live_.insert(conn.get());
   asio::co_spawn(io_, conn->run(), [conn](std::exception_ptr e) { log_exception(e); });
 }

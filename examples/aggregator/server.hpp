@@ -7,6 +7,8 @@
 // oldest is closed); authenticated sessions are limited by _MAX_CONNECTIONS.
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 #include <unordered_set>
 
 #include <boost/asio/awaitable.hpp>
@@ -47,7 +49,8 @@ class Server {
   boost::asio::awaitable<void> accept_loop();
   void connection_closed(Connection* c);
   // Starts the Connection of a plain socket (or of a TLS client's relayed plaintext).
-  void start_connection(boost::asio::ip::tcp::socket socket, ConnectionSlots::Slot pending);
+  void start_connection(boost::asio::ip::tcp::socket socket, ConnectionSlots::Slot pending,
+                        std::vector<std::string> certificate_names = {});
   boost::asio::awaitable<void> start_tls(boost::asio::ip::tcp::socket socket, ConnectionSlots::Slot pending);
 
   boost::asio::io_context& io_;

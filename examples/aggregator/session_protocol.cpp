@@ -114,7 +114,13 @@ boost::system::error_code SessionProtocol::on_hello(std::string_view payload, st
                      false, max);
     return make_error_code(Errc::handshake_refused);
   }
-  if (!settings_.token.empty() || settings_.credentials != nullptr) {
+  std::optional<NamespaceGrant> by_certificate;
+  if (settings_.credentials != nullptr && !certificate_names_.empty()) {
+    by_certificate = settings_.credentials->find_certificate(certificate_names_);
+  }
+  if (by_certificate) {
+    grant_ = std::move(*by_certificate);  // the certificate, verified by the handshake, is the credential
+  } else if (!settings_.token.empty() || settings_.credentials != nullptr) {
     std::optional<NamespaceGrant> grant;
     if (!settings_.token.empty() && tokens_equal(settings_.token, hello.token())) grant.emplace();
     else if (settings_.credentials != nullptr) grant = settings_.credentials->find(hello.token());

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/system/error_code.hpp>
 
@@ -64,7 +65,10 @@ struct DecodedBatch {
 
 class SessionProtocol {
  public:
-  explicit SessionProtocol(const ProtocolSettings& settings) : settings_(settings) {}
+  // `certificate_names`: certificate_names() of the client's verified TLS
+  // certificate; a credentials line naming one grants its namespaces without a token.
+  explicit SessionProtocol(const ProtocolSettings& settings, std::vector<std::string> certificate_names = {})
+      : settings_(settings), certificate_names_(std::move(certificate_names)) {}
 
   // Handles the first frame and appends the HelloAck frame to `reply`.
   // Returns {} when accepted; malformed_message, protocol_violation or
@@ -87,6 +91,7 @@ class SessionProtocol {
 
  private:
   const ProtocolSettings& settings_;
+  std::vector<std::string> certificate_names_;
   bool accepted_ = false;
   NamespaceGrant grant_;
   bool zstd_ = false;

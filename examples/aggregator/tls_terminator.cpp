@@ -19,6 +19,7 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include "aggregator/credentials.hpp"
 #include "sidecar/core/logger.hpp"
 
 namespace logferry::aggregator {
@@ -109,7 +110,7 @@ ssl::context make_server_tls_context(const AggregatorConfig& config) {
 TlsTerminator::TlsTerminator(const AggregatorConfig& config, AggregatorMetrics& metrics)
     : config_(config), metrics_(metrics), context_(make_server_tls_context(config)) {}
 
-asio::awaitable<std::optional<tcp::socket>> TlsTerminator::accept(tcp::socket client,
+asio::awaitable<std::optional<TlsTerminator::Client>> TlsTerminator::accept(tcp::socket client,
                                                                   ConnectionSlots::Slot& pending) {
   using namespace asio::experimental::awaitable_operators;
   auto ex = client.get_executor();
@@ -151,9 +152,11 @@ asio::awaitable<std::optional<tcp::socket>> TlsTerminator::accept(tcp::socket cl
   relay->plain.assign(asio::local::stream_protocol(), fds[1], bec);
   if (bec) ::close(fds[1]);
   if (aec || bec) co_return std::nullopt;
+  // Verified against LOGFERRY_AGGREGATOR_TLS_CLIENT_CA by the handshake (or absent).
+  std::vector<std::string> names = certificate_names(SSL_get0_peer_certificate(relay->tls.native_handle()));
   asio::co_spawn(ex, relay_up(relay), asio::detached);
   asio::co_spawn(ex, relay_down(relay), asio::detached);
-  co_return std::optional<tcp::socket>(std::move(inner));
+  co_return std::optional<Client>(Client{std::move(inner), std::move(names)});
 }
 
 }  // namespace logferry::aggregator

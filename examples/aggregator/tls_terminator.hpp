@@ -6,6 +6,8 @@
 // peer and OpenSSL's reason, and the client is disconnected.
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -27,13 +29,18 @@ class TlsTerminator {
   // Loads the certificate, key and client CAs; throws std::runtime_error (start-up only).
   TlsTerminator(const AggregatorConfig& config, AggregatorMetrics& metrics);
 
+  // A handshaken client: the plaintext side and its certificate's names.
+  struct Client {
+    boost::asio::ip::tcp::socket plain;
+    std::vector<std::string> certificate_names;  // certificate_names() of a verified client certificate
+  };
   // Handshakes with `client` within the handshake timeout. On success returns
   // the plaintext side (a local socket wrapped as a tcp::socket) and keeps
   // relaying, with one fixed 16 KiB buffer per direction, until either side
   // closes. On failure returns nullopt (counted, logged, disconnected). While
   // the handshake runs, evicting `pending` disconnects the client.
-  boost::asio::awaitable<std::optional<boost::asio::ip::tcp::socket>> accept(boost::asio::ip::tcp::socket client,
-                                                                              ConnectionSlots::Slot& pending);
+  boost::asio::awaitable<std::optional<Client>> accept(boost::asio::ip::tcp::socket client,
+                                                       ConnectionSlots::Slot& pending);
 
  private:
   const AggregatorConfig& config_;

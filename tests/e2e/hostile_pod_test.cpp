@@ -46,15 +46,17 @@ namespace {
 // plain TCP or TLS (with the test client certificate); reads time out.
 class HostileClient {
  public:
-  HostileClient(uint16_t port, const TestCerts* certs = nullptr) : ctx_(ssl::context::tls_client), tcp_(io_) {
+  // With `certs`: mutual TLS with their client certificate (`team`: the team certificate).
+  HostileClient(uint16_t port, const TestCerts* certs = nullptr, bool team = false)
+      : ctx_(ssl::context::tls_client), tcp_(io_) {
     tcp_.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     timeval tv{20, 0};
     ::setsockopt(tcp_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (certs != nullptr) {
       ctx_.load_verify_file(certs->ca.string());
       ctx_.set_verify_mode(ssl::verify_peer);
-      ctx_.use_certificate_chain_file(certs->client_cert.string());
-      ctx_.use_private_key_file(certs->client_key.string(), ssl::context::pem);
+      ctx_.use_certificate_chain_file((team ? certs->team_cert : certs->client_cert).string());
+      ctx_.use_private_key_file((team ? certs->team_key : certs->client_key).string(), ssl::context::pem);
       tls_.emplace(std::move(tcp_), ctx_);
       tls_->handshake(ssl::stream_base::client);
     }
@@ -130,14 +132,6 @@ v1::Batch pod_batch(uint64_t sequence, std::string ns, std::string pod, std::str
     e->mutable_body()->set_string_value("line " + std::to_string(i));
   }
   return b;
-}
-
-std::string sha256_hex(std::string_view s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  std::string out;
-  for (unsigned char c : d) out += fmt::format("{:02x}", c);
-  return out;
 }
 
 uint16_t port_after(ChildProcess& p, const std::string& marker) {
@@ -301,6 +295,46 @@ TEST_CASE("a forged namespace and a forged audit identity are refused; real audi
   size_t audit_lines = 0;
   for (const auto& e : read_store(tmp / "data")) audit_lines += e.source_id == "k8s-audit-webhook" ? 1 : 0;
   CHECK(audit_lines == 1);
+}
+
+TEST_CASE("mutual TLS: a credentials line naming the client certificate grants its namespaces only",
+          "[e2e][hostile][tls]") {
+  TempDir tmp("logferry-certbound");
+  const TestCerts certs = make_test_certs(tmp / "certs");
+  write_file(tmp / "credentials", "sha256:" + sha256_hex("token-a") + "  team-a\n" +
+                                      "uri:spiffe://cluster.local/ns/team-b/sa/logferry  team-b\n");
+  const ProcessEnv env{{"LOGFERRY_AGGREGATOR_TLS_CERT", certs.server_cert.string()},
+                       {"LOGFERRY_AGGREGATOR_TLS_KEY", certs.server_key.string()},
+                       {"LOGFERRY_AGGREGATOR_TLS_CLIENT_CA", certs.ca.string()},
+                       {"LOGFERRY_AGGREGATOR_CREDENTIALS_FILE", (tmp / "credentials").string()}};
+  Aggregator aggregator(tmp / "data", env);
+  {
+    // The team's certificate names the line: no token needed, team-b only.
+    HostileClient client(aggregator.port(), &certs, true);
+    REQUIRE(client.hello());
+    auto ok = client.exchange(pod_batch(1, "team-b", "web-0", "file:1:1", 0));
+    REQUIRE(ok);
+    CHECK(ok->status() == v1::ACK_STATUS_OK);
+    auto forged = client.exchange(pod_batch(2, "team-a", "web-0", "file:1:2", 0));
+    REQUIRE(forged);
+    CHECK(forged->status() == v1::ACK_STATUS_REJECTED);
+    CHECK_THAT(forged->error(), Catch::Contains("may not write namespace \"team-a\"") && Catch::Contains("team-b"));
+  }
+  {
+    // A certificate the file does not name authenticates the connection only: a token is still needed.
+    HostileClient client(aggregator.port(), &certs);
+    CHECK_FALSE(client.hello());
+  }
+  {
+    HostileClient client(aggregator.port(), &certs);
+    REQUIRE(client.hello("token-a"));
+    auto ok = client.exchange(pod_batch(1, "team-a", "web-1", "file:1:3", 0));
+    REQUIRE(ok);
+    CHECK(ok->status() == v1::ACK_STATUS_OK);
+  }
+  CHECK(fs::exists(tmp / "data" / "team-b"));
+  CHECK(fs::exists(tmp / "data" / "team-a" / "web-1"));
+  CHECK_FALSE(fs::exists(tmp / "data" / "team-a" / "web-0"));
 }
 
 TEST_CASE("the amplification frames cost under 64 MiB of memory and disk", "[e2e][hostile][rss]") {

@@ -1,8 +1,12 @@
 #include "support/certs.hpp"
 
+#include <openssl/sha.h>
+
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -62,8 +66,19 @@ TestCerts make_test_certs(const std::filesystem::path& dir) {
             "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
   make_leaf(dir, "client", "logferry-sidecar", "ca",
             "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
-  return TestCerts{dir / "ca.pem",     dir / "server.pem", dir / "server.key",
-                   dir / "client.pem", dir / "client.key", dir / "other-ca.pem"};
+  make_leaf(dir, "team", "team-b-sidecar", "ca",
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n"
+            "subjectAltName=URI:spiffe://cluster.local/ns/team-b/sa/logferry,DNS:logferry.team-b.svc\n");
+  return TestCerts{dir / "ca.pem",       dir / "server.pem", dir / "server.key", dir / "client.pem",
+                   dir / "client.key",   dir / "other-ca.pem", dir / "team.pem", dir / "team.key"};
+}
+
+std::string sha256_hex(std::string_view s) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  std::string out;
+  for (const unsigned char c : d) out += fmt::format("{:02x}", c);
+  return out;
 }
 
 }  // namespace logferry::test

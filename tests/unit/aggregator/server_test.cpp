@@ -23,6 +23,7 @@
 #include "aggregator/aggregator_config.hpp"
 #include "sidecar/core/token_file.hpp"
 #include "sidecar/forward/framing.hpp"
+#include "support/certs.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace logferry;
@@ -354,14 +355,6 @@ v1::Ack send_batch(RawClient& client, const v1::Batch& b) {
   return reply->ack();
 }
 
-std::string sha256_hex(std::string_view s) {
-  unsigned char d[32];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  std::string out;
-  for (unsigned char c : d) out += fmt::format("{:02x}", c);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("a batch with a string that is not UTF-8 is rejected with a reason; the connection goes on", "[aggregator]") {
@@ -441,8 +434,8 @@ TEST_CASE("a credential writes only the namespaces granted to it; the audit name
   const fs::path file = fs::temp_directory_path() / ("logferry-credentials-" + std::to_string(rd()));
   {
     std::ofstream out(file);
-    out << "# team a\nsha256:" << sha256_hex("token-a") << "  team-a, team-a-*\n"
-        << "sha256:" << sha256_hex("token-b") << "\tteam-b\n";
+    out << "# team a\nsha256:" << test::sha256_hex("token-a") << "  team-a, team-a-*\n"
+        << "sha256:" << test::sha256_hex("token-b") << "\tteam-b\n";
   }
   auto config = fast_config();
   config.credentials_file = file.string();
