@@ -21,8 +21,6 @@ struct Origin {
   uint64_t acked_offset = 0;
   // Offset after the last byte handed to the pipeline.
   uint64_t read_offset = 0;
-  // Set by the reader when acked_offset moved (checkpoint needs saving).
-  bool dirty = false;
 };
 
 using OriginPtr = std::shared_ptr<Origin>;

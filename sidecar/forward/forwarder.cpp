@@ -86,7 +86,6 @@ void Forwarder::complete_front(const DeliveryReport& report) {
     if (offset > origin->acked_offset) {
       committed += offset - origin->acked_offset;
       origin->acked_offset = offset;
-      origin->dirty = true;
     }
   }
   if (committed > 0 && on_commit_) on_commit_(committed);

@@ -297,6 +297,7 @@ void FileSource::rescan(Intake& intake, bool first) {
         log_info("file rotated", {{"path", path}});
       }
     }
+    if (!first && config_.mode == Mode::node) read_missed_rotations(path, intake);
     // A file that appeared after start-up is new: always read from its head.
     open_file(path, st, intake, first);
   }
@@ -331,6 +332,48 @@ void FileSource::rescan(Intake& intake, bool first) {
   }
 }
 
+std::vector<std::pair<std::string, struct stat>> FileSource::rotated_files(const std::filesystem::path& target) {
+  // The kubelet renames <dir>/0.log to <dir>/0.log.<timestamp> (the suffix sorts
+  // in time order) and later compresses it; compressed files are not read.
+  std::vector<std::pair<std::string, struct stat>> rotated;
+  const std::string prefix = target.filename().string() + ".";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(target.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix) || name.ends_with(".gz")) continue;
+    struct stat st {};
+    if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    rotated.emplace_back(entry.path().string(), st);
+  }
+  std::sort(rotated.begin(), rotated.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return rotated;
+}
+
+void FileSource::read_missed_rotations(const std::string& link, Intake& intake) {
+  // A file the kubelet created and rotated away between two rescans (polling,
+  // or a rescan that came late) was never the link's target when we looked.
+  // Every rotated file named after the newest one read under this link is such
+  // a file: it is read from its start before the link's new file is opened.
+  std::set<Key> known;
+  for (const auto& [key, w] : watchers_)
+    if (w->origin()->path == link) known.insert(key);
+  if (known.empty()) return;
+  std::error_code ec;
+  const std::filesystem::path target = std::filesystem::canonical(link, ec);
+  if (ec) return;
+  const auto rotated = rotated_files(target);
+  std::optional<size_t> newest;
+  for (size_t i = 0; i < rotated.size(); ++i)
+    if (known.contains(Key{rotated[i].second.st_dev, rotated[i].second.st_ino})) newest = i;
+  if (!newest) return;
+  for (size_t i = *newest + 1; i < rotated.size(); ++i) {
+    if (watchers_.contains(Key{rotated[i].second.st_dev, rotated[i].second.st_ino})) continue;
+    ++metrics_.rotations;
+    log_info("reading a file rotated between two scans", {{"path", link}, {"file", rotated[i].first}});
+    open_file(link, rotated[i].second, intake, false, rotated[i].first);
+  }
+}
+
 void FileSource::recover_rotated(Intake& intake) {
   namespace fs = std::filesystem;
   // The kubelet renames <dir>/0.log to <dir>/0.log.<timestamp> (the suffix sorts
@@ -345,16 +388,7 @@ void FileSource::recover_rotated(Intake& intake) {
     if (!fs::is_symlink(link, ec)) continue;
     const fs::path target = fs::canonical(link, ec);
     if (ec) continue;
-    const std::string prefix = target.filename().string() + ".";
-    std::vector<std::pair<std::string, struct stat>> rotated;
-    for (const auto& entry : fs::directory_iterator(target.parent_path(), ec)) {
-      const std::string name = entry.path().filename().string();
-      if (!name.starts_with(prefix) || name.ends_with(".gz")) continue;
-      struct stat st {};
-      if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      rotated.emplace_back(entry.path().string(), st);
-    }
-    std::sort(rotated.begin(), rotated.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    const auto rotated = rotated_files(target);
     std::optional<size_t> newest;
     for (size_t i = 0; i < rotated.size(); ++i) {
       const auto& [file, st] = rotated[i];

@@ -8,10 +8,12 @@
 // carries the pod labels of its name, symlinks are followed (the target's
 // directory is watched too), and a kubelet-rotated file whose checkpoint is not
 // done yet is found again after a restart (<target>.<timestamp>, never .gz).
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,6 +85,11 @@ class FileSource final : public Source {
   // Node mode: reopens rotated files (renamed next to a symlink's target) that
   // pending checkpoints still cover; called on the first scan only.
   void recover_rotated(Intake& intake);
+  // Node mode, when `link` leads to a new file: reads the rotated files after
+  // the newest one read under it (created and rotated between two rescans).
+  void read_missed_rotations(const std::string& link, Intake& intake);
+  // The uncompressed rotated files next to `target` (<name>.<suffix>), by name.
+  static std::vector<std::pair<std::string, struct stat>> rotated_files(const std::filesystem::path& target);
   // Node mode: sets the origin's pod labels from its path's file name.
   void label_origin(Origin& origin, bool count_unparsed);
   using TimePoint = std::chrono::steady_clock::time_point;

@@ -277,6 +277,38 @@ TEST_CASE("FileSource: node mode keeps watching a log directory while its link d
   CHECK(f.intake.texts() == std::vector<std::string>{"a", "b"});
 }
 
+TEST_CASE("FileSource: node mode reads a file the kubelet created and rotated away between two rescans",
+          "[source][file_source]") {
+  Fixture f;
+  const fs::path dir = f.tmp / "pods" / "ns_pod_uid" / "c";
+  const fs::path links = f.tmp / "containers";
+  fs::create_directories(dir);
+  fs::create_directories(links);
+  append(dir / "0.log", "a\n");
+  fs::create_symlink(dir / "0.log", links / fmt::format("pod_ns_c-{:064x}.log", 1));
+  f.config.mode = Mode::node;
+  f.config.files = {(links / "*.log").string()};
+  f.config.pods_root = (f.tmp / "pods").string();
+  f.config.inotify = false;  // polling: nothing is seen between two rescans
+  f.start();
+  REQUIRE(f.run_until([&] { return f.line_count() == 1; }));
+  // Two rotations within one poll interval: the middle file is never the link's target at a rescan.
+  fs::rename(dir / "0.log", dir / "0.log.20260102-150400");
+  append(dir / "0.log", "b\n");
+  fs::rename(dir / "0.log", dir / "0.log.20260102-150401");
+  append(dir / "0.log", "c\n");
+  f.advance(f.config.poll_interval);
+  CHECK(f.run_until([&] { return f.line_count() == 3; }));
+  auto texts = f.intake.texts();
+  std::sort(texts.begin(), texts.end());
+  CHECK(texts == std::vector<std::string>{"a", "b", "c"});
+  // An older rotated file (compressed ones are never read) is not read again.
+  f.advance(f.config.poll_interval);
+  f.advance(f.config.rotate_wait);
+  f.advance(f.config.poll_interval);
+  CHECK(f.line_count() == 3);
+}
+
 TEST_CASE("FileSource: a partial line waits for its newline, or for the partial flush timeout",
           "[source][file_source]") {
   Fixture f;
