@@ -13,6 +13,8 @@
 // The single LOGFERRY_AGGREGATOR_TOKEN(_FILE) token, and no token at all,
 // grant every namespace. Reserved namespaces (the audit store's "_audit") are
 // granted to nobody.
+#include <sys/stat.h>
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -84,6 +86,7 @@ class Credentials {
     int64_t mtime_ns = 0;
     bool operator==(const Stamp&) const = default;
   };
+  static Stamp stamp_of(const struct stat& st);
   std::string path_;
   Stamp stamp_;
   std::vector<Entry> entries_;

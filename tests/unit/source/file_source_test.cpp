@@ -112,6 +112,20 @@ struct Fixture {
     io.run_for(50ms);
   }
   size_t line_count() const { return intake.lines.size(); }
+  // Node mode over a kubelet-like tree under tmp: pods/ns_pod_uid/c/0.log holding
+  // `text`, linked from containers/; returns the log directory.
+  fs::path node_layout(std::string_view text) {
+    const fs::path dir = tmp / "pods" / "ns_pod_uid" / "c";
+    const fs::path links = tmp / "containers";
+    fs::create_directories(dir);
+    fs::create_directories(links);
+    append(dir / "0.log", text);
+    fs::create_symlink(dir / "0.log", links / fmt::format("pod_ns_c-{:064x}.log", 1));
+    config.mode = Mode::node;
+    config.files = {(links / "*.log").string()};
+    config.pods_root = (tmp / "pods").string();
+    return dir;
+  }
 };
 
 }  // namespace
@@ -257,15 +271,7 @@ TEST_CASE("FileSource: node mode keeps watching a log directory while its link d
   // finds the link dangling. The directory must stay watched, or the new file
   // is seen only at the next poll interval, and missed if rotated before it.
   Fixture f;
-  const fs::path dir = f.tmp / "pods" / "ns_pod_uid" / "c";
-  const fs::path links = f.tmp / "containers";
-  fs::create_directories(dir);
-  fs::create_directories(links);
-  append(dir / "0.log", "a\n");
-  fs::create_symlink(dir / "0.log", links / fmt::format("pod_ns_c-{:064x}.log", 1));
-  f.config.mode = Mode::node;
-  f.config.files = {(links / "*.log").string()};
-  f.config.pods_root = (f.tmp / "pods").string();
+  const fs::path dir = f.node_layout("a\n");
   f.config.inotify = true;
   f.config.poll_interval = 10min;  // no rescan by time: only inotify can tell
   f.start();
@@ -280,15 +286,7 @@ TEST_CASE("FileSource: node mode keeps watching a log directory while its link d
 TEST_CASE("FileSource: node mode reads a file the kubelet created and rotated away between two rescans",
           "[source][file_source]") {
   Fixture f;
-  const fs::path dir = f.tmp / "pods" / "ns_pod_uid" / "c";
-  const fs::path links = f.tmp / "containers";
-  fs::create_directories(dir);
-  fs::create_directories(links);
-  append(dir / "0.log", "a\n");
-  fs::create_symlink(dir / "0.log", links / fmt::format("pod_ns_c-{:064x}.log", 1));
-  f.config.mode = Mode::node;
-  f.config.files = {(links / "*.log").string()};
-  f.config.pods_root = (f.tmp / "pods").string();
+  const fs::path dir = f.node_layout("a\n");
   f.config.inotify = false;  // polling: nothing is seen between two rescans
   f.start();
   REQUIRE(f.run_until([&] { return f.line_count() == 1; }));
