@@ -17,6 +17,8 @@
 #include "aggregator/relay.hpp"
 #include "aggregator/segment_store.hpp"
 #include "aggregator/server.hpp"
+#include "aggregator/store_relay.hpp"
+#include "aggregator/store_retention.hpp"
 #include "sidecar/core/logger.hpp"
 
 namespace logferry::aggregator {
@@ -62,8 +64,24 @@ int run_aggregator(const AggregatorConfig& config) {
     }
     log_info("store opened", {{"data_dir", config.data_dir}, {"lines", store->recovered_lines()}});
   }
+  // store_and_forward: the relay reads the durable store (resuming from its cursors).
+  std::optional<StoreRelay> store_relay;
+  if (relay && store) {
+    store_relay.emplace(io.get_executor(), *store, *relay, metrics, StoreRelayOptions{});
+    if (auto err = store_relay->open(); !err.empty()) {
+      log_error("cannot open the relay cursors", {{"error", err}});
+      return 1;
+    }
+    store_relay->start();
+  }
+  std::optional<StoreRetention> retention;
+  if (store) {
+    retention.emplace(io.get_executor(), *store, store_relay ? &*store_relay : nullptr, metrics,
+                      RetentionOptions{config.retention_max_bytes, config.retention_max_age, config.retention_when_full});
+    retention->start();
+  }
   Server server(io, config, store ? &*store : nullptr, metrics);
-  if (relay) server.set_relay(relay.get());
+  if (relay && relay_only) server.set_relay(relay.get());
   boost::asio::ip::tcp::endpoint bound;
   try {
     bound = server.listen();
@@ -86,7 +104,7 @@ int run_aggregator(const AggregatorConfig& config) {
       if (store && store->failed()) return "the store failed (see the logs)";
       if (store && !store->write_error().empty()) return "the store cannot write: " + store->write_error();
       return {};
-    }, relay.get());
+    }, AggregatorParts{relay.get(), store ? &*store : nullptr, store_relay ? &*store_relay : nullptr});
   } catch (const std::exception& e) {
     log_error("cannot start the HTTP endpoint",
               {{"LOGFERRY_AGGREGATOR_HTTP_ADDR", config.http_addr}, {"error", e.what()}});
@@ -123,11 +141,21 @@ int run_aggregator(const AggregatorConfig& config) {
     if (relay) {
       // Deliver what is queued downstream (bounded), then let io.run() end.
       boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-        const bool drained = co_await relay->drain(std::chrono::steady_clock::now() + std::chrono::seconds(20));
-        if (!drained) log_error("stopping with batches not relayed", {{"relay", config.relay}});
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        bool drained = true;
+        if (store_relay) {
+          drained = co_await store_relay->drain(deadline);
+          if (!drained) log_info("stopping with stored lines not relayed yet: relayed after the restart",
+                                 {{"relay", config.relay}, {"lines", store_relay->lag_entries()}});
+          store_relay->stop();
+        } else {
+          drained = co_await relay->drain(deadline);
+          if (!drained) log_error("stopping with batches not relayed", {{"relay", config.relay}});
+        }
         relay->stop();
       }, boost::asio::detached);
     }
+    if (retention) retention->stop();
     server.stop([&] {
       if (http) http->stop();  // the endpoint would keep io.run() going
       if (audit) audit->stop();

@@ -43,6 +43,17 @@ std::string set_segment_max(AggregatorConfig& c, std::string_view v) {
   return {};
 }
 
+std::string set_retention_max(AggregatorConfig& c, std::string_view v) {
+  if (v == "0") {
+    c.retention_max_bytes = 0;
+    return {};
+  }
+  return set_size<&AggregatorConfig::retention_max_bytes>(c, v, 1u << 20);
+}
+
+constexpr std::array kRetentionFullChoices{Choice<RetentionFull>{"slow", RetentionFull::slow},
+                                           Choice<RetentionFull>{"delete_oldest", RetentionFull::delete_oldest}};
+
 constexpr std::array kFsyncChoices{Choice<FsyncPolicy>{"always", FsyncPolicy::always},
                                    Choice<FsyncPolicy>{"never", FsyncPolicy::never}};
 constexpr std::array kStoreModeChoices{Choice<StoreMode>{"owner", StoreMode::owner},
@@ -137,6 +148,18 @@ const std::array kTable{
     Var{"LOGFERRY_AGGREGATOR_MAX_OPEN_SEGMENTS", "256",
         set_positive_count<&AggregatorConfig::max_open_segments>,
         "Segment files kept open; the least recently written is closed beyond this (and reopened on demand)."},
+    Var{"LOGFERRY_AGGREGATOR_RETENTION_MAX_BYTES", "0", set_retention_max,
+        "Size cap of the store (0: none). Over it, segments are deleted oldest first: with a relay only those "
+        "the downstream answered completely, then see LOGFERRY_AGGREGATOR_RETENTION_WHEN_FULL. At least twice "
+        "LOGFERRY_AGGREGATOR_SEGMENT_MAX_BYTES."},
+    Var{"LOGFERRY_AGGREGATOR_RETENTION_MAX_AGE", "0",
+        set_duration<&AggregatorConfig::retention_max_age, ZeroDuration::allowed>,
+        "Segments last written longer ago than this are deleted (0: none); with a relay only once relayed."},
+    Var{"LOGFERRY_AGGREGATOR_RETENTION_WHEN_FULL", "slow",
+        set_enum<&AggregatorConfig::retention_when_full, kRetentionFullChoices>,
+        "At the size cap with a relay behind: slow (sidecars are acknowledged only as the relay frees room; "
+        "nothing is lost) or delete_oldest (unrelayed segments are deleted, their lines counted in "
+        "retention_unrelayed_entries_deleted_total and logged)."},
     Var{"LOGFERRY_AGGREGATOR_CREDENTIALS_FILE", "", set_string<&AggregatorConfig::credentials_file>,
         "Per-namespace credentials: lines `sha256:HEX GLOBS` (HEX: the SHA-256 of a token; GLOBS: comma-separated "
         "namespace patterns such as team-a,team-a-*), or `uri:NAME GLOBS`, `dns:NAME GLOBS`, `cn:NAME GLOBS` naming "
@@ -162,9 +185,10 @@ const std::array kTable{
         "LOGFERRY_TLS_*, LOGFERRY_BACKOFF_*); unset: no relay."},
     Var{"LOGFERRY_AGGREGATOR_RELAY_MODE", "store_and_forward",
         set_enum<&AggregatorConfig::relay_mode, kRelayModeChoices>,
-        "store_and_forward: acknowledge sidecars after the durable local write and relay asynchronously (a "
-        "crash may lose or repeat relayed batches); relay_only: store nothing, acknowledge once the downstream "
-        "accepted."},
+        "store_and_forward: acknowledge sidecars after the durable local write; the relay reads the store from "
+        "per-Pod cursors saved after the downstream answered, and resumes from them after a restart (lines after "
+        "the last saved cursor are sent again, with the same bytes); relay_only: store nothing, acknowledge once "
+        "the downstream accepted."},
     Var{"LOGFERRY_AGGREGATOR_MAX_CONNECTIONS", "4096", set_max_connections,
         "Authenticated sessions above this number are refused (closed at accept when the sessions are full, "
         "or answered with a refused hello)."},
@@ -238,6 +262,11 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
   if (!c.tls_client_ca.empty() && c.tls_cert.empty()) {
     add_error(r.errors, "LOGFERRY_AGGREGATOR_TLS_CLIENT_CA", c.tls_client_ca,
               "needs LOGFERRY_AGGREGATOR_TLS_CERT and LOGFERRY_AGGREGATOR_TLS_KEY");
+  }
+  if (c.retention_max_bytes != 0 && c.retention_max_bytes < 2 * c.segment_max_bytes) {
+    add_error(r.errors, "LOGFERRY_AGGREGATOR_RETENTION_MAX_BYTES", format_size(c.retention_max_bytes),
+              fmt::format("expected 0 or at least twice LOGFERRY_AGGREGATOR_SEGMENT_MAX_BYTES ({})",
+                          format_size(2 * c.segment_max_bytes)));
   }
   const bool relay_only = !c.relay.empty() && c.relay_mode == RelayMode::relay_only;
   if (!c.relay.empty()) {

@@ -27,6 +27,10 @@ enum class StoreMode { owner, group };
 // relay_only: no local store; ack once the downstream accepted the batch.
 enum class RelayMode { store_and_forward, relay_only };
 
+// What the store does at its size cap with segments the relay has not delivered:
+// slow: keep them, slow the sidecars down; delete_oldest: delete them (counted, logged).
+enum class RetentionFull { slow, delete_oldest };
+
 struct AggregatorConfig {
   std::string listen_host = "0.0.0.0";
   uint16_t listen_port = 7070;
@@ -41,6 +45,9 @@ struct AggregatorConfig {
   uint64_t segment_max_bytes = 64u << 20;
   StoreMode store_mode = StoreMode::owner;
   uint64_t max_open_segments = 256;
+  uint64_t retention_max_bytes = 0;           // 0: no cap
+  milliseconds retention_max_age{0};          // 0: kept until the cap
+  RetentionFull retention_when_full = RetentionFull::slow;
   BatchLimits limits;
   std::string credentials_file;  // token hashes (or token files) -> namespace globs; "" = none
   bool discard = false;

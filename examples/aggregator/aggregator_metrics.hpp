@@ -31,6 +31,9 @@ struct AggregatorMetrics {
   Counter bytes_written{0};          // ndjson bytes written to segments
   Counter fsyncs{0};                 // fdatasync calls (group commits cover many batches)
   Counter store_errors{0};           // failed writes or syncs
+  Counter retention_segments_deleted{0};   // segments deleted by the retention (age or cap)
+  Counter retention_bytes_deleted{0};      // their bytes
+  Counter retention_unrelayed_deleted{0};  // lines deleted before the relay delivered them (delete_oldest)
   Counter audit_requests{0};         // audit webhook requests answered (any status)
   Counter audit_events_stored{0};    // audit events stored (also counted in entries_stored)
   Counter audit_events_duplicate{0}; // audit events dropped: their auditID+stage was already stored

@@ -155,11 +155,16 @@ asio::awaitable<void> Connection::reader() {
       set_deadline(Clock::now() + context_.config.idle_timeout, Phase::waiting);
       co_await room_.wait();
     }
-    // A full relay buffer slows the sidecars down (waited for before decoding:
-    // the decoded batch lives in the shared scratch).
+    // A full relay buffer or a store at its cap (retention, slow) slows the
+    // sidecars down (waited for before decoding: the decoded batch lives in the
+    // shared scratch).
     if (context_.relay != nullptr) {
       set_deadline(Clock::now() + context_.config.idle_timeout, Phase::waiting);
       co_await context_.relay->wait_for_room();
+    }
+    while (context_.store != nullptr && context_.store->full() && !closed_ && !stopping_) {
+      set_deadline(Clock::now() + context_.config.idle_timeout, Phase::waiting);
+      co_await context_.store->room_event().wait_for(std::chrono::milliseconds(200));  // stop() does not notify it
     }
     if (closed_) break;
     const error_code ec =

@@ -38,7 +38,7 @@ struct ConnectionContext {
   DecodeScratch scratch;
   std::function<void(Connection*)> on_closed;  // called from the connection's destructor
   TokenFile* token_file = nullptr;  // when set, checked before each hello (a rotated Secret)
-  Relay* relay = nullptr;           // when set, valid batches are relayed downstream
+  Relay* relay = nullptr;           // relay_only: valid batches are relayed downstream, acked once answered
   uint64_t sessions = 0;            // connections whose hello was accepted (LOGFERRY_AGGREGATOR_MAX_CONNECTIONS)
 };
 

@@ -4,7 +4,8 @@
 
 namespace logferry::aggregator {
 
-std::string render_aggregator_prometheus(const AggregatorMetrics& m, const Relay* relay) {
+std::string render_aggregator_prometheus(const AggregatorMetrics& m, const AggregatorParts& parts) {
+  const Relay* relay = parts.relay;
   constexpr auto counter = MetricType::counter;
   constexpr auto gauge = MetricType::gauge;
   auto v = [](const Counter& c) { return c.load(std::memory_order_relaxed); };
@@ -50,6 +51,18 @@ std::string render_aggregator_prometheus(const AggregatorMetrics& m, const Relay
            v(m.bytes_written));
   w.family("logferry_aggregator_fsyncs_total", counter, "fdatasync calls (one covers many batches).", v(m.fsyncs));
   w.family("logferry_aggregator_store_errors_total", counter, "Failed writes or syncs.", v(m.store_errors));
+  w.family("logferry_aggregator_retention_segments_deleted_total", counter,
+           "Segments deleted by the retention (LOGFERRY_AGGREGATOR_RETENTION_*).", v(m.retention_segments_deleted));
+  w.family("logferry_aggregator_retention_bytes_deleted_total", counter, "Bytes of those segments.",
+           v(m.retention_bytes_deleted));
+  w.family("logferry_aggregator_retention_unrelayed_entries_deleted_total", counter,
+           "Stored lines deleted at the size cap before the relay delivered them (RETENTION_WHEN_FULL=delete_oldest).",
+           v(m.retention_unrelayed_deleted));
+  if (parts.store != nullptr) {
+    w.family("logferry_aggregator_store_bytes", gauge, "Bytes in the store's segments.", parts.store->total_bytes());
+    w.family("logferry_aggregator_store_full", gauge,
+             "1 while the store is at its size cap and sidecars are slowed down.", uint64_t{parts.store->full() ? 1u : 0u});
+  }
   w.family("logferry_aggregator_audit_requests_total", counter, "Audit webhook requests answered (any status).",
            v(m.audit_requests));
   w.family("logferry_aggregator_audit_events_stored_total", counter,
@@ -86,10 +99,20 @@ std::string render_aggregator_prometheus(const AggregatorMetrics& m, const Relay
              relay->queued_batches());
     w.family("logferry_aggregator_relay_queue_bytes", gauge, "Memory held by those batches.", r.buffer_bytes);
   }
+  if (const StoreRelay* sr = parts.store_relay; sr != nullptr) {
+    w.family("logferry_aggregator_relay_lag_entries", gauge, "Stored lines the downstream has not answered yet.",
+             sr->lag_entries());
+    w.family("logferry_aggregator_relay_lag_bytes", gauge, "Stored bytes after the relay cursors.", sr->lag_bytes());
+    w.family_double("logferry_aggregator_relay_lag_seconds", gauge,
+             "Age of the oldest line waiting for the downstream (from its observed time); 0 when none waits.",
+             sr->lag_seconds());
+    w.family("logferry_aggregator_relay_unreadable_lines_total", counter,
+             "Stored lines the relay could not read back (damaged): skipped.", sr->unreadable_lines());
+  }
   return w.take();
 }
 
-HttpRoutes aggregator_routes(const AggregatorMetrics& metrics, AggregatorReadiness readiness, const Relay* relay) {
+HttpRoutes aggregator_routes(const AggregatorMetrics& metrics, AggregatorReadiness readiness, AggregatorParts parts) {
   HttpRoutes routes;
   routes.emplace("/healthz", [] { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; });
   routes.emplace("/readyz", [readiness = std::move(readiness)] {
@@ -97,18 +120,18 @@ HttpRoutes aggregator_routes(const AggregatorMetrics& metrics, AggregatorReadine
     if (why.empty()) return HttpResponse{200, "text/plain; charset=utf-8", "ready\n"};
     return HttpResponse{503, "text/plain; charset=utf-8", why + "\n"};
   });
-  routes.emplace("/metrics", [&metrics, relay] {
-    return HttpResponse{200, std::string(kPrometheusContentType), render_aggregator_prometheus(metrics, relay)};
+  routes.emplace("/metrics", [&metrics, parts] {
+    return HttpResponse{200, std::string(kPrometheusContentType), render_aggregator_prometheus(metrics, parts)};
   });
   return routes;
 }
 
 std::unique_ptr<HttpServer> start_aggregator_http(boost::asio::any_io_executor executor, const AggregatorConfig& config,
                                                   const AggregatorMetrics& metrics, AggregatorReadiness readiness,
-                                                  const Relay* relay) {
+                                                  AggregatorParts parts) {
   if (config.http_addr.empty()) return nullptr;
   return std::make_unique<HttpServer>(std::move(executor), config.http_addr,
-                                      aggregator_routes(metrics, std::move(readiness), relay));
+                                      aggregator_routes(metrics, std::move(readiness), parts));
 }
 
 }  // namespace logferry::aggregator

@@ -1,13 +1,10 @@
 #pragma once
-// The aggregator as a relay: batches received from sidecars are forwarded to
-// an OTLP/HTTP or Loki endpoint (LOGFERRY_AGGREGATOR_RELAY) with the sidecar's
-// own Sink and Forwarder (ordering, retries, backoff, Retry-After). In
-// relay_only mode a sidecar's batch is acknowledged only once the downstream
-// accepted (or definitively rejected) it; in store_and_forward mode the
-// sidecar is acknowledged after the durable local write and the relay runs
-// asynchronously from memory: a crash loses the relay of batches not yet
-// accepted downstream (they are in the store), and batches a sidecar re-sends
-// are relayed again (the downstream may see an entry twice).
+// The aggregator as a relay: batches are forwarded to an OTLP/HTTP or Loki
+// endpoint (LOGFERRY_AGGREGATOR_RELAY) with the sidecar's own Sink and
+// Forwarder (ordering, retries, backoff, Retry-After). In relay_only mode a
+// sidecar's batch is submitted by its connection and acknowledged only once the
+// downstream accepted (or definitively rejected) it; in store_and_forward mode
+// StoreRelay (store_relay.hpp) submits what it reads back from the durable store.
 #include <chrono>
 #include <cstdint>
 #include <memory>

@@ -21,6 +21,11 @@ namespace {
 
 constexpr std::string_view kSegmentPrefix = "segment-";
 constexpr std::string_view kSegmentSuffix = ".ndjson";
+// Written before segments are deleted: the next segment index and the highest
+// offset of every source, so that deleting data never makes a re-sent entry new.
+constexpr std::string_view kStateFile = "dedupe-state";
+constexpr std::string_view kStateTemp = "dedupe-state.tmp";
+constexpr std::string_view kNextSegmentPrefix = "{\"next_segment\":";
 // Per-batch buffers above this capacity are released after the batch.
 constexpr size_t kKeepBufferBytes = 4u << 20;
 
@@ -42,7 +47,6 @@ std::error_code make_dirs(const fs::path& root, const fs::path& dir, mode_t mode
   return {};
 }
 
-std::string segment_name(uint32_t index) { return fmt::format("segment-{:06}.ndjson", index); }
 
 // The index of a segment file name, or 0 when the name is not a segment's.
 uint32_t segment_index(std::string_view name) {
@@ -69,6 +73,8 @@ std::string_view label(const v1::Batch& batch, std::string_view key) {
 
 }  // namespace
 
+std::string segment_file_name(uint32_t index) { return fmt::format("segment-{:06}.ndjson", index); }
+
 uint64_t truncate_partial_line(int fd, uint64_t size) {
   // Walk back from the end in blocks to the last '\n'.
   char block[65536];
@@ -91,7 +97,11 @@ uint64_t truncate_partial_line(int fd, uint64_t size) {
 }
 
 SegmentStore::SegmentStore(boost::asio::any_io_executor executor, StoreOptions options, AggregatorMetrics& metrics)
-    : options_(std::move(options)), metrics_(metrics), commit_(executor, options_.fsync, metrics) {}
+    : options_(std::move(options)),
+      metrics_(metrics),
+      commit_(executor, options_.fsync, metrics),
+      appended_(executor),
+      room_(executor) {}
 
 std::string SegmentStore::open() {
   std::error_code ec;
@@ -112,7 +122,84 @@ std::string SegmentStore::open() {
   return {};
 }
 
+std::string SegmentStore::load_state(Pod& pod) {
+  const fs::path path = pod.dir / kStateFile;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return {};
+    return fmt::format("cannot open {}: {}", path.string(), std::strerror(errno));
+  }
+  std::string text;
+  char block[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, block, sizeof block);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(block, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  std::string_view rest(text);
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    LineKey key;
+    if (line.starts_with(kNextSegmentPrefix)) {
+      uint32_t next = 0;
+      const auto digits = line.substr(kNextSegmentPrefix.size());
+      std::from_chars(digits.data(), digits.data() + digits.size(), next);
+      if (next > 0) pod.segment_index = std::max(pod.segment_index, next - 1);  // never reused
+    } else if (parse_line_key(line, key)) {
+      auto [it, fresh] = pod.highest.try_emplace(std::string(key.source_id_json), key.offset);
+      if (!fresh) it->second = std::max(it->second, key.offset);
+    }
+  }
+  return {};
+}
+
+boost::system::error_code SegmentStore::save_state(const Pod& pod) {
+  // Indexes up to the current one are never used again, even once deleted.
+  std::string text(kNextSegmentPrefix);
+  append_uint(text, static_cast<uint64_t>(pod.segment_index) + 1);
+  text += "}\n";
+  for (const auto& [id, offset] : pod.highest) {
+    text += "{\"source_id\":";
+    text += id;
+    text += ",\"offset\":";
+    append_uint(text, offset);
+    text += "}\n";
+  }
+  const fs::path path = pod.dir / kStateFile;
+  const fs::path tmp = pod.dir / kStateTemp;
+  const auto fail = [] { return boost::system::error_code(errno, boost::system::system_category()); };
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, file_mode(options_.mode));
+  if (fd < 0) return fail();
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const auto ec = n < 0 ? fail() : boost::system::error_code(ENOSPC, boost::system::system_category());
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return ec;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) {
+    const auto ec = fail();
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return ec;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail();
+  fsync_dir(pod.dir);
+  return {};
+}
+
 std::string SegmentStore::scan_pod(Pod& pod) {
+  if (auto err = load_state(pod); !err.empty()) return err;
   std::vector<uint32_t> indexes;
   std::error_code ec;
   for (const auto& f : fs::directory_iterator(pod.dir, ec)) {
@@ -122,7 +209,7 @@ std::string SegmentStore::scan_pod(Pod& pod) {
   std::sort(indexes.begin(), indexes.end());
   std::string buf(1u << 20, '\0');
   for (const uint32_t index : indexes) {
-    const fs::path path = pod.dir / segment_name(index);
+    const fs::path path = pod.dir / segment_file_name(index);
     const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) return fmt::format("cannot open {}: {}", path.string(), std::strerror(errno));
     struct stat st {};
@@ -166,10 +253,54 @@ std::string SegmentStore::scan_pod(Pod& pod) {
     }
     ::close(fd);
     if (bad != 0) log_warn("segment lines without a readable key were skipped", {{"path", path.string()}, {"lines", bad}});
-    pod.segment_index = index;
-    pod.segment_size = size;
+    pod.segment_index = std::max(pod.segment_index, index);
+    if (pod.segment_index == index) pod.segment_size = size;
+    pod.sizes[index] = size;
+    total_bytes_ += size;
   }
   return {};
+}
+
+void SegmentStore::for_each_pod(const std::function<void(const PodSegments&)>& visit) const {
+  for (const auto& [key, pod] : pods_) visit(PodSegments{key, pod.dir, pod.sizes, pod.segment_index});
+}
+
+const std::map<uint32_t, uint64_t>* SegmentStore::segments_of(std::string_view dir_key) const {
+  const auto it = pods_.find(dir_key);
+  return it == pods_.end() ? nullptr : &it->second.sizes;
+}
+
+boost::system::result<uint64_t> SegmentStore::remove_segment(std::string_view dir_key, uint32_t index) {
+  const auto it = pods_.find(dir_key);
+  if (it == pods_.end()) return uint64_t{0};
+  Pod& pod = it->second;
+  const auto seg = pod.sizes.find(index);
+  if (seg == pod.sizes.end()) return uint64_t{0};
+  if (auto ec = save_state(pod)) {
+    note_write_error(ec, "saving the dedupe state in " + pod.dir.string());
+    return ec;
+  }
+  const fs::path path = pod.dir / segment_file_name(index);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    const boost::system::error_code ec(errno, boost::system::system_category());
+    note_write_error(ec, "deleting " + path.string());
+    return ec;
+  }
+  if (index == pod.segment_index && pod.segment) {
+    // Appends go on in a new segment (ensure_segment: the index is gone from sizes).
+    open_.erase(pod.lru);
+    pod.segment.reset();
+  }
+  const uint64_t freed = seg->second;
+  total_bytes_ -= std::min(total_bytes_, freed);
+  pod.sizes.erase(seg);
+  room_.notify();
+  return freed;
+}
+
+void SegmentStore::set_full(bool full) {
+  if (full_ && !full) room_.notify();
+  full_ = full;
 }
 
 SegmentStore::Pod& SegmentStore::pod_for(const v1::Batch& head, std::string_view dir_key) {
@@ -185,7 +316,8 @@ SegmentStore::Pod& SegmentStore::pod_for(const v1::Batch& head, std::string_view
 boost::system::error_code SegmentStore::ensure_segment(Pod& pod, size_t incoming) {
   const bool full = pod.segment_size > 0 && pod.segment_size + incoming > options_.segment_max_bytes;
   if (pod.segment && !full) return {};
-  if (pod.segment_index == 0 || full) {
+  // A new index when the Pod has none, the segment is full, or its segment was deleted.
+  if (pod.segment_index == 0 || full || !pod.sizes.contains(pod.segment_index)) {
     ++pod.segment_index;
     pod.segment_size = 0;
   }
@@ -204,13 +336,14 @@ boost::system::error_code SegmentStore::ensure_segment(Pod& pod, size_t incoming
   // them now when they are many.
   const size_t limit = std::max<size_t>(options_.max_open_segments, 1);
   if (open_.size() + commit_.dirty_count() >= limit + limit / 2) commit_.sync_dirty_now();
-  const fs::path path = pod.dir / segment_name(pod.segment_index);
+  const fs::path path = pod.dir / segment_file_name(pod.segment_index);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, file_mode(options_.mode));
   if (fd < 0) return boost::system::error_code(errno, boost::system::system_category());
   struct stat st {};
   ::fstat(fd, &st);
   if ((st.st_mode & 07777) != file_mode(options_.mode)) ::fchmod(fd, file_mode(options_.mode));
   pod.segment_size = static_cast<uint64_t>(st.st_size);
+  pod.sizes.try_emplace(pod.segment_index, pod.segment_size);
   pod.segment = std::make_shared<SegmentFile>(fd, path.string());
   open_.push_front(&pod);
   pod.lru = open_.begin();
@@ -394,6 +527,8 @@ AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<E
     done += static_cast<size_t>(n);
   }
   pod.segment_size += lines_.size();
+  pod.sizes[pod.segment_index] = pod.segment_size;
+  total_bytes_ += lines_.size();
   write_error_.clear();
   bump(metrics_.bytes_written, lines_.size());
   bump(metrics_.entries_stored, result.stored);
@@ -406,6 +541,7 @@ AppendResult SegmentStore::append_one(const v1::Batch& head, const std::vector<E
     else pod.highest.emplace(source_ids_[i], c.high);
   }
   result.ticket = commit_.written(pod.segment);
+  appended_.notify();
   return result;
 }
 

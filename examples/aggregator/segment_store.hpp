@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
 
 #include "aggregator/aggregator_config.hpp"
 #include "aggregator/aggregator_metrics.hpp"
@@ -24,6 +26,7 @@
 #include "aggregator/group_commit.hpp"
 #include "aggregator/store_path.hpp"
 #include "logferry/v1/logferry.pb.h"
+#include "sidecar/core/event.hpp"
 
 namespace logferry::aggregator {
 
@@ -50,6 +53,17 @@ struct StoreOptions {
   FsyncPolicy fsync = FsyncPolicy::always;
   StoreMode mode = StoreMode::owner;  // permissions of what the store creates
   size_t max_open_segments = 256;     // segment files kept open (least recently used closed first)
+};
+
+// The file name of segment `index` (segment-000001.ndjson).
+std::string segment_file_name(uint32_t index);
+
+// What the store holds for one Pod directory (see SegmentStore::for_each_pod).
+struct PodSegments {
+  std::string_view key;                       // "<dir>/<dir>" under DATA_DIR
+  const std::filesystem::path& dir;
+  const std::map<uint32_t, uint64_t>& sizes;  // segment index -> bytes written (complete lines)
+  uint32_t current = 0;                       // the segment appends go to (0: none yet)
 };
 
 class SegmentStore {
@@ -86,6 +100,25 @@ class SegmentStore {
   // "" while the store can write; else what failed last (cleared by the next successful write).
   const std::string& write_error() const { return write_error_; }
 
+  // Every Pod directory with its segments, in no particular order.
+  void for_each_pod(const std::function<void(const PodSegments&)>& visit) const;
+  // The segments of one Pod directory; nullptr when unknown.
+  const std::map<uint32_t, uint64_t>* segments_of(std::string_view dir_key) const;
+  // Deletes a segment (the current one too: appends then go on in a new one).
+  // The Pod's dedupe state is saved first, so re-sent entries stay duplicates.
+  // Returns the bytes freed; an error when the state could not be saved
+  // (nothing deleted then).
+  boost::system::result<uint64_t> remove_segment(std::string_view dir_key, uint32_t index);
+  // Bytes in all segments.
+  uint64_t total_bytes() const { return total_bytes_; }
+  // Notified after every append that stored something.
+  Event& appended_event() { return appended_; }
+  // While set, full() is true: connections wait for room_event() before reading
+  // another batch (the retention's "slow the sidecars down").
+  void set_full(bool full);
+  bool full() const { return full_; }
+  Event& room_event() { return room_; }
+
   // Lines found by open() (for tests and the start-up log).
   uint64_t recovered_lines() const { return recovered_lines_; }
 
@@ -97,6 +130,7 @@ class SegmentStore {
     SegmentFilePtr segment;      // opened on first append, closed when least recently used
     std::list<Pod*>::iterator lru;  // its place in open_, when segment is set
     StringMap<uint64_t> highest;  // source id (as a JSON string literal) -> highest offset
+    std::map<uint32_t, uint64_t> sizes;  // every segment on disk -> its size
   };
 
   // One Pod's share of a batch split by effective resource.
@@ -115,6 +149,9 @@ class SegmentStore {
   void shrink_buffers();
   boost::system::error_code ensure_segment(Pod& pod, size_t incoming);
   std::string scan_pod(Pod& pod);
+  // Reads DIR/dedupe-state (written before segments are deleted) into the Pod.
+  std::string load_state(Pod& pod);
+  boost::system::error_code save_state(const Pod& pod);
 
   StoreOptions options_;
   AggregatorMetrics& metrics_;
@@ -123,6 +160,10 @@ class SegmentStore {
   std::list<Pod*> open_;  // pods with an open segment, most recently used first
   std::string write_error_;
   uint64_t recovered_lines_ = 0;
+  uint64_t total_bytes_ = 0;
+  Event appended_;
+  Event room_;
+  bool full_ = false;
 
   // Reused per batch.
   BatchView parsed_view_;  // append(const v1::Batch&)

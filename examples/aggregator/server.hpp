@@ -38,7 +38,8 @@ class Server {
   boost::asio::ip::tcp::endpoint listen();
   // Starts accepting connections.
   void start();
-  // Relays every valid batch through `relay` (must outlive the server); call before start().
+  // relay_only: relays every valid batch through `relay` and acknowledges it once
+  // the downstream answered (`relay` must outlive the server); call before start().
   void set_relay(Relay* relay) { context_.relay = relay; }
   // Stops accepting and asks connections to finish; `on_stopped` runs once the last one closed.
   void stop(std::function<void()> on_stopped);

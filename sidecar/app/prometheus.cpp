@@ -36,6 +36,10 @@ void PrometheusWriter::sample(std::string_view name, uint64_t value) {
   fmt::format_to(std::back_inserter(text_), "{} {}\n", name, value);
 }
 
+void PrometheusWriter::sample_double(std::string_view name, double value) {
+  fmt::format_to(std::back_inserter(text_), "{} {:.3f}\n", name, value);
+}
+
 void PrometheusWriter::sample(std::string_view name, std::string_view label, std::string_view label_value,
                               uint64_t value) {
   fmt::format_to(std::back_inserter(text_), "{}{{{}=\"{}\"}} {}\n", name, label, escape_label_value(label_value),
@@ -45,6 +49,11 @@ void PrometheusWriter::sample(std::string_view name, std::string_view label, std
 void PrometheusWriter::family(std::string_view name, MetricType type, std::string_view help, uint64_t value) {
   header(name, type, help);
   sample(name, value);
+}
+
+void PrometheusWriter::family_double(std::string_view name, MetricType type, std::string_view help, double value) {
+  header(name, type, help);
+  sample_double(name, value);
 }
 
 std::string render_prometheus(const Metrics& m) {

@@ -29,10 +29,13 @@ class PrometheusWriter {
   void header(std::string_view name, MetricType type, std::string_view help);
   // Writes "name value".
   void sample(std::string_view name, uint64_t value);
+  // Writes "name value" with three decimals (seconds, ratios).
+  void sample_double(std::string_view name, double value);
   // Writes name{label="escaped value"} value.
   void sample(std::string_view name, std::string_view label, std::string_view label_value, uint64_t value);
   // header() and one unlabelled sample.
   void family(std::string_view name, MetricType type, std::string_view help, uint64_t value);
+  void family_double(std::string_view name, MetricType type, std::string_view help, double value);
 
   const std::string& text() const { return text_; }
   std::string take() { return std::move(text_); }

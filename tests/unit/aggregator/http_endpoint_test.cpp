@@ -24,10 +24,12 @@ TEST_CASE("the aggregator's /metrics text, exactly", "[aggregator][metrics]") {
   CHECK(text.find("\nlogferry_aggregator_batches_total 5\n") != std::string::npos);
   CHECK(text.find("\nlogferry_aggregator_entries_stored_total 42\n") != std::string::npos);
   CHECK(text.find("\nlogferry_aggregator_store_errors_total 0\n") != std::string::npos);
-  // 16 families plus the 6 of the audit webhook, three lines each, and the
-  // unauthenticated closings by reason (HELP, TYPE, 4 samples), nothing else
-  // (the relay's families appear only when a relay is configured).
-  CHECK(std::count(text.begin(), text.end(), '\n') == 22 * 3 + 6);
+  // 16 families, the 3 of the retention and the 6 of the audit webhook, three
+  // lines each, and the unauthenticated closings by reason (HELP, TYPE, 4
+  // samples), nothing else (the store's and the relay's families appear only
+  // when there is a store or a relay).
+  CHECK(std::count(text.begin(), text.end(), '\n') == 25 * 3 + 6);
+  CHECK(text.find("\nlogferry_aggregator_retention_unrelayed_entries_deleted_total 0\n") != std::string::npos);
   CHECK(text.find("\nlogferry_aggregator_unauthenticated_closed_total{reason=\"hello_too_large\"} 0\n") !=
         std::string::npos);
 

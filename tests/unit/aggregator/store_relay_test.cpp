@@ -1,0 +1,298 @@
+// StoreRelay and StoreRetention on a real SegmentStore, relaying to an in-test
+// OTLP/HTTP receiver: what is stored reaches the downstream once, the cursor
+// is saved after the answer and resumed by a new instance (a restart), and the
+// retention deletes by age and cap, slows the sidecars down at the cap when the
+// relay is behind, or deletes unrelayed lines (counted) when told to.
+#include "aggregator/store_relay.hpp"
+#include "aggregator/store_retention.hpp"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "support/temp_dir.hpp"
+#include "support/test_receiver.hpp"
+
+using namespace logferry;
+using namespace logferry::aggregator;
+using namespace logferry::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+v1::Batch pod_batch(std::string_view pod, uint64_t first, int count) {
+  v1::Batch b;
+  for (const auto& [k, v] : {std::pair<std::string, std::string>{"k8s.namespace.name", "shop"},
+                             std::pair<std::string, std::string>{"k8s.pod.name", std::string(pod)}}) {
+    auto* kv = b.add_resource();
+    kv->set_key(k);
+    kv->mutable_value()->set_string_value(v);
+  }
+  auto* s = b.add_sources();
+  s->set_id(fmt::format("file:1:2:{}", pod));
+  s->set_path("/var/log/app.log");
+  for (int i = 0; i < count; ++i) {
+    auto* e = b.add_entries();
+    e->set_offset(first + static_cast<uint64_t>(i) + 1);
+    e->set_observed_time_unix_nano(1'700'000'000'000'000'000ull + first + static_cast<uint64_t>(i));
+    e->mutable_body()->set_string_value(fmt::format("{} entry {:06}", pod, first + static_cast<uint64_t>(i)));
+  }
+  return b;
+}
+
+// An OTLP receiver counting the bodies it accepted.
+struct Downstream {
+  TestReceiver rx;
+  std::mutex mutex;
+  std::multiset<std::string> bodies;
+  std::atomic<bool> refuse{false};  // answer 503 (the downstream is down)
+  Downstream() {
+    rx.set_default([this](const ReceivedRequest& r) {
+      if (refuse) return ScriptedReply{503, {}, "down"};
+      opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest req;
+      if (!req.ParseFromString(r.decoded)) return ScriptedReply{400, {}, "undecodable"};
+      std::lock_guard lock(mutex);
+      for (const auto& rl : req.resource_logs())
+        for (const auto& sl : rl.scope_logs())
+          for (const auto& rec : sl.log_records()) bodies.insert(rec.body().string_value());
+      return ScriptedReply{};
+    });
+  }
+  size_t count() {
+    std::lock_guard lock(mutex);
+    return bodies.size();
+  }
+  size_t distinct() {
+    std::lock_guard lock(mutex);
+    return std::set<std::string>(bodies.begin(), bodies.end()).size();
+  }
+};
+
+Config relay_config(uint16_t port) {
+  Config c;
+  const auto errors = relay_sink_config({{"LOGFERRY_BACKOFF_INITIAL", "20ms"}, {"LOGFERRY_BACKOFF_MAX", "100ms"}},
+                                        fmt::format("otlp+http://127.0.0.1:{}", port), c);
+  REQUIRE(errors.empty());
+  return c;
+}
+
+// Runs `io` until `done` or 20 s.
+template <class F>
+bool run_until(boost::asio::io_context& io, F done) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.run_for(10ms);
+    if (io.stopped()) io.restart();
+  }
+  return done();
+}
+
+StoreOptions store_options(const fs::path& dir, uint64_t segment_bytes = 64u << 20) {
+  StoreOptions o;
+  o.data_dir = dir.string();
+  o.segment_max_bytes = segment_bytes;
+  o.fsync = FsyncPolicy::never;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("StoreRelay: the store's lines reach the downstream once; a restart resumes from the saved cursor",
+          "[aggregator][relay]") {
+  TempDir tmp("logferry-store-relay");
+  Downstream down;
+  const Config config = relay_config(down.rx.port());
+  AggregatorMetrics metrics;
+  {
+    boost::asio::io_context io;
+    SegmentStore store(io.get_executor(), store_options(tmp / "data", 8192), metrics);
+    REQUIRE(store.open().empty());
+    for (uint64_t i = 0; i < 10; ++i) {
+      REQUIRE(!store.append(pod_batch("web-0", i * 50, 50)).ec);
+      REQUIRE(!store.append(pod_batch("web-1", i * 50, 50)).ec);
+    }
+    REQUIRE(store.segments_of("shop/web-0")->size() > 1);  // several segments to walk through
+    Relay relay(io.get_executor(), config);
+    relay.start();
+    StoreRelay store_relay(io.get_executor(), store, relay, metrics, StoreRelayOptions{100, 1u << 20, 50ms});
+    REQUIRE(store_relay.open().empty());
+    CHECK(store_relay.lag_entries() == 1'000);
+    store_relay.start();
+    REQUIRE(run_until(io, [&] { return down.count() >= 1'000 && store_relay.lag_entries() == 0; }));
+    CHECK(store_relay.lag_bytes() == 0);
+    // Stored later: relayed too.
+    REQUIRE(!store.append(pod_batch("web-0", 500, 20)).ec);
+    REQUIRE(run_until(io, [&] { return down.count() >= 1'020; }));
+    store_relay.stop();
+    relay.stop();
+    store.close();
+    io.run_for(100ms);
+  }
+  CHECK(down.count() == 1'020);
+  CHECK(down.distinct() == 1'020);
+  CHECK(fs::exists(tmp / "data" / "shop" / "web-0" / "relay-cursor"));
+
+  // Restarted: nothing is sent again; what is stored now is.
+  boost::asio::io_context io;
+  SegmentStore store(io.get_executor(), store_options(tmp / "data", 8192), metrics);
+  REQUIRE(store.open().empty());
+  Relay relay(io.get_executor(), config);
+  relay.start();
+  StoreRelay store_relay(io.get_executor(), store, relay, metrics, StoreRelayOptions{100, 1u << 20, 50ms});
+  REQUIRE(store_relay.open().empty());
+  CHECK(store_relay.lag_entries() == 0);
+  store_relay.start();
+  REQUIRE(!store.append(pod_batch("web-1", 500, 30)).ec);
+  REQUIRE(run_until(io, [&] { return down.count() >= 1'050; }));
+  io.run_for(200ms);
+  CHECK(down.count() == 1'050);
+  CHECK(down.distinct() == 1'050);
+  store_relay.stop();
+  relay.stop();
+  store.close();
+}
+
+TEST_CASE("StoreRelay: a cursor not saved before a crash re-sends from the saved one, never skips",
+          "[aggregator][relay]") {
+  TempDir tmp("logferry-store-relay-crash");
+  Downstream down;
+  const Config config = relay_config(down.rx.port());
+  AggregatorMetrics metrics;
+  boost::asio::io_context io;
+  SegmentStore store(io.get_executor(), store_options(tmp / "data"), metrics);
+  REQUIRE(store.open().empty());
+  REQUIRE(!store.append(pod_batch("web-0", 0, 100)).ec);
+  {
+    Relay relay(io.get_executor(), config);
+    relay.start();
+    // The cursor interval is long: the accepted lines are not in a saved cursor.
+    StoreRelay store_relay(io.get_executor(), store, relay, metrics, StoreRelayOptions{10, 1u << 20, 1h});
+    REQUIRE(store_relay.open().empty());
+    store_relay.start();
+    REQUIRE(run_until(io, [&] { return down.count() >= 100; }));
+    relay.stop();  // a crash: store_relay.stop() (which saves) is not called
+    io.run_for(50ms);
+  }
+  REQUIRE(!store.append(pod_batch("web-0", 100, 50)).ec);
+  Relay relay(io.get_executor(), config);
+  relay.start();
+  StoreRelay store_relay(io.get_executor(), store, relay, metrics, StoreRelayOptions{10, 1u << 20, 50ms});
+  REQUIRE(store_relay.open().empty());
+  CHECK(store_relay.lag_entries() == 150);
+  store_relay.start();
+  REQUIRE(run_until(io, [&] { return down.count() >= 250; }));
+  io.run_for(100ms);
+  CHECK(down.count() == 250);     // the first 100 twice (same bytes: backends drop them), the rest once
+  CHECK(down.distinct() == 150);  // nothing skipped
+  store_relay.stop();
+  relay.stop();
+  store.close();
+}
+
+TEST_CASE("StoreRetention without a relay: age and size cap delete the oldest segments; dedupe survives",
+          "[aggregator][retention]") {
+  TempDir tmp("logferry-retention");
+  AggregatorMetrics metrics;
+  boost::asio::io_context io;
+  {
+    SegmentStore store(io.get_executor(), store_options(tmp / "data", 4096), metrics);
+    REQUIRE(store.open().empty());
+    for (uint64_t i = 0; i < 20; ++i) REQUIRE(!store.append(pod_batch("web-0", i * 20, 20)).ec);
+    const size_t segments = store.segments_of("shop/web-0")->size();
+    REQUIRE(segments > 4);
+    const uint64_t total = store.total_bytes();
+    StoreRetention cap(io.get_executor(), store, nullptr, metrics, RetentionOptions{total / 2, 0ms});
+    cap.enforce();
+    CHECK(store.total_bytes() <= total / 2);
+    CHECK(metrics.retention_segments_deleted.load() > 0);
+    CHECK(metrics.retention_bytes_deleted.load() == total - store.total_bytes());
+    CHECK(!fs::exists(tmp / "data" / "shop" / "web-0" / segment_file_name(1)));  // the oldest went first
+    CHECK(!store.full());
+    // Entries whose lines were deleted are still duplicates.
+    const auto again = store.append(pod_batch("web-0", 0, 20));
+    CHECK(again.stored == 0);
+    CHECK(again.duplicates == 20);
+    // Age: everything older than 1 h (back-dated) goes, the current segment too.
+    for (const auto& [index, size] : *store.segments_of("shop/web-0")) {
+      const fs::path p = tmp / "data" / "shop" / "web-0" / segment_file_name(index);
+      fs::last_write_time(p, fs::last_write_time(p) - 2h);
+    }
+    StoreRetention age(io.get_executor(), store, nullptr, metrics, RetentionOptions{0, 1h});
+    age.enforce();
+    CHECK(store.total_bytes() == 0);
+    CHECK(store.segments_of("shop/web-0")->empty());
+    REQUIRE(!store.append(pod_batch("web-0", 400, 5)).ec);  // appends go on in a new segment
+    CHECK(store.total_bytes() > 0);
+    store.close();
+  }
+  // Reopened: the deleted entries are still known, new indexes are not reused.
+  SegmentStore store(io.get_executor(), store_options(tmp / "data", 4096), metrics);
+  REQUIRE(store.open().empty());
+  CHECK(store.highest_offset("shop", "web-0", "file:1:2:web-0") == 405u);
+  const auto again = store.append(pod_batch("web-0", 100, 10));
+  CHECK(again.duplicates == 10);
+  CHECK(store.segments_of("shop/web-0")->size() == 1);
+  store.close();
+}
+
+TEST_CASE("StoreRetention with a relay: at the cap the store slows down until the relay frees room; delete_oldest "
+          "counts what it deletes unrelayed",
+          "[aggregator][retention][relay]") {
+  TempDir tmp("logferry-retention-relay");
+  Downstream down;
+  down.refuse = true;  // the downstream is down
+  const Config config = relay_config(down.rx.port());
+  AggregatorMetrics metrics;
+  boost::asio::io_context io;
+  SegmentStore store(io.get_executor(), store_options(tmp / "data", 4096), metrics);
+  REQUIRE(store.open().empty());
+  for (uint64_t i = 0; i < 20; ++i) REQUIRE(!store.append(pod_batch("web-0", i * 20, 20)).ec);
+  const uint64_t total = store.total_bytes();
+  Relay relay(io.get_executor(), config);
+  relay.start();
+  StoreRelay store_relay(io.get_executor(), store, relay, metrics, StoreRelayOptions{50, 1u << 20, 50ms});
+  REQUIRE(store_relay.open().empty());
+  store_relay.start();
+  io.run_for(300ms);
+
+  SECTION("slow") {
+    StoreRetention retention(io.get_executor(), store, &store_relay, metrics, RetentionOptions{total / 2, 0ms});
+    retention.enforce();
+    CHECK(store.full());  // nothing relayed: nothing may go
+    CHECK(store.total_bytes() == total);
+    CHECK(metrics.retention_segments_deleted.load() == 0);
+    down.refuse = false;  // back: relayed segments can go
+    REQUIRE(run_until(io, [&] { return down.distinct() == 400; }));
+    REQUIRE(run_until(io, [&] { return store_relay.lag_entries() == 0; }));
+    retention.enforce();
+    CHECK(!store.full());
+    CHECK(store.total_bytes() <= total / 2);
+    CHECK(metrics.retention_unrelayed_deleted.load() == 0);
+  }
+  SECTION("delete_oldest") {
+    StoreRetention retention(io.get_executor(), store, &store_relay, metrics,
+                             RetentionOptions{total / 2, 0ms, RetentionFull::delete_oldest});
+    retention.enforce();
+    CHECK(!store.full());
+    CHECK(store.total_bytes() <= total / 2);
+    const uint64_t lost = metrics.retention_unrelayed_deleted.load();
+    CHECK(lost > 0);
+    down.refuse = false;
+    // The rest is relayed, the deleted lines are not waited for.
+    REQUIRE(run_until(io, [&] { return store_relay.lag_entries() == 0; }));
+    CHECK(down.distinct() + lost >= 400);
+  }
+  store_relay.stop();
+  relay.stop();
+  store.close();
+}
