@@ -311,8 +311,7 @@ TokenFile::TokenFile(std::string path, std::string initial) : path_(std::move(pa
 const std::string& TokenFile::current() {
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) return token_;
-  const Stamp now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
-                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  const FileStamp now = FileStamp::of(st);
   if (now == stamp_) return token_;
   auto t = read_token_file(path_);
   if (!t || t->empty()) return token_;  // keep the last good token; try again next time

@@ -10,6 +10,7 @@
 #include "aggregator/batch_limits.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/config/env_table.hpp"
+#include "sidecar/core/file_stamp.hpp"
 #include "sidecar/core/logger.hpp"
 
 namespace logferry::aggregator {
@@ -94,11 +95,7 @@ class TokenFile {
  private:
   std::string path_;
   std::string token_;
-  struct Stamp {
-    uint64_t dev = 0, ino = 0, size = 0;
-    int64_t mtime_ns = 0;
-    bool operator==(const Stamp&) const = default;
-  } stamp_;
+  FileStamp stamp_;
 };
 
 }  // namespace logferry::aggregator

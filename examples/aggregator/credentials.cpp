@@ -163,11 +163,6 @@ std::string parse_credentials(std::string_view text, std::vector<CredentialEntry
   return {};
 }
 
-Credentials::Stamp Credentials::stamp_of(const struct stat& st) {
-  return Stamp{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
-               static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
-}
-
 std::string Credentials::load() {
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) return fmt::format("cannot read {}: {}", path_, std::strerror(errno));
@@ -178,14 +173,14 @@ std::string Credentials::load() {
   std::vector<CredentialEntry> parsed;
   if (auto why = parse_credentials(ss.str(), parsed); !why.empty()) return path_ + ": " + why;
   entries_ = std::move(parsed);
-  stamp_ = stamp_of(st);
+  stamp_ = FileStamp::of(st);
   return {};
 }
 
 void Credentials::refresh() {
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) return;
-  const Stamp now = stamp_of(st);
+  const FileStamp now = FileStamp::of(st);
   if (now == stamp_) return;
   if (auto why = load(); !why.empty()) {
     stamp_ = now;  // not parsed again until it changes

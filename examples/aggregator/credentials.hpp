@@ -24,6 +24,7 @@
 
 #include <openssl/types.h>
 
+#include "sidecar/core/file_stamp.hpp"
 #include "logferry/v1/logferry.pb.h"
 
 namespace logferry::aggregator {
@@ -81,14 +82,8 @@ class Credentials {
   using Entry = CredentialEntry;
   // Re-reads the file when its stamp changed.
   void refresh();
-  struct Stamp {
-    uint64_t dev = 0, ino = 0, size = 0;
-    int64_t mtime_ns = 0;
-    bool operator==(const Stamp&) const = default;
-  };
-  static Stamp stamp_of(const struct stat& st);
   std::string path_;
-  Stamp stamp_;
+  FileStamp stamp_;
   std::vector<Entry> entries_;
 };
 

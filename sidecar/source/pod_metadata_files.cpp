@@ -63,7 +63,7 @@ bool PodMetadataFiles::reload(File& f, std::error_code& ec) {
     ec = std::make_error_code(std::errc::file_too_large);
     return false;
   }
-  const Stamp stamp{st.st_dev, st.st_ino, st.st_size, st.st_mtim};
+  const FileStamp stamp = FileStamp::of(st);
   if (stamp == f.stamp) return false;
   std::string text;
   char buf[16384];

@@ -18,6 +18,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "sidecar/core/file_stamp.hpp"
 #include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/config/config.hpp"
 
@@ -43,20 +44,10 @@ class PodMetadataFiles {
   void stop();
 
  private:
-  struct Stamp {
-    dev_t device = 0;
-    ino_t inode = 0;
-    off_t size = -1;
-    timespec mtime{};
-    bool operator==(const Stamp& o) const {
-      return device == o.device && inode == o.inode && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
-             mtime.tv_nsec == o.mtime.tv_nsec;
-    }
-  };
   struct File {
     std::string path;
     std::string key_prefix;  // "k8s.pod.label." or "k8s.pod.annotation."
-    Stamp stamp;
+    FileStamp stamp;
     Labels labels;           // prefixed keys
   };
   // Reads `f` when its stamp changed; ec on failure. True when labels changed.
