@@ -298,10 +298,6 @@ boost::system::result<uint64_t> SegmentStore::remove_segment(std::string_view di
   return freed;
 }
 
-void SegmentStore::set_full(bool full) {
-  if (full_ && !full) room_.notify();
-  full_ = full;
-}
 
 SegmentStore::Pod& SegmentStore::pod_for(const v1::Batch& head, std::string_view dir_key) {
   if (dir_key.empty()) pod_key_ = pod_dir_key(label(head, "k8s.namespace.name"), label(head, "k8s.pod.name"));

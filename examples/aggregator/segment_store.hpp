@@ -113,10 +113,11 @@ class SegmentStore {
   uint64_t total_bytes() const { return total_bytes_; }
   // Notified after every append that stored something.
   Event& appended_event() { return appended_; }
-  // While set, full() is true: connections wait for room_event() before reading
-  // another batch (the retention's "slow the sidecars down").
-  void set_full(bool full);
-  bool full() const { return full_; }
+  // The retention's size cap (0: none). While the store is over it, full() is
+  // true and connections wait for room_event() before reading another batch:
+  // the sidecars are slowed down until the retention deleted enough.
+  void set_cap(uint64_t max_bytes) { cap_ = max_bytes; }
+  bool full() const { return cap_ != 0 && total_bytes_ > cap_; }
   Event& room_event() { return room_; }
 
   // Lines found by open() (for tests and the start-up log).
@@ -163,7 +164,7 @@ class SegmentStore {
   uint64_t total_bytes_ = 0;
   Event appended_;
   Event room_;
-  bool full_ = false;
+  uint64_t cap_ = 0;
 
   // Reused per batch.
   BatchView parsed_view_;  // append(const v1::Batch&)

@@ -19,7 +19,9 @@ namespace asio = boost::asio;
 
 StoreRetention::StoreRetention(asio::any_io_executor ex, SegmentStore& store, StoreRelay* relay,
                                AggregatorMetrics& metrics, RetentionOptions options)
-    : ex_(ex), store_(store), relay_(relay), metrics_(metrics), options_(options), timer_(ex) {}
+    : ex_(ex), store_(store), relay_(relay), metrics_(metrics), options_(options), timer_(ex) {
+  store_.set_cap(options_.max_bytes);
+}
 
 void StoreRetention::stop() {
   stopped_ = true;
@@ -99,13 +101,13 @@ void StoreRetention::enforce() {
       }
     }
   }
-  const bool full = options_.max_bytes != 0 && store_.total_bytes() > options_.max_bytes;
-  if (full != store_.full()) {
+  const bool full = store_.full();
+  if (full != was_full_) {
     if (full) log_warn("the store is full: sidecars are slowed down until the relay frees room",
                        {{"bytes", store_.total_bytes()}, {"LOGFERRY_AGGREGATOR_RETENTION_MAX_BYTES", options_.max_bytes}});
     else log_info("the store has room again", {{"bytes", store_.total_bytes()}});
+    was_full_ = full;
   }
-  store_.set_full(full);
 }
 
 }  // namespace logferry::aggregator

@@ -30,7 +30,7 @@ struct RetentionOptions {
 
 class StoreRetention {
  public:
-  // `relay` may be null (no relay: every segment may go).
+  // `relay` may be null (no relay: every segment may go). Gives the store its cap.
   StoreRetention(boost::asio::any_io_executor ex, SegmentStore& store, StoreRelay* relay, AggregatorMetrics& metrics,
                  RetentionOptions options);
   bool enabled() const { return options_.max_bytes != 0 || options_.max_age.count() != 0; }
@@ -49,6 +49,7 @@ class StoreRetention {
   AggregatorMetrics& metrics_;
   RetentionOptions options_;
   bool stopped_ = false;
+  bool was_full_ = false;  // for logging the transitions
   boost::asio::steady_timer timer_;  // the run loop's wait, cancelled by stop()
 };
 
