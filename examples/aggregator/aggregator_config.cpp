@@ -271,6 +271,13 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
   const bool relay_only = !c.relay.empty() && c.relay_mode == RelayMode::relay_only;
   if (!c.relay.empty()) {
     for (auto& e : relay_sink_config(env, c.relay, c.relay_sink)) r.errors.push_back(std::move(e));
+    // relay_only forwards each sidecar's batch bytes as they came (with that
+    // sidecar's sequence numbers), which only the HTTP outputs ignore.
+    if (relay_only && (c.relay.starts_with("tcp://") || c.relay.starts_with("tls://"))) {
+      add_error(r.errors, "LOGFERRY_AGGREGATOR_RELAY", c.relay,
+                "relay_only needs an otlp+http(s):// or loki+http(s):// output; a tcp:// or tls:// aggregator "
+                "downstream works with LOGFERRY_AGGREGATOR_RELAY_MODE=store_and_forward");
+    }
   } else if (c.relay_mode == RelayMode::relay_only) {
     add_error(r.errors, "LOGFERRY_AGGREGATOR_RELAY_MODE", "relay_only", "needs LOGFERRY_AGGREGATOR_RELAY");
   }

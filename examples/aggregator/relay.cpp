@@ -95,6 +95,15 @@ OriginPtr Relay::submit(std::string_view serialized_batch, uint32_t entries) {
   return origin;
 }
 
+OriginPtr Relay::submit(v1::Batch& batch) {
+  ++submitted_;
+  auto origin = std::make_shared<Origin>();
+  auto sealed = std::make_shared<SealedBatch>();
+  sealed->commits.emplace_back(origin, 1);
+  forwarder_.push(batch, Labels{}, std::move(sealed));
+  return origin;
+}
+
 void Relay::stop() {
   stopped_ = true;
   forwarder_.stop();

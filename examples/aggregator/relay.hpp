@@ -43,6 +43,9 @@ class Relay {
   // acked_offset becomes 1 once the downstream accepted or rejected it (event()
   // is notified then).
   OriginPtr submit(std::string_view serialized_batch, uint32_t entries);
+  // The same for a batch built here (StoreRelay): numbered by the relay, so a
+  // native-protocol downstream (tcp://) sees increasing sequences.
+  OriginPtr submit(v1::Batch& batch);
   // Completes once the relay buffer has room (LOGFERRY_BUFFER_MAX_BYTES).
   boost::asio::awaitable<void> wait_for_room() { return forwarder_.wait_for_room(); }
   // Notified after every downstream answer, and on stop().

@@ -222,7 +222,7 @@ bool StoreRelay::submit_next(const std::string& key) {
     if (st.acked < end) st.acked = end, st.dirty = true;
     return true;
   }
-  OriginPtr origin = relay_.submit(batch.SerializeAsString(), static_cast<uint32_t>(entries));
+  OriginPtr origin = relay_.submit(batch);
   in_flight_.push_back(InFlight{key, end, std::move(origin), entries, first_time});
   return true;
 }

@@ -227,6 +227,9 @@ def main() -> int:
             name = f"logferry {kind} {'store' if store else 'discard'}{'' if compress else ' no-zstd'}"
             plan.append((name, lambda k=kind, s=store, c=compress: scenarios.run_logferry(
                 k, inputs[k], args.lines, bins, work / "run", s, c)))
+    for kind in ("plain", "json"):
+        plan.append((f"aggregator relay from disk, {kind}",
+                     lambda k=kind: scenarios.run_relay(k, inputs[k], args.lines, bins, work / "relay")))
     plan.append((f"aggregator store, {args.sidecars} sidecars",
                  lambda: scenarios.run_fanin(fan_files, each, bins, work / "fanin")))
     plan = [(n, f) for n, f in plan if args.only in n]

@@ -205,11 +205,11 @@ def wait_for_counter(port: int, prefix: str, name: str, n: int, timeout: float, 
 class Aggregator:
     """logferry-aggregator on 127.0.0.1 port 0, with its HTTP metrics endpoint."""
 
-    def __init__(self, binary: Path, data_dir: Path, discard: bool, log: Path):
+    def __init__(self, binary: Path, data_dir: Path, discard: bool, log: Path, extra_env: dict = None):
         data_dir.mkdir(parents=True, exist_ok=True)
         env = {"LOGFERRY_AGGREGATOR_LISTEN": "127.0.0.1:0", "LOGFERRY_AGGREGATOR_HTTP_ADDR": "127.0.0.1:0",
                "LOGFERRY_AGGREGATOR_DATA_DIR": str(data_dir),
-               "LOGFERRY_AGGREGATOR_DISCARD": "true" if discard else "false"}
+               "LOGFERRY_AGGREGATOR_DISCARD": "true" if discard else "false", **(extra_env or {})}
         self.log = open(log, "wb")
         self.child = Child([str(binary)], env=env, stdout=subprocess.PIPE, stderr=self.log)
         self.port = int(read_line_with(self.child.popen.stdout, "listening on ").rsplit(":", 1)[1])

@@ -6,6 +6,7 @@
 - logferry         -> aggregator, discard   (acks without storing)
 - logferry         -> aggregator, storing ndjson (fsync always)
 - N logferry       -> one storing aggregator (fan-in)
+- aggregator relay from disk -> discarding aggregator (a full store relayed after a restart)
 - logferry idle    (RSS and CPU with nothing to read)
 """
 import json
@@ -148,6 +149,40 @@ def run_logferry(kind: str, path: Path, lines: int, bins: dict, work: Path, stor
                   rss_kib={"logferry": side_u.peak_rss_kib, "aggregator": agg_u.peak_rss_kib},
                   file_kib={"logferry": side_u.file_kib, "aggregator": agg_u.file_kib},
                   checked=", ".join(checks), ok=ok)
+
+
+def run_relay(kind: str, path: Path, lines: int, bins: dict, work: Path) -> Result:
+    """The aggregator's relay reading a full store from disk (store_and_forward after a restart):
+    a sidecar fills the store first (not measured), then the aggregator restarts with
+    LOGFERRY_AGGREGATOR_RELAY pointing at a second, discarding aggregator (native protocol, the
+    cheapest downstream); measured until the downstream counted every line."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    fill = Aggregator(bins["aggregator"], work / "data", discard=False, log=work / "fill.log")
+    env = sidecar_env(path, fill.port, kind, work / "ckpt", True)
+    http_port = free_port()
+    env["LOGFERRY_HTTP_ADDR"] = f"127.0.0.1:{http_port}"
+    with open(work / "logferry.log", "wb") as err:
+        side = Child([str(bins["logferry"])], env=env, stderr=err)
+        wait_for_counter(http_port, "logferry_", "entries_acked", lines, _timeout(lines))
+        side.stop()
+    fill.stop()
+    down = Aggregator(bins["aggregator"], work / "down", discard=True, log=work / "down.log")
+    t0 = time.monotonic()
+    relay = Aggregator(bins["aggregator"], work / "data", discard=False, log=work / "relay.log",
+                       extra_env={"LOGFERRY_AGGREGATOR_RELAY": f"tcp://127.0.0.1:{down.port}"})
+    t_end = down.wait_for_entries(lines, _timeout(lines))
+    relay_u = relay.child.usage_now()
+    relayed = relay.metrics()
+    down_metrics = down.metrics()
+    codes = (relay.stop(), down.stop())
+    got = down_metrics.get("entries_stored")
+    ok = codes == (0, 0) and got == lines and relayed.get("relay_lag_entries", 0) == 0
+    checks = f"downstream entries={got}, relay lag={relayed.get('relay_lag_entries')}, exit codes {codes}"
+    shutil.rmtree(work, ignore_errors=True)
+    return Result(f"aggregator relay from disk, {kind}", lines, path.stat().st_size, t_end - t0,
+                  cpu={"aggregator": relay_u.cpu_s}, rss_kib={"aggregator": relay_u.peak_rss_kib},
+                  file_kib={"aggregator": relay_u.file_kib}, checked=checks, ok=ok)
 
 
 def run_fanin(files: list, lines_each: int, bins: dict, work: Path) -> Result:

@@ -7,6 +7,8 @@
 // - two aggregators relaying to one Loki, the sidecar listing both: the first
 //   is killed mid-stream, the sidecar moves to the second; once the first is
 //   back (its volume kept, like a StatefulSet's) every line is in Loki once;
+// - the relay to another aggregator over the native protocol (tcp://): every
+//   line stored there once;
 // - the downstream down for a while with a store size cap: the store fills to
 //   its cap, the sidecar is slowed (not dropped), and once the downstream is
 //   back the store drains in order, every line once, the retention deleting
@@ -201,4 +203,26 @@ TEST_CASE("relay from the store: the downstream down for a while, the store at i
     INFO(file);
     CHECK(got == lines);
   }
+}
+
+TEST_CASE("relay from the store to another aggregator over the native protocol: every line stored there once",
+          "[e2e][relay]") {
+  TempDir tmp("logferry-relay-native");
+  fs::create_directories(tmp / "logs");
+  Aggregator central(tmp / "central");
+  Aggregator edge(tmp / "edge", {{"LOGFERRY_AGGREGATOR_RELAY", central.output()}});
+  Written written;
+  append_lines(tmp / "logs" / "a.log", written[(tmp / "logs" / "a.log").string()], 5'000, "a");
+  append_lines(tmp / "logs" / "b.log", written[(tmp / "logs" / "b.log").string()], 5'000, "b");
+  Sidecar sidecar(sidecar_env(tmp.path(), edge.output()));
+  sidecar.start();
+  REQUIRE(wait_until([&] { return count_stored(tmp / "central") >= 10'000; }, 60s, 50ms));
+  CHECK(sidecar.stop() == 0);
+  CHECK(edge.stop() == 0);
+  CHECK(central.stop() == 0);
+  const DeliveryCheck c = check_delivery(read_store(tmp / "central"), written);
+  CHECK(c.missing == 0);
+  CHECK(c.duplicates == 0);
+  CHECK(c.out_of_order == 0);
+  CHECK(c.stored == 10'000);
 }

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 using namespace logferry;
 using namespace logferry::aggregator;
 
@@ -73,4 +75,31 @@ TEST_CASE("port 0 is allowed for the listen address", "[aggregator]") {
   REQUIRE(r.errors.empty());
   CHECK(r.config.listen_port == 0);
   CHECK(r.config.listen_host == "127.0.0.1");
+}
+
+TEST_CASE("retention and relay variables: bounds and combinations are checked", "[aggregator]") {
+  logferry::test::TempDir tmp("logferry-agg-retention-config");
+  const std::string data = (tmp / "data").string();
+  const auto ok = load_aggregator_config({{"LOGFERRY_AGGREGATOR_DATA_DIR", data},
+                                          {"LOGFERRY_AGGREGATOR_RETENTION_MAX_BYTES", "1GiB"},
+                                          {"LOGFERRY_AGGREGATOR_RETENTION_MAX_AGE", "24h"},
+                                          {"LOGFERRY_AGGREGATOR_RETENTION_WHEN_FULL", "delete_oldest"}});
+  REQUIRE(ok.errors.empty());
+  CHECK(ok.config.retention_max_bytes == 1ull << 30);
+  CHECK(ok.config.retention_max_age == std::chrono::hours(24));
+  CHECK(ok.config.retention_when_full == logferry::aggregator::RetentionFull::delete_oldest);
+  // A cap smaller than two segments, an unknown policy, a native downstream for relay_only.
+  const auto bad = load_aggregator_config({{"LOGFERRY_AGGREGATOR_DATA_DIR", data},
+                                           {"LOGFERRY_AGGREGATOR_RETENTION_MAX_BYTES", "64MiB"},
+                                           {"LOGFERRY_AGGREGATOR_RETENTION_WHEN_FULL", "drop"},
+                                           {"LOGFERRY_AGGREGATOR_RELAY", "tcp://127.0.0.1:7070"},
+                                           {"LOGFERRY_AGGREGATOR_RELAY_MODE", "relay_only"}});
+  const std::string all = error_text(bad);
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_RETENTION_MAX_BYTES=\"64MiB\": expected 0 or at least twice"));
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_RETENTION_WHEN_FULL=\"drop\": expected slow or delete_oldest"));
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_RELAY=\"tcp://127.0.0.1:7070\": relay_only needs"));
+  // store_and_forward takes a native downstream.
+  const auto native = load_aggregator_config({{"LOGFERRY_AGGREGATOR_DATA_DIR", data},
+                                              {"LOGFERRY_AGGREGATOR_RELAY", "tcp://127.0.0.1:7070"}});
+  CHECK(native.errors.empty());
 }
