@@ -27,7 +27,7 @@ std::vector<EnvError> relay_sink_config(const Environment& env, std::string_view
       if (name.starts_with(p)) picked.emplace(name, value);
   }
   picked["LOGFERRY_OUTPUT"] = std::string(relay_output);
-  if (!picked.count("LOGFERRY_BUFFER_MAX_BYTES")) picked["LOGFERRY_BUFFER_MAX_BYTES"] = "64MiB";
+  if (!picked.count("LOGFERRY_BUFFER_MAX_BYTES")) picked["LOGFERRY_BUFFER_MAX_BYTES"] = "16MiB";
   auto errors = apply_environment<Config>(config_table(), picked, out, "LOGFERRY_NONE_");
   for (auto& e : errors) {
     if (e.variable == "LOGFERRY_OUTPUT") {
