@@ -141,12 +141,14 @@ int run_aggregator(const AggregatorConfig& config) {
     if (relay) {
       // Deliver what is queued downstream (bounded), then let io.run() end.
       boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(store_relay ? 5 : 20);
         bool drained = true;
         if (store_relay) {
           drained = co_await store_relay->drain(deadline);
-          if (!drained) log_info("stopping with stored lines not relayed yet: relayed after the restart",
-                                 {{"relay", config.relay}, {"lines", store_relay->lag_entries()}});
+          const uint64_t waiting = store_relay->lag_entries();
+          if (!drained || waiting != 0)
+            log_info("stopping with stored lines not relayed yet: relayed after the restart",
+                     {{"relay", config.relay}, {"lines", waiting}});
           store_relay->stop();
         } else {
           drained = co_await relay->drain(deadline);

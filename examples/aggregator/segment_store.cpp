@@ -47,7 +47,6 @@ std::error_code make_dirs(const fs::path& root, const fs::path& dir, mode_t mode
   return {};
 }
 
-
 // The index of a segment file name, or 0 when the name is not a segment's.
 uint32_t segment_index(std::string_view name) {
   if (!name.starts_with(kSegmentPrefix) || !name.ends_with(kSegmentSuffix)) return 0;
@@ -297,7 +296,6 @@ boost::system::result<uint64_t> SegmentStore::remove_segment(std::string_view di
   room_.notify();
   return freed;
 }
-
 
 SegmentStore::Pod& SegmentStore::pod_for(const v1::Batch& head, std::string_view dir_key) {
   if (dir_key.empty()) pod_key_ = pod_dir_key(label(head, "k8s.namespace.name"), label(head, "k8s.pod.name"));

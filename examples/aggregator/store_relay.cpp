@@ -230,7 +230,7 @@ bool StoreRelay::submit_next(const std::string& key) {
 asio::awaitable<void> StoreRelay::run() {
   using namespace asio::experimental::awaitable_operators;
   std::vector<std::string> pending;
-  while (!stopped_ && !relay_.stopped()) {
+  while (!stopped_ && !draining_ && !relay_.stopped()) {
     settle();
     save_cursors(false);
     // Every Pod directory with unread bytes, one batch each per round.
@@ -243,7 +243,7 @@ asio::awaitable<void> StoreRelay::run() {
     bool any = false;
     for (const auto& key : pending) {
       co_await relay_.wait_for_room();
-      if (stopped_ || relay_.stopped()) co_return;
+      if (stopped_ || draining_ || relay_.stopped()) co_return;
       any = submit_next(key) || any;
     }
     if (any) continue;
@@ -254,15 +254,16 @@ asio::awaitable<void> StoreRelay::run() {
 }
 
 asio::awaitable<bool> StoreRelay::drain(std::chrono::steady_clock::time_point deadline) {
-  bool done = false;
-  while (!done && std::chrono::steady_clock::now() < deadline && !relay_.stopped()) {
-    settle();
-    done = in_flight_.empty() && lag_bytes() == 0;
-    if (!done) co_await relay_.event().wait_for(std::chrono::milliseconds(100));
-  }
+  // Nothing stored is lost by stopping: only the batches in flight are waited
+  // for, so that the saved cursors spare the downstream their re-sending.
+  draining_ = true;
   settle();
+  while (!in_flight_.empty() && std::chrono::steady_clock::now() < deadline && !relay_.stopped()) {
+    co_await relay_.event().wait_for(std::chrono::milliseconds(100));
+    settle();
+  }
   save_cursors(true);
-  co_return done;
+  co_return in_flight_.empty();
 }
 
 bool StoreRelay::relayed(std::string_view dir_key, uint32_t index) const {

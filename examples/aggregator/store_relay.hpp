@@ -48,8 +48,9 @@ class StoreRelay {
   std::string open();
   // Starts reading the store and submitting to the relay.
   void start();
-  // Completes when every stored line was answered by the downstream (true),
-  // or at `deadline` (false). Saves the cursors either way.
+  // Stops submitting and completes when the batches in flight were answered
+  // (true) or at `deadline` (false); saves the cursors either way. What is not
+  // relayed yet stays in the store for the next start.
   boost::asio::awaitable<bool> drain(std::chrono::steady_clock::time_point deadline);
   // Stops reading and saves the cursors.
   void stop();
@@ -109,6 +110,7 @@ class StoreRelay {
   StoredLine line_;
   std::string buffer_;
   bool stopped_ = false;
+  bool draining_ = false;
   boost::asio::steady_timer timer_;  // the run loop's wait, cancelled by stop()
   std::chrono::steady_clock::time_point last_save_{};
   uint64_t backlog_at_open_ = 0;  // lines after the cursors at open()

@@ -354,6 +354,26 @@ TEST_CASE("kubernetes: aggregator.yaml", "[e2e][k8s]") {
   CHECK(contains(r.out, "LOGFERRY_AGGREGATOR_HTTP_ADDR=0.0.0.0:8080\n"));
 }
 
+TEST_CASE("kubernetes: aggregator-statefulset.yaml (several aggregators relaying to Loki)", "[e2e][k8s]") {
+  const std::string text = manifest("aggregator-statefulset.yaml");
+  CHECK(contains(text, "kind: StatefulSet\n"));
+  CHECK(contains(text, "clusterIP: None\n"));
+  CHECK(contains(text, "volumeClaimTemplates:\n"));
+  const auto containers = parse_containers(text);
+  REQUIRE(containers.size() == 1);
+  const auto& c = containers.front();
+  check_locked_down(c);
+  CHECK(contains(c.text, "readinessProbe:\n            httpGet:\n              path: /readyz\n              port: http\n"));
+  TempDir root("logferry-k8s");
+  const auto r = run_process({LOGFERRY_AGGREGATOR_BIN, "--check-config"}, container_env(c, root), 30s);
+  INFO(r.out << r.err);
+  REQUIRE(r.status);
+  CHECK(r.status->code == 0);
+  CHECK(contains(r.out, "LOGFERRY_AGGREGATOR_RELAY=loki+http://loki-gateway.observability:80\n"));
+  CHECK(contains(r.out, "LOGFERRY_AGGREGATOR_RETENTION_MAX_BYTES=8GiB\n"));
+  CHECK(contains(r.out, "LOGFERRY_AGGREGATOR_RETENTION_MAX_AGE=72h\n"));
+}
+
 TEST_CASE("kubernetes: audit/aggregator-audit.yaml", "[e2e][k8s][audit]") {
   const std::string text = manifest("audit/aggregator-audit.yaml");
   CHECK(contains(text, "kind: Deployment\n"));

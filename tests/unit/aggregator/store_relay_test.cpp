@@ -14,6 +14,8 @@
 #include <set>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -78,9 +80,11 @@ struct Downstream {
   }
 };
 
-Config relay_config(uint16_t port) {
+// `buffer`: the relay's in-memory budget (LOGFERRY_BUFFER_MAX_BYTES).
+Config relay_config(uint16_t port, const std::string& buffer = "16MiB") {
   Config c;
-  const auto errors = relay_sink_config({{"LOGFERRY_BACKOFF_INITIAL", "20ms"}, {"LOGFERRY_BACKOFF_MAX", "100ms"}},
+  const auto errors = relay_sink_config({{"LOGFERRY_BACKOFF_INITIAL", "20ms"}, {"LOGFERRY_BACKOFF_MAX", "100ms"},
+                                         {"LOGFERRY_BUFFER_MAX_BYTES", buffer}},
                                         fmt::format("otlp+http://127.0.0.1:{}", port), c);
   REQUIRE(errors.empty());
   return c;
@@ -194,6 +198,54 @@ TEST_CASE("StoreRelay: a cursor not saved before a crash re-sends from the saved
   io.run_for(100ms);
   CHECK(down.count() == 250);     // the first 100 twice (same bytes: backends drop them), the rest once
   CHECK(down.distinct() == 150);  // nothing skipped
+  store_relay.stop();
+  relay.stop();
+  store.close();
+}
+
+TEST_CASE("StoreRelay: drain stops submitting, waits for the batches in flight and saves the cursor",
+          "[aggregator][relay]") {
+  TempDir tmp("logferry-store-relay-drain");
+  Downstream down;
+  const Config config = relay_config(down.rx.port(), "4KiB");  // about one batch in flight
+  AggregatorMetrics metrics;
+  boost::asio::io_context io;
+  SegmentStore store(io.get_executor(), store_options(tmp / "data"), metrics);
+  REQUIRE(store.open().empty());
+  for (uint64_t i = 0; i < 50; ++i) REQUIRE(!store.append(pod_batch("web-0", i * 100, 100)).ec);
+  size_t first_run = 0;
+  {
+    Relay relay(io.get_executor(), config);
+    relay.start();
+    StoreRelay store_relay(io.get_executor(), store, relay, metrics, StoreRelayOptions{100, 1u << 20, 1h});
+    REQUIRE(store_relay.open().empty());
+    store_relay.start();
+    REQUIRE(run_until(io, [&] { return down.count() >= 500; }));
+    bool drained = false;
+    bool finished = false;
+    boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+      drained = co_await store_relay.drain(std::chrono::steady_clock::now() + 5s);
+      finished = true;
+    }, boost::asio::detached);
+    REQUIRE(run_until(io, [&] { return finished; }));
+    CHECK(drained);
+    first_run = down.count();
+    CHECK(first_run < 5'000);  // stopped early: the rest waits in the store
+    CHECK(store_relay.cursor("shop/web-0").offset > 0);
+    store_relay.stop();
+    relay.stop();
+    io.run_for(50ms);
+  }
+  Relay relay(io.get_executor(), config);
+  relay.start();
+  StoreRelay store_relay(io.get_executor(), store, relay, metrics, StoreRelayOptions{100, 1u << 20, 50ms});
+  REQUIRE(store_relay.open().empty());
+  CHECK(store_relay.lag_entries() == 5'000 - first_run);  // the saved cursor covers what was answered
+  store_relay.start();
+  REQUIRE(run_until(io, [&] { return down.count() >= 5'000; }));
+  io.run_for(100ms);
+  CHECK(down.count() == 5'000);
+  CHECK(down.distinct() == 5'000);
   store_relay.stop();
   relay.stop();
   store.close();
