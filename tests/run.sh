@@ -11,8 +11,11 @@ cd "$(dirname "$0")/.."
 ./tests/install-deps.sh test
 build="${LOGFERRY_BUILD_DIR:-build}"
 # -g1 (line tables: backtraces name files and lines) instead of -g: full debug
-# information is a quarter of the compile time of a file using Asio.
+# information is a quarter of the compile time of a file using Asio. A unity
+# build of the libraries (the test files are still compiled one by one) parses
+# the shared headers once per group of sources: about a quarter less build time.
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGFERRY_WERROR=ON \
+  -DCMAKE_UNITY_BUILD="${LOGFERRY_UNITY_BUILD:-ON}" \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="${LOGFERRY_CXX_FLAGS:--O2 -g1 -DNDEBUG}"
 cmake --build "$build" -j "$(nproc)"
 LOGFERRY_TEST_SEED="${LOGFERRY_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"

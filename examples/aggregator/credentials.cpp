@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "sidecar/core/code_points.hpp"
 #include "sidecar/core/logger.hpp"
 
 namespace logferry::aggregator {
@@ -39,13 +40,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // The namespace label among `labels`, if there is one.
@@ -135,8 +129,8 @@ std::string parse_credentials(std::string_view text, std::vector<CredentialEntry
       entry.certificate = std::string(credential);
     } else if (credential.starts_with(kHashPrefix) && credential.size() == kHashPrefix.size() + 64) {
       for (size_t i = 0; i < 32; ++i) {
-        const int hi = hex_digit(credential[kHashPrefix.size() + 2 * i]);
-        const int lo = hex_digit(credential[kHashPrefix.size() + 2 * i + 1]);
+        const int hi = hex_digit_value(credential[kHashPrefix.size() + 2 * i]);
+        const int lo = hex_digit_value(credential[kHashPrefix.size() + 2 * i + 1]);
         if (hi < 0 || lo < 0) return fmt::format("line {}: the hash is not hexadecimal", line_no);
         entry.hash[i] = static_cast<unsigned char>(hi << 4 | lo);
       }

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "aggregator/wire_scan.hpp"
+#include "sidecar/core/code_points.hpp"
 
 namespace logferry::aggregator {
 
@@ -16,14 +17,14 @@ namespace {
 
 // The members of a line, in the order append_entry_line writes them.
 enum Member : int {
-  kSourceId, kOffset, kSourcePath, kTime, kObservedTime, kSeverityNumber, kSeverityText,
-  kBody, kAttributes, kResource, kFlags, kTraceId, kSpanId, kMemberCount
+  kLineSourceId, kLineOffset, kLineSourcePath, kLineTime, kLineObservedTime, kLineSeverityNumber, kLineSeverityText,
+  kLineBody, kLineAttributes, kLineResource, kLineFlags, kLineTraceId, kLineSpanId, kMemberCount
 };
 constexpr std::string_view kMembers[kMemberCount] = {
     "source_id",       "offset",        "source_path", "time_unix_nano", "observed_time_unix_nano",
     "severity_number", "severity_text", "body",        "attributes",     "resource",
     "flags",           "trace_id",      "span_id"};
-constexpr uint32_t kRequired = (1u << kFlags) - 1;  // every member before flags
+constexpr uint32_t kRequired = (1u << kLineFlags) - 1;  // every member before flags
 
 // Room (WireScanner's depth: message levels that may still nest below) of an entry
 // inside a Batch, as the aggregator accepts it, and of a KeyValue of Source.resource
@@ -146,19 +147,12 @@ bool read_string(dom::element value, std::string& out) {
 
 bool read_uint(dom::element value, uint64_t max, uint64_t& out) { return !value.get_uint64().get(out) && out <= max; }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool read_hex(dom::element value, std::string& out) {
   std::string_view hex;
   if (value.get_string().get(hex) || hex.size() % 2 != 0) return false;
   out.resize(hex.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {
-    const int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+    const int hi = hex_digit_value(hex[2 * i]), lo = hex_digit_value(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     out[i] = static_cast<char>(hi << 4 | lo);
   }
@@ -188,21 +182,21 @@ bool StoredLineParser::parse(std::string_view line, StoredLine& out) {
 bool StoredLineParser::read_member(int member, dom::element value, std::string_view text, StoredLine& out) {
   v1::Entry& e = out.entry;
   switch (member) {
-    case kSourceId: return read_string(value, out.source_id);
-    case kSourcePath: return read_string(value, out.source_path);
-    case kSeverityText: return read_string(value, *e.mutable_severity_text());
-    case kSeverityNumber: {
+    case kLineSourceId: return read_string(value, out.source_id);
+    case kLineSourcePath: return read_string(value, out.source_path);
+    case kLineSeverityText: return read_string(value, *e.mutable_severity_text());
+    case kLineSeverityNumber: {
       int64_t severity = 0;
       if (value.get_int64().get(severity) || severity != static_cast<int32_t>(severity)) return false;  // int32
       e.set_severity_number(static_cast<int32_t>(severity));
       return true;
     }
-    case kBody: return value.is_null() || to_any(value, *e.mutable_body(), kEntryRoom - 1);
-    case kAttributes: {
+    case kLineBody: return value.is_null() || to_any(value, *e.mutable_body(), kEntryRoom - 1);
+    case kLineAttributes: {
       dom::object object;
       return !value.get_object().get(object) && to_key_values(object, *e.mutable_attributes(), kEntryRoom - 1);
     }
-    case kResource: {
+    case kLineResource: {
       dom::object object;
       if (value.get_object().get(object) || !text.starts_with('{') || !text.ends_with('}')) return false;
       resource_check_.Clear();
@@ -210,20 +204,20 @@ bool StoredLineParser::read_member(int member, dom::element value, std::string_v
       out.resource_json.assign(text.data(), text.size());
       return true;
     }
-    case kOffset:
-    case kTime:
-    case kObservedTime:
-    case kFlags: {
+    case kLineOffset:
+    case kLineTime:
+    case kLineObservedTime:
+    case kLineFlags: {
       uint64_t n = 0;
-      if (!read_uint(value, member == kFlags ? std::numeric_limits<uint32_t>::max() : ~uint64_t{0}, n)) return false;
-      if (member == kOffset) e.set_offset(n);
-      else if (member == kTime) e.set_time_unix_nano(n);
-      else if (member == kObservedTime) e.set_observed_time_unix_nano(n);
+      if (!read_uint(value, member == kLineFlags ? std::numeric_limits<uint32_t>::max() : ~uint64_t{0}, n)) return false;
+      if (member == kLineOffset) e.set_offset(n);
+      else if (member == kLineTime) e.set_time_unix_nano(n);
+      else if (member == kLineObservedTime) e.set_observed_time_unix_nano(n);
       else e.set_flags(static_cast<uint32_t>(n));
       return true;
     }
-    case kTraceId: return read_hex(value, *e.mutable_trace_id());
-    case kSpanId: return read_hex(value, *e.mutable_span_id());
+    case kLineTraceId: return read_hex(value, *e.mutable_trace_id());
+    case kLineSpanId: return read_hex(value, *e.mutable_span_id());
     default: return false;
   }
 }

@@ -1,19 +1,26 @@
 #pragma once
-// Small decoding helpers shared by the parsers that unescape text (logfmt's
-// \uXXXX, the kubelet's Go-quoted downwardAPI values): hex digits and code
-// points written as UTF-8.
+// Small decoding helpers shared by the code that unescapes text (logfmt's
+// \uXXXX, the kubelet's Go-quoted downwardAPI values, hex ids and token
+// hashes): hex digits and code points written as UTF-8.
+#include <array>
 #include <cstdint>
 #include <string>
 
 namespace logferry {
 
-// The value of one hex digit (0-9, a-f, A-F); -1 for any other character.
-inline int hex_digit_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+namespace detail {
+// The value of each hex digit byte, -1 for other bytes.
+inline constexpr std::array<int8_t, 256> kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(i);
+  for (int i = 0; i < 6; ++i) t['a' + i] = t['A' + i] = static_cast<int8_t>(10 + i);
+  return t;
+}();
+}  // namespace detail
+
+// The value of one hex digit (0-9, a-f, A-F); -1 for any other character (one load).
+inline int hex_digit_value(char c) { return detail::kHexValue[static_cast<unsigned char>(c)]; }
 
 // Appends `cp` as UTF-8. Returns false, appending nothing, for a surrogate or a
 // value outside 0..U+10FFFF (they have no UTF-8 form).

@@ -3,33 +3,20 @@
 #include <array>
 #include <cstring>
 
+#include "sidecar/core/code_points.hpp"
 #include "sidecar/parse/entry_writer.hpp"
 #include "sidecar/parse/severity.hpp"
 #include "sidecar/parse/time_parse.hpp"
 
 namespace logferry {
-namespace {
-
-// The value of each hex digit byte, -1 for other bytes (one load per digit).
-constexpr std::array<int8_t, 256> kHexValue = [] {
-  std::array<int8_t, 256> t{};
-  t.fill(-1);
-  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(i);
-  for (int i = 0; i < 6; ++i) t['a' + i] = t['A' + i] = static_cast<int8_t>(10 + i);
-  return t;
-}();
-
-int hex_digit(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
-
-}  // namespace
 
 bool hex_to_id(std::string_view hex, size_t bytes, std::string& out) {
   if (hex.size() != bytes * 2) return false;
   out.resize(bytes);
   bool nonzero = false;
   for (size_t i = 0; i < bytes; ++i) {
-    const int hi = hex_digit(hex[2 * i]);
-    const int lo = hex_digit(hex[2 * i + 1]);
+    const int hi = hex_digit_value(hex[2 * i]);
+    const int lo = hex_digit_value(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     out[i] = static_cast<char>((hi << 4) | lo);
     nonzero = nonzero || out[i] != 0;
@@ -40,11 +27,11 @@ bool hex_to_id(std::string_view hex, size_t bytes, std::string& out) {
 bool apply_traceparent(std::string_view t, v1::Entry& entry) {
   // version(2)-trace(32)-span(16)-flags(2)
   if (t.size() < 55 || t[2] != '-' || t[35] != '-' || t[52] != '-') return false;
-  if (t.substr(0, 2) == "ff" || hex_digit(t[0]) < 0 || hex_digit(t[1]) < 0) return false;
+  if (t.substr(0, 2) == "ff" || hex_digit_value(t[0]) < 0 || hex_digit_value(t[1]) < 0) return false;
   if (t.substr(0, 2) == "00" && t.size() != 55) return false;
   std::string trace, span;
-  const int f1 = hex_digit(t[53]);
-  const int f2 = hex_digit(t[54]);
+  const int f1 = hex_digit_value(t[53]);
+  const int f2 = hex_digit_value(t[54]);
   if (!hex_to_id(t.substr(3, 32), 16, trace) || !hex_to_id(t.substr(36, 16), 8, span) || f1 < 0 || f2 < 0)
     return false;
   entry.set_trace_id(std::move(trace));
@@ -143,8 +130,8 @@ bool FieldEnricher::absorb_scalar(FieldRole role, const ScalarValue& value, v1::
         return true;
       }
       if (value.kind == Kind::string && value.text.size() == 2) {
-        const int hi = hex_digit(value.text[0]);
-        const int lo = hex_digit(value.text[1]);
+        const int hi = hex_digit_value(value.text[0]);
+        const int lo = hex_digit_value(value.text[1]);
         if (hi < 0 || lo < 0) return false;
         entry.set_flags(static_cast<uint32_t>((hi << 4) | lo));
         return true;

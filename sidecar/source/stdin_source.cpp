@@ -23,8 +23,8 @@ namespace logferry {
 namespace asio = boost::asio;
 
 namespace {
-constexpr size_t kReadChunkBytes = 64 * 1024;
-constexpr auto kTick = std::chrono::seconds(1);
+constexpr size_t kStdinChunkBytes = 64 * 1024;
+constexpr auto kStdinTick = std::chrono::seconds(1);
 }  // namespace
 
 StdinSource::StdinSource(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics, int fd)
@@ -33,7 +33,7 @@ StdinSource::StdinSource(asio::any_io_executor ex, const Config& config, Pipelin
       metrics_(metrics),
       fd_(fd),
       splitter_(config.max_line_bytes),
-      buffer_(kReadChunkBytes),
+      buffer_(kStdinChunkBytes),
       last_data_(std::chrono::steady_clock::now()),
       wake_(ex) {
   std::random_device rd;
@@ -105,10 +105,10 @@ asio::awaitable<void> StdinSource::run(Intake& intake) {
     }
     if (!ready()) {
       if (draining_) break;  // read what was there; the rest stays with the writer
-      auto timeout = std::chrono::steady_clock::duration(kTick);
+      auto timeout = std::chrono::steady_clock::duration(kStdinTick);
       if (splitter_.has_partial()) {
         timeout = std::clamp<std::chrono::steady_clock::duration>(
-            last_data_ + config_.partial_flush - std::chrono::steady_clock::now(), std::chrono::milliseconds(1), kTick);
+            last_data_ + config_.partial_flush - std::chrono::steady_clock::now(), std::chrono::milliseconds(1), kStdinTick);
       }
       co_await (waiter_->async_wait(asio::posix::stream_descriptor::wait_read, asio::as_tuple(asio::use_awaitable)) ||
                 wake_.wait_for(timeout));
@@ -117,7 +117,7 @@ asio::awaitable<void> StdinSource::run(Intake& intake) {
     }
     const Read r = read_once(intake);
     at_end = r == Read::end;
-    if (r == Read::data) since_yield += kReadChunkBytes;
+    if (r == Read::data) since_yield += kStdinChunkBytes;
     if (since_yield >= config_.read_budget_bytes) {
       since_yield = 0;
       co_await asio::post(ex_, asio::use_awaitable);  // let delivery run between reads
