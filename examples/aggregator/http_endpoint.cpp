@@ -1,6 +1,7 @@
 #include "aggregator/http_endpoint.hpp"
 
 #include "sidecar/app/prometheus.hpp"
+#include "sidecar/config/value_parsers.hpp"
 
 namespace logferry::aggregator {
 
@@ -95,6 +96,11 @@ std::string render_aggregator_prometheus(const AggregatorMetrics& m, const Aggre
     w.family("logferry_aggregator_relay_errors_total", counter,
              "Failed connections to the downstream and sessions ended by an error, a retry answer or an ack timeout.",
              r.connect_failures + r.reconnects);
+    w.header("logferry_aggregator_relay_output_errors_total", counter,
+             "Per downstream output: failed connection attempts (each output of a failover list) and sessions ended "
+             "by an error.");
+    for (const auto& [output, n] : r.output_errors)
+      w.sample("logferry_aggregator_relay_output_errors_total", "output", redact_urls(output), n);
     w.family("logferry_aggregator_relay_queue_batches", gauge, "Batches waiting for the downstream's answer.",
              relay->queued_batches());
     w.family("logferry_aggregator_relay_queue_bytes", gauge, "Memory held by those batches.", r.buffer_bytes);

@@ -51,6 +51,7 @@ class Relay::NotifyingSink final : public Sink {
   }
   size_t max_in_flight() const override { return inner_.max_in_flight(); }
   std::string describe() const override { return inner_.describe(); }
+  std::string current_output() const override { return inner_.current_output(); }
 
  private:
   class Session final : public SinkSession {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sidecar/config/value_parsers.hpp"
+
 namespace logferry {
 
 std::string escape_label_value(std::string_view value) {
@@ -130,6 +132,9 @@ std::string render_prometheus(const Metrics& m) {
   w.family("logferry_reconnects_total", counter, "Connections to the output re-established.", m.reconnects);
   w.family("logferry_connect_failures_total", counter, "Failed attempts to connect to the output.",
            m.connect_failures);
+  w.header("logferry_output_errors_total", counter,
+           "Per output: failed connection attempts (each output of a failover list) and sessions ended by an error.");
+  for (const auto& [output, n] : m.output_errors) w.sample("logferry_output_errors_total", "output", redact_urls(output), n);
   w.family("logferry_buffer_bytes", gauge, "Encoded batches held in memory (waiting or not yet acknowledged).",
            m.buffer_bytes);
   w.family("logferry_spill_bytes", gauge, "Bytes of named-pipe input spilled to disk.", m.spill_bytes);

@@ -51,6 +51,9 @@ struct PipelineMetrics {
   uint64_t bytes_sent = 0;           // on the wire, frames included
   uint64_t reconnects = 0;
   uint64_t connect_failures = 0;
+  // By output (its text as configured): failed connection attempts (each output
+  // tried in a failover walk) and sessions ended by an error.
+  std::map<std::string, uint64_t> output_errors;
   bool connected = false;            // gauge
   uint64_t buffer_bytes = 0;         // gauge: encoded batches held in memory
   uint64_t spill_bytes = 0;          // gauge: pipe spill on disk

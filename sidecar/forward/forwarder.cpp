@@ -189,6 +189,7 @@ asio::awaitable<void> Forwarder::run() {
     written_at_.clear();
     if (stopping_) break;
     ++metrics_.reconnects;
+    ++metrics_.output_errors[sink_.current_output()];
     const auto delay = std::max(backoff_.next(), retry_after_);
     log_limited(LogLevel::warn, "connection to the output lost; re-sending unacknowledged batches",
                 {{"output", sink_.describe()}, {"error", ec.message()}, {"unacknowledged_batches", queue_.size()},

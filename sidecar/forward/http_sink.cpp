@@ -190,6 +190,8 @@ std::string HttpSink::describe() const {
   return out;
 }
 
+std::string HttpSink::current_output() const { return preferred_output(config_.outputs, preferred_); }
+
 asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> HttpSink::open() {
   auto c = co_await connect_any();
   if (!c) co_return c.error();
@@ -198,7 +200,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> HttpSink::o
 
 asio::awaitable<boost::system::result<std::unique_ptr<HttpSink::Connection>>> HttpSink::connect_any() {
   return open_with_failover<std::unique_ptr<Connection>>(
-      config_.outputs, preferred_, [this](const Endpoint& ep) { return connect(ep); }, never_stop);
+      config_.outputs, preferred_, metrics_.output_errors, [this](const Endpoint& ep) { return connect(ep); }, never_stop);
 }
 
 asio::awaitable<boost::system::result<std::unique_ptr<HttpSink::Connection>>> HttpSink::connect(const Endpoint& ep) {

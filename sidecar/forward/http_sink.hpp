@@ -62,6 +62,7 @@ class HttpSink final : public Sink {
   // One request per keep-alive connection at a time.
   size_t max_in_flight() const override { return 1; }
   std::string describe() const override;
+  std::string current_output() const override;
 
  private:
   friend class HttpSession;

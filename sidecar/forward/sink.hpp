@@ -62,6 +62,9 @@ class Sink {
   virtual size_t max_in_flight() const = 0;
   // For logs: e.g. "tcp://aggregator:7070".
   virtual std::string describe() const = 0;
+  // The output a session opened by open() talks to (with failover, the one that
+  // opened last): the label of its errors in PipelineMetrics::output_errors.
+  virtual std::string current_output() const { return describe(); }
 };
 
 }  // namespace logferry

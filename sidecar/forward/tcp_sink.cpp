@@ -86,6 +86,8 @@ std::string TcpSink::describe() const {
   return out;
 }
 
+std::string TcpSink::current_output() const { return preferred_output(config_.outputs, preferred_); }
+
 std::string TcpSink::current_token() const {
   // A token file is re-read for every connection: mounted Secrets are rotated in place.
   if (!config_.auth_token_file.empty()) return read_token_file(config_.auth_token_file).value_or("");
@@ -95,7 +97,7 @@ std::string TcpSink::current_token() const {
 asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::open() {
   // A refused handshake (wrong token) is not a reason to fail over: every output would refuse it.
   return open_with_failover<std::unique_ptr<SinkSession>>(
-      config_.outputs, preferred_, [this](const Endpoint& ep) { return open_endpoint(ep); },
+      config_.outputs, preferred_, metrics_.output_errors, [this](const Endpoint& ep) { return open_endpoint(ep); },
       [](const error_code& ec) { return ec == Errc::handshake_refused; });
 }
 

@@ -27,6 +27,7 @@ class TcpSink final : public Sink {
   boost::asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> open() override;
   size_t max_in_flight() const override { return 1024; }
   std::string describe() const override;
+  std::string current_output() const override;
 
  private:
   boost::asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> open_endpoint(const Endpoint& ep);

@@ -178,6 +178,9 @@ TEST_CASE("the relay's activity is on the aggregator's /metrics, exactly", "[e2e
   CHECK(sample(metrics, "logferry_aggregator_relay_batches_retried_total") == 1);
   CHECK(sample(metrics, "logferry_aggregator_relay_batches_rejected_total") == 1);
   CHECK(sample(metrics, "logferry_aggregator_relay_errors_total") == 1);
+  // The same error under its downstream (the 503 ended the session with it).
+  CHECK(sample(metrics, fmt::format("logferry_aggregator_relay_output_errors_total{{output=\"otlp+http://127.0.0.1:{}\"}}",
+                                    rx.port())) == 1);
   CHECK(sample(metrics, "logferry_aggregator_relay_queue_batches") == 0);
   CHECK(sample(metrics, "logferry_aggregator_relay_queue_bytes") == 0);
   CHECK(sample(metrics, "logferry_aggregator_entries_stored_total") == 500);

@@ -50,6 +50,8 @@ TEST_CASE("prometheus: every sidecar metric, exact text", "[ops][metrics]") {
   m.bytes_sent = 19;
   m.reconnects = 20;
   m.connect_failures = 21;
+  m.output_errors["tcp://a:7070"] = 4;
+  m.output_errors["loki+https://user:secret@loki:3100/loki/api/v1/push?x=1"] = 5;
   m.connected = true;
   m.buffer_bytes = 22;
   m.spill_bytes = 23;
@@ -167,6 +169,10 @@ logferry_reconnects_total 20
 # HELP logferry_connect_failures_total Failed attempts to connect to the output.
 # TYPE logferry_connect_failures_total counter
 logferry_connect_failures_total 21
+# HELP logferry_output_errors_total Per output: failed connection attempts (each output of a failover list) and sessions ended by an error.
+# TYPE logferry_output_errors_total counter
+logferry_output_errors_total{output="loki+https://***@loki:3100/loki/api/v1/push?***"} 5
+logferry_output_errors_total{output="tcp://a:7070"} 4
 # HELP logferry_buffer_bytes Encoded batches held in memory (waiting or not yet acknowledged).
 # TYPE logferry_buffer_bytes gauge
 logferry_buffer_bytes 22
@@ -197,6 +203,6 @@ TEST_CASE("prometheus: empty metrics still declare every family", "[ops][metrics
   size_t helps = 0, types = 0;
   for (size_t pos = 0; (pos = text.find("# HELP ", pos)) != std::string::npos; ++pos) ++helps;
   for (size_t pos = 0; (pos = text.find("# TYPE ", pos)) != std::string::npos; ++pos) ++types;
-  CHECK(helps == 40);
-  CHECK(types == 40);
+  CHECK(helps == 41);
+  CHECK(types == 41);
 }

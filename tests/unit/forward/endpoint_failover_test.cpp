@@ -1,6 +1,8 @@
 // The failover walk shared by the TCP and HTTP sinks.
 #include "sidecar/forward/endpoint_failover.hpp"
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,8 +35,9 @@ std::vector<Endpoint> outputs(std::initializer_list<const char*> hosts) {
 // Runs one walk where the hosts named in `up` open and the others fail with `failure`.
 result<std::string> walk(const std::vector<Endpoint>& eps, size_t& preferred, std::vector<std::string> up,
                          std::vector<std::string>& tried, error_code failure = boost::asio::error::connection_refused,
-                         bool stop_on_failure = false) {
+                         bool stop_on_failure = false, std::map<std::string, uint64_t>* errors = nullptr) {
   boost::asio::io_context io;
+  std::map<std::string, uint64_t> ignored;
   auto open = [&](const Endpoint& ep) -> boost::asio::awaitable<result<std::string>> {
     tried.push_back(ep.host);
     for (const auto& u : up)
@@ -42,7 +45,7 @@ result<std::string> walk(const std::vector<Endpoint>& eps, size_t& preferred, st
     co_return failure;
   };
   auto stop = [&](const error_code&) { return stop_on_failure; };
-  auto f = boost::asio::co_spawn(io, open_with_failover<std::string>(eps, preferred, open, stop),
+  auto f = boost::asio::co_spawn(io, open_with_failover<std::string>(eps, preferred, errors ? *errors : ignored, open, stop),
                                  boost::asio::use_future);
   io.run();
   return f.get();
@@ -95,4 +98,20 @@ TEST_CASE("failover walk: all down gives the last error, each output tried once;
   r = walk({}, none, {}, tried);
   CHECK(r.error() == boost::asio::error::host_not_found);
   CHECK(tried.empty());
+}
+
+TEST_CASE("failover walk: each failed attempt counts for its own output", "[failover]") {
+  const auto eps = outputs({"a", "b", "c"});
+  size_t preferred = 0;
+  std::vector<std::string> tried;
+  std::map<std::string, uint64_t> errors;
+  auto r = walk(eps, preferred, {"c"}, tried, boost::asio::error::connection_refused, false, &errors);
+  REQUIRE(r);
+  CHECK(errors == std::map<std::string, uint64_t>{{"tcp://a:1", 1}, {"tcp://b:1", 1}});
+  CHECK(preferred_output(eps, preferred) == "tcp://c:1");
+
+  r = walk(eps, preferred, {}, tried, boost::asio::error::connection_refused, false, &errors);  // all down
+  REQUIRE(!r);
+  CHECK(errors == std::map<std::string, uint64_t>{{"tcp://a:1", 2}, {"tcp://b:1", 2}, {"tcp://c:1", 1}});
+  CHECK(preferred_output({}, 0).empty());
 }
