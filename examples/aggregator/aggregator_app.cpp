@@ -19,6 +19,7 @@
 #include "aggregator/server.hpp"
 #include "aggregator/store_relay.hpp"
 #include "aggregator/store_retention.hpp"
+#include "sidecar/config/value_parsers.hpp"
 #include "sidecar/core/logger.hpp"
 
 namespace logferry::aggregator {
@@ -49,11 +50,12 @@ int run_aggregator(const AggregatorConfig& config) {
     try {
       relay = std::make_unique<Relay>(io.get_executor(), config.relay_sink);
     } catch (const std::exception& e) {
-      log_error("cannot start the relay", {{"LOGFERRY_AGGREGATOR_RELAY", config.relay}, {"error", e.what()}});
+      log_error("cannot start the relay",
+                {{"LOGFERRY_AGGREGATOR_RELAY", redact_urls(config.relay)}, {"error", e.what()}});
       return 1;
     }
     relay->start();
-    log_info("relaying", {{"to", config.relay}, {"mode", relay_only ? "relay_only" : "store_and_forward"}});
+    log_info("relaying", {{"to", redact_urls(config.relay)}, {"mode", relay_only ? "relay_only" : "store_and_forward"}});
   }
   if (!config.discard && !relay_only) {
     store.emplace(io.get_executor(), StoreOptions{config.data_dir, config.segment_max_bytes, config.fsync, config.store_mode,
@@ -148,11 +150,11 @@ int run_aggregator(const AggregatorConfig& config) {
           const uint64_t waiting = store_relay->lag_entries();
           if (!drained || waiting != 0)
             log_info("stopping with stored lines not relayed yet: relayed after the restart",
-                     {{"relay", config.relay}, {"lines", waiting}});
+                     {{"relay", redact_urls(config.relay)}, {"lines", waiting}});
           store_relay->stop();
         } else {
           drained = co_await relay->drain(deadline);
-          if (!drained) log_error("stopping with batches not relayed", {{"relay", config.relay}});
+          if (!drained) log_error("stopping with batches not relayed", {{"relay", redact_urls(config.relay)}});
         }
         relay->stop();
       }, boost::asio::detached);

@@ -182,7 +182,8 @@ const std::array kTable{
     Var{"LOGFERRY_AGGREGATOR_RELAY", "", set_string<&AggregatorConfig::relay>,
         "Forward every batch to otlp+http(s)://HOST[:PORT][/PATH] or loki+http(s)://HOST[:PORT][/PATH], "
         "configured like the sidecar's output (LOGFERRY_OTLP_*, LOGFERRY_LOKI_*, LOGFERRY_SERVICE_NAME, "
-        "LOGFERRY_TLS_*, LOGFERRY_BACKOFF_*); unset: no relay."},
+        "LOGFERRY_TLS_*, LOGFERRY_BACKOFF_*); unset: no relay.",
+        Secret::url},
     Var{"LOGFERRY_AGGREGATOR_RELAY_MODE", "store_and_forward",
         set_enum<&AggregatorConfig::relay_mode, kRelayModeChoices>,
         "store_and_forward: acknowledge sidecars after the durable local write; the relay reads the store from "
@@ -274,7 +275,7 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
     // relay_only forwards each sidecar's batch bytes as they came (with that
     // sidecar's sequence numbers), which only the HTTP outputs ignore.
     if (relay_only && (c.relay.starts_with("tcp://") || c.relay.starts_with("tls://"))) {
-      add_error(r.errors, "LOGFERRY_AGGREGATOR_RELAY", c.relay,
+      add_error(r.errors, "LOGFERRY_AGGREGATOR_RELAY", redact_urls(c.relay),
                 "relay_only needs an otlp+http(s):// or loki+http(s):// output; a tcp:// or tls:// aggregator "
                 "downstream works with LOGFERRY_AGGREGATOR_RELAY_MODE=store_and_forward");
     }

@@ -52,6 +52,11 @@ Server::Server(asio::io_context& io, const AggregatorConfig& config, SegmentStor
   }
 }
 
+bool open_to_anyone(const AggregatorConfig& config, const asio::ip::address& address) {
+  return !address.is_loopback() && config.tls_cert.empty() && config.token.empty() && config.token_file.empty() &&
+         config.credentials_file.empty();
+}
+
 Server::~Server() {
   // Connections still alive (an io_context destroyed unfinished) must not call back.
   context_.on_closed = nullptr;
@@ -63,9 +68,10 @@ tcp::endpoint Server::listen() {
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(ep);
   acceptor_.listen(asio::socket_base::max_listen_connections);
-  if (!ep.address().is_loopback() && config_.tls_cert.empty() && config_.token.empty() && config_.token_file.empty()) {
+  if (open_to_anyone(config_, ep.address())) {
     log_warn("listening beyond loopback without TLS and without a token: anyone who reaches this address can "
-             "write entries (set LOGFERRY_AGGREGATOR_TOKEN_FILE, LOGFERRY_AGGREGATOR_TLS_*, or listen on 127.0.0.1)",
+             "write entries (set LOGFERRY_AGGREGATOR_TOKEN_FILE, LOGFERRY_AGGREGATOR_CREDENTIALS_FILE, "
+             "LOGFERRY_AGGREGATOR_TLS_*, or listen on 127.0.0.1)",
              {{"address", fmt::format("{}:{}", config_.listen_host, config_.listen_port)}});
   }
   return acceptor_.local_endpoint();

@@ -24,6 +24,10 @@
 
 namespace logferry::aggregator {
 
+// Whether a listener on `address` lets anyone who reaches it write entries:
+// beyond loopback with neither TLS, a token (file) nor a credentials file.
+bool open_to_anyone(const AggregatorConfig& config, const boost::asio::ip::address& address);
+
 class Server {
  public:
   // `store` is nullptr in discard mode. All references must outlive the server.
@@ -34,7 +38,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds and listens (throws boost::system::system_error at start-up); returns the bound endpoint.
-  // Warns when it listens beyond loopback with neither TLS nor a token.
+  // Warns when it listens open_to_anyone().
   boost::asio::ip::tcp::endpoint listen();
   // Starts accepting connections.
   void start();

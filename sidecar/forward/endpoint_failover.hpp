@@ -3,7 +3,7 @@
 // once, starting with the one that worked last, and remember the one that
 // opened. A predicate can end the walk early on an error that another output
 // would not cure (e.g. a refused handshake). Each failed attempt is counted
-// under its output's text, for the per-output error metric.
+// under its output's text (query redacted), for the per-output error metric.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -16,6 +16,7 @@
 #include <boost/system/result.hpp>
 
 #include "sidecar/config/config.hpp"
+#include "sidecar/config/value_parsers.hpp"
 
 namespace logferry {
 
@@ -38,16 +39,24 @@ boost::asio::awaitable<boost::system::result<T>> open_with_failover(const std::v
       co_return r;
     }
     last = r.error();
-    ++errors[outputs[idx].text];
+    ++errors[redact_urls(outputs[idx].text)];
     if (stop_here(last)) co_return last;
   }
   co_return last;
 }
 
-// The text of the output that opened last (the first one before any did): the
-// sinks' current_output().
+// The text of the output that opened last (the first one before any did), its
+// query string redacted (credentials are refused at start-up): the sinks'
+// current_output().
 inline std::string preferred_output(const std::vector<Endpoint>& outputs, size_t preferred) {
-  return preferred < outputs.size() ? outputs[preferred].text : std::string();
+  return preferred < outputs.size() ? redact_urls(outputs[preferred].text) : std::string();
+}
+
+// Every output, comma-separated, redacted the same way: the sinks' describe().
+inline std::string describe_outputs(const std::vector<Endpoint>& outputs) {
+  std::string out;
+  for (const auto& ep : outputs) out += (out.empty() ? "" : ",") + redact_urls(ep.text);
+  return out;
 }
 
 // The predicate of sinks for which every error is a reason to try the next output.

@@ -184,11 +184,7 @@ HttpSink::HttpSink(asio::any_io_executor ex, const Config& config, PipelineMetri
 
 HttpSink::~HttpSink() = default;
 
-std::string HttpSink::describe() const {
-  std::string out;
-  for (const auto& ep : config_.outputs) out += (out.empty() ? "" : ",") + ep.text;
-  return out;
-}
+std::string HttpSink::describe() const { return describe_outputs(config_.outputs); }
 
 std::string HttpSink::current_output() const { return preferred_output(config_.outputs, preferred_); }
 

@@ -80,11 +80,7 @@ TcpSink::TcpSink(asio::any_io_executor ex, const Config& config, PipelineMetrics
 
 TcpSink::~TcpSink() = default;
 
-std::string TcpSink::describe() const {
-  std::string out;
-  for (const auto& ep : config_.outputs) out += (out.empty() ? "" : ",") + ep.text;
-  return out;
-}
+std::string TcpSink::describe() const { return describe_outputs(config_.outputs); }
 
 std::string TcpSink::current_output() const { return preferred_output(config_.outputs, preferred_); }
 

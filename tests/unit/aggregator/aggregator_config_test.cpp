@@ -103,3 +103,16 @@ TEST_CASE("retention and relay variables: bounds and combinations are checked", 
                                               {"LOGFERRY_AGGREGATOR_RELAY", "tcp://127.0.0.1:7070"}});
   CHECK(native.errors.empty());
 }
+
+TEST_CASE("the relay URL's credentials and query never appear in errors or the effective settings", "[aggregator]") {
+  logferry::test::TempDir tmp("logferry-agg-relay-redacted");
+  const Environment env{{"LOGFERRY_AGGREGATOR_DATA_DIR", (tmp / "data").string()},
+                        {"LOGFERRY_AGGREGATOR_RELAY", "tcp://user:s3cret@127.0.0.1:7070?key=abc"},
+                        {"LOGFERRY_AGGREGATOR_RELAY_MODE", "relay_only"}};
+  const std::string all = error_text(load_aggregator_config(env));
+  CHECK_THAT(all, Catch::Contains("LOGFERRY_AGGREGATOR_RELAY=\"tcp://***@127.0.0.1:7070?***\""));
+  CHECK_THAT(all, !Catch::Contains("s3cret") && !Catch::Contains("key=abc"));
+  const std::string shown = render_effective(aggregator_config_table(), env);
+  CHECK_THAT(shown, Catch::Contains("LOGFERRY_AGGREGATOR_RELAY=tcp://***@127.0.0.1:7070?***"));
+  CHECK_THAT(shown, !Catch::Contains("s3cret") && !Catch::Contains("key=abc"));
+}

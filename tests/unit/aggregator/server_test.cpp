@@ -555,3 +555,21 @@ TEST_CASE("connections without a hello do not take MAX_CONNECTIONS sessions", "[
   CHECK(fourth.closed_by_server());
   CHECK(agg.metrics.connections_refused.load() == 2);
 }
+
+TEST_CASE("the open-listener warning: beyond loopback with no TLS, token or credentials file", "[aggregator]") {
+  const auto any = asio::ip::make_address("0.0.0.0");
+  AggregatorConfig c;
+  CHECK(open_to_anyone(c, any));
+  CHECK(open_to_anyone(c, asio::ip::make_address("10.1.2.3")));
+  CHECK_FALSE(open_to_anyone(c, asio::ip::make_address("127.0.0.1")));
+  CHECK_FALSE(open_to_anyone(c, asio::ip::make_address("::1")));
+  AggregatorConfig with_credentials;
+  with_credentials.credentials_file = "/etc/logferry/credentials";  // every client then needs a listed token
+  CHECK_FALSE(open_to_anyone(with_credentials, any));
+  AggregatorConfig with_token_file;
+  with_token_file.token_file = "/etc/logferry/token";
+  CHECK_FALSE(open_to_anyone(with_token_file, any));
+  AggregatorConfig with_tls;
+  with_tls.tls_cert = "/etc/logferry/tls.crt";
+  CHECK_FALSE(open_to_anyone(with_tls, any));
+}

@@ -115,3 +115,15 @@ TEST_CASE("failover walk: each failed attempt counts for its own output", "[fail
   CHECK(errors == std::map<std::string, uint64_t>{{"tcp://a:1", 2}, {"tcp://b:1", 2}, {"tcp://c:1", 1}});
   CHECK(preferred_output({}, 0).empty());
 }
+
+TEST_CASE("failover walk: outputs are named with their query strings redacted", "[failover]") {
+  auto eps = outputs({"a", "b"});
+  eps[0].text = "loki+http://a:1/loki/api/v1/push?tenant=secret";
+  size_t preferred = 0;
+  std::vector<std::string> tried;
+  std::map<std::string, uint64_t> errors;
+  REQUIRE(walk(eps, preferred, {"b"}, tried, boost::asio::error::connection_refused, false, &errors));
+  CHECK(errors == std::map<std::string, uint64_t>{{"loki+http://a:1/loki/api/v1/push?***", 1}});
+  CHECK(describe_outputs(eps) == "loki+http://a:1/loki/api/v1/push?***,tcp://b:1");
+  CHECK(preferred_output(eps, 0) == "loki+http://a:1/loki/api/v1/push?***");
+}
