@@ -2,6 +2,7 @@
 // The aggregator's counters, all in one struct so that one endpoint can expose
 // them. Updated from the io thread (and the sync thread for fsyncs), read from
 // anywhere: relaxed atomics.
+#include <array>
 #include <atomic>
 #include <cstdint>
 
@@ -25,6 +26,8 @@ struct AggregatorMetrics {
   Counter frames_stalled{0};         // idle or mid-frame deadline passed: connection closed
   Counter batches{0};                // batches received and acknowledged
   Counter batches_rejected{0};       // batches acknowledged as REJECTED (invalid contents)
+  // The same by reason, indexed by RejectReason (session_protocol.hpp): 0 unused.
+  std::array<Counter, 5> batch_rejections{};
   Counter entries_stored{0};         // entries written (or counted, in discard mode)
   Counter duplicates_dropped{0};     // entries dropped because their key was already stored
   Counter bytes_received{0};         // frame bytes read, headers included

@@ -113,14 +113,24 @@ void shrink_batch_view(BatchView& view) {
   if (view.entries.capacity() * sizeof(EntryView) > kKeepBytes) std::vector<EntryView>().swap(view.entries);
 }
 
-std::string validate_batch(const BatchView& batch, const BatchLimits& limits) {
-  const v1::Batch& head = batch.head;
-  const auto sources = static_cast<uint32_t>(head.sources_size());
+std::string check_source_indexes(const BatchView& batch) {
+  const auto sources = static_cast<uint32_t>(batch.head.sources_size());
   for (const auto& e : batch.entries) {
     if (e.key.source_index >= sources) {
       return "entry source_index " + std::to_string(e.key.source_index) + " out of range";
     }
   }
+  return {};
+}
+
+std::string validate_batch(const BatchView& batch, const BatchLimits& limits) {
+  if (auto why = check_source_indexes(batch); !why.empty()) return why;
+  return check_limits(batch, limits);
+}
+
+std::string check_limits(const BatchView& batch, const BatchLimits& limits) {
+  const v1::Batch& head = batch.head;
+  const auto sources = static_cast<uint32_t>(head.sources_size());
   if (batch.entries.size() > limits.max_entries || sources > limits.max_entries) {
     return fmt::format("more than {} entries or sources (LOGFERRY_AGGREGATOR_MAX_BATCH_ENTRIES)", limits.max_entries);
   }

@@ -50,7 +50,14 @@ void view_batch(const v1::Batch& batch, BatchView& out);
 // Appends the line of a rendered entry of `batch`.
 void append_line(std::string& out, const BatchView& batch, const EntryView& entry, const LineFrame& frame);
 
-// Returns "" when the batch's contents can be stored within `limits`, else
+// Returns "" when every entry names one of the batch's sources, else which does not.
+std::string check_source_indexes(const BatchView& batch);
+// Returns "" when the batch is within `limits` (entries, labels, paths, bytes
+// once stored), else the limit it is over, by its variable's name. Needs
+// check_source_indexes() to have passed.
+std::string check_limits(const BatchView& batch, const BatchLimits& limits);
+
+// Both checks: "" when the batch's contents can be stored within `limits`, else
 // why not (the batch is then acknowledged as REJECTED).
 std::string validate_batch(const BatchView& batch, const BatchLimits& limits = {});
 

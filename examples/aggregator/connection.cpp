@@ -185,6 +185,7 @@ asio::awaitable<void> Connection::reader() {
     if (!decoded.rejected.empty()) {
       ack.rejected = decoded.rejected;
       bump(context_.metrics.batches_rejected);
+      bump(context_.metrics.batch_rejections.at(static_cast<size_t>(decoded.reason)));
       log_limited(LogLevel::warn, "batch rejected", {{"sequence", decoded.sequence}, {"reason", decoded.rejected}});
     } else if (decoded.batch == nullptr) {
       ack.stored = decoded.entry_count;  // discard mode

@@ -1,5 +1,6 @@
 #include "aggregator/http_endpoint.hpp"
 
+#include "aggregator/session_protocol.hpp"
 #include "sidecar/app/prometheus.hpp"
 #include "sidecar/config/value_parsers.hpp"
 
@@ -42,6 +43,15 @@ std::string render_aggregator_prometheus(const AggregatorMetrics& m, const Aggre
   w.family("logferry_aggregator_batches_total", counter, "Batches received and acknowledged.", v(m.batches));
   w.family("logferry_aggregator_batches_rejected_total", counter, "Batches acknowledged as rejected.",
            v(m.batches_rejected));
+  w.header("logferry_aggregator_batch_rejections_total", counter,
+           "Batches acknowledged as rejected, by reason: undecodable (not a Batch, a string not UTF-8), invalid (an "
+           "entry without its source), limit (over a LOGFERRY_AGGREGATOR_MAX_* limit), namespace (not granted to the "
+           "client's credential, or reserved).");
+  for (const RejectReason r : {RejectReason::undecodable, RejectReason::invalid, RejectReason::limit,
+                               RejectReason::namespace_denied}) {
+    w.sample("logferry_aggregator_batch_rejections_total", "reason", reject_reason_name(r),
+             v(m.batch_rejections.at(static_cast<size_t>(r))));
+  }
   w.family("logferry_aggregator_entries_stored_total", counter, "Entries stored (counted, in discard mode).",
            v(m.entries_stored));
   w.family("logferry_aggregator_duplicates_dropped_total", counter,

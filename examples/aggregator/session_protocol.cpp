@@ -41,6 +41,17 @@ bool leading_sequence(std::string_view batch, uint64_t& sequence) {
 
 }  // namespace
 
+std::string_view reject_reason_name(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::none: return "none";
+    case RejectReason::undecodable: return "undecodable";
+    case RejectReason::invalid: return "invalid";
+    case RejectReason::limit: return "limit";
+    case RejectReason::namespace_denied: return "namespace";
+  }
+  return "none";
+}
+
 DecodeScratch::DecodeScratch() : zstd_(make_zstd_decompressor()) {}
 
 DecodeScratch::~DecodeScratch() = default;
@@ -164,6 +175,12 @@ boost::system::error_code SessionProtocol::on_frame(std::string_view payload, De
   if (batch_bytes.size() > static_cast<size_t>(INT32_MAX)) return make_error_code(Errc::malformed_message);
   out.bytes = batch_bytes;
   out.rejected.clear();
+  out.reason = RejectReason::none;
+  const auto reject = [&out](RejectReason reason, std::string why) {
+    if (why.empty() || !out.rejected.empty()) return;
+    out.rejected = std::move(why);
+    out.reason = reason;
+  };
   if (settings_.discard) {
     out.batch = nullptr;
     if (!scan_batch(batch_bytes, out.sequence, out.entry_count)) return make_error_code(Errc::malformed_message);
@@ -174,16 +191,20 @@ boost::system::error_code SessionProtocol::on_frame(std::string_view payload, De
       out.batch = &view;
       out.sequence = view.head.sequence();
       out.entry_count = static_cast<uint32_t>(view.entries.size());
-      out.rejected = validate_batch(view, settings_.limits);
-      if (out.rejected.empty()) out.rejected = check_namespaces(view.head, grant_);
+      reject(RejectReason::invalid, check_source_indexes(view));
+      if (out.rejected.empty()) reject(RejectReason::limit, check_limits(view, settings_.limits));
+      reject(RejectReason::namespace_denied, check_namespaces(view.head, grant_));
     } else {
       // Content the store cannot take: answered, not a reason to drop the connection,
       // as long as the sequence to answer can be read.
       if (!leading_sequence(batch_bytes, out.sequence)) return make_error_code(Errc::malformed_message);
       out.entry_count = 0;
-      out.rejected = view.over_limit.empty()
-                         ? "undecodable batch: not a valid logferry.v1.Batch (e.g. a string that is not UTF-8)"
-                         : "batch over a limit: " + view.over_limit;
+      if (view.over_limit.empty()) {
+        reject(RejectReason::undecodable,
+               "undecodable batch: not a valid logferry.v1.Batch (e.g. a string that is not UTF-8)");
+      } else {
+        reject(RejectReason::limit, "batch over a limit: " + view.over_limit);
+      }
     }
     if (!out.rejected.empty()) out.batch = nullptr;
   }

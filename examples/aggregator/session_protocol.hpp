@@ -54,6 +54,13 @@ class DecodeScratch {
   size_t inflated_size_ = 0;
 };
 
+// Why a batch is acknowledged as REJECTED (the label of the aggregator's
+// batch_rejections_total).
+enum class RejectReason { none, undecodable, invalid, limit, namespace_denied };
+
+// The label value of a reason: "undecodable", "invalid", "limit", "namespace".
+std::string_view reject_reason_name(RejectReason reason);
+
 // What a batch frame decoded to.
 struct DecodedBatch {
   uint64_t sequence = 0;
@@ -61,6 +68,7 @@ struct DecodedBatch {
   const BatchView* batch = nullptr;  // nullptr in discard mode (only counted)
   std::string_view bytes;            // the serialized Batch (valid until the next frame)
   std::string rejected;              // "" unless the batch is to be acknowledged as REJECTED, and why
+  RejectReason reason = RejectReason::none;  // set with `rejected`
 };
 
 class SessionProtocol {

@@ -1,4 +1,5 @@
 #include "aggregator/http_endpoint.hpp"
+#include "aggregator/session_protocol.hpp"
 
 #include <algorithm>
 #include <string>
@@ -12,6 +13,7 @@ TEST_CASE("the aggregator's /metrics text, exactly", "[aggregator][metrics]") {
   m.tls_handshake_failures = 1;
   m.batches = 5;
   m.entries_stored = 42;
+  m.batch_rejections.at(static_cast<size_t>(logferry::aggregator::RejectReason::namespace_denied)) = 3;
   const std::string text = logferry::aggregator::render_aggregator_prometheus(m);
   CHECK(text.rfind("# HELP logferry_aggregator_connections_accepted_total TCP connections accepted.\n"
                    "# TYPE logferry_aggregator_connections_accepted_total counter\n"
@@ -25,10 +27,12 @@ TEST_CASE("the aggregator's /metrics text, exactly", "[aggregator][metrics]") {
   CHECK(text.find("\nlogferry_aggregator_entries_stored_total 42\n") != std::string::npos);
   CHECK(text.find("\nlogferry_aggregator_store_errors_total 0\n") != std::string::npos);
   // 16 families, the 3 of the retention and the 6 of the audit webhook, three
-  // lines each, and the unauthenticated closings by reason (HELP, TYPE, 4
-  // samples), nothing else (the store's and the relay's families appear only
-  // when there is a store or a relay).
-  CHECK(std::count(text.begin(), text.end(), '\n') == 25 * 3 + 6);
+  // lines each, the unauthenticated closings and the batch rejections by reason
+  // (HELP, TYPE, 4 samples each), nothing else (the store's and the relay's
+  // families appear only when there is a store or a relay).
+  CHECK(std::count(text.begin(), text.end(), '\n') == 25 * 3 + 6 + 6);
+  CHECK(text.find("\nlogferry_aggregator_batch_rejections_total{reason=\"namespace\"} 3\n") != std::string::npos);
+  CHECK(text.find("\nlogferry_aggregator_batch_rejections_total{reason=\"undecodable\"} 0\n") != std::string::npos);
   CHECK(text.find("\nlogferry_aggregator_retention_unrelayed_entries_deleted_total 0\n") != std::string::npos);
   CHECK(text.find("\nlogferry_aggregator_unauthenticated_closed_total{reason=\"hello_too_large\"} 0\n") !=
         std::string::npos);

@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "aggregator/aggregator_config.hpp"
+#include "aggregator/session_protocol.hpp"
 #include "sidecar/core/token_file.hpp"
 #include "sidecar/forward/framing.hpp"
 #include "support/certs.hpp"
@@ -33,6 +34,10 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
+
+uint64_t rejections(const AggregatorMetrics& m, RejectReason reason) {
+  return m.batch_rejections.at(static_cast<size_t>(reason)).load();
+}
 
 // An aggregator on 127.0.0.1:0 with its io_context on a thread of its own.
 class TestAggregator {
@@ -332,6 +337,7 @@ TEST_CASE("a batch with an out-of-range source index is rejected, not stored", "
   REQUIRE(reply);
   CHECK(reply->ack().status() == v1::ACK_STATUS_REJECTED);
   CHECK(reply->ack().stored() == 0);
+  CHECK(rejections(agg.metrics, RejectReason::invalid) == 1);
 }
 
 namespace {
@@ -374,6 +380,7 @@ TEST_CASE("a batch with a string that is not UTF-8 is rejected with a reason; th
   CHECK_THAT(reply->ack().error(), Catch::Contains("UTF-8"));
   CHECK(send_batch(client, make_batch(2, 10, 3)).status() == v1::ACK_STATUS_OK);
   CHECK(agg.metrics.batches_rejected.load() == 1);
+  CHECK(rejections(agg.metrics, RejectReason::undecodable) == 1);
   CHECK(agg.metrics.frames_malformed.load() == 0);
 }
 
@@ -427,6 +434,8 @@ TEST_CASE("batches over the limits are rejected with the limit's name; the conne
   v1::Batch ok = make_batch(++seq, 0, 10);
   CHECK(send_batch(client, ok).status() == v1::ACK_STATUS_OK);
   CHECK(agg.metrics.batches_rejected.load() == 5);
+  CHECK(rejections(agg.metrics, RejectReason::limit) == 5);
+  CHECK(rejections(agg.metrics, RejectReason::namespace_denied) == 0);
 }
 
 TEST_CASE("a credential writes only the namespaces granted to it; the audit namespace is nobody's", "[aggregator]") {
@@ -470,6 +479,8 @@ TEST_CASE("a credential writes only the namespaces granted to it; the audit name
     CHECK_FALSE(client.hello("token-c").accepted());
   }
   CHECK(agg.metrics.batches_rejected.load() == 4);
+  CHECK(rejections(agg.metrics, RejectReason::namespace_denied) == 4);  // the reserved _audit one included
+  CHECK(rejections(agg.metrics, RejectReason::limit) == 0);
   size_t team_b_segments = 0;
   for (const auto& f : fs::recursive_directory_iterator(agg.dir() / "team-b")) {
     if (f.is_regular_file()) ++team_b_segments;
