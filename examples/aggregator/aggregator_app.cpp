@@ -105,6 +105,7 @@ int run_aggregator(const AggregatorConfig& config) {
       if (stopping) return "shutting down";
       if (store && store->failed()) return "the store failed (see the logs)";
       if (store && !store->write_error().empty()) return "the store cannot write: " + store->write_error();
+      if (!server.accept_error().empty()) return "cannot accept connections: " + server.accept_error();
       return {};
     }, AggregatorParts{relay.get(), store ? &*store : nullptr, store_relay ? &*store_relay : nullptr});
   } catch (const std::exception& e) {

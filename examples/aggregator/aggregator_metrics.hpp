@@ -14,6 +14,7 @@ struct AggregatorMetrics {
   Counter connections_accepted{0};   // TCP connections accepted
   Counter connections_active{0};     // connections currently open (a gauge)
   Counter connections_refused{0};    // closed at accept: over LOGFERRY_AGGREGATOR_MAX_CONNECTIONS
+  Counter accept_errors{0};          // accept failed (e.g. out of descriptors): not ready meanwhile
   Counter handshake_failures{0};     // hello refused (version, token), malformed or too late
   // Connections closed before authentication, by reason:
   Counter unauthenticated_evicted{0};       // the oldest, when LOGFERRY_AGGREGATOR_MAX_PENDING were waiting

@@ -18,6 +18,9 @@ std::string render_aggregator_prometheus(const AggregatorMetrics& m, const Aggre
   w.family("logferry_aggregator_connections_refused_total", counter,
            "Connections refused at accept or at their hello (authenticated sessions over "
            "LOGFERRY_AGGREGATOR_MAX_CONNECTIONS).", v(m.connections_refused));
+  w.family("logferry_aggregator_accept_errors_total", counter,
+           "Failed accepts (e.g. out of descriptors); /readyz answers 503 until one succeeds again.",
+           v(m.accept_errors));
   w.family("logferry_aggregator_handshake_failures_total", counter,
            "Hellos refused (version, token), malformed or too late.", v(m.handshake_failures));
   {

@@ -88,12 +88,18 @@ asio::awaitable<void> Server::accept_loop() {
     if (!*alive || stopping_) break;
     if (ec) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) break;
-      // Out of descriptors or similar: wait a little instead of spinning.
+      // Out of descriptors or similar: not ready, and wait a little instead of spinning.
+      bump(metrics_.accept_errors);
+      accept_error_ = ec.message();
       log_limited(LogLevel::error, "accept failed", {{"error", ec.message()}});
       asio::steady_timer pause(io_, std::chrono::milliseconds(100));
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       if (!*alive || stopping_) break;
       continue;
+    }
+    if (!accept_error_.empty()) {
+      log_info("accepting connections again", {{"after", accept_error_}});
+      accept_error_.clear();
     }
     if (context_.sessions >= config_.max_connections) {
       bump(metrics_.connections_refused);

@@ -49,6 +49,9 @@ class Server {
   void stop(std::function<void()> on_stopped);
   // Connections currently open.
   size_t connections() const { return live_.size(); }
+  // Why the last accept failed (e.g. "Too many open files"), "" once one
+  // succeeded again: the aggregator is then not ready (/readyz).
+  const std::string& accept_error() const { return accept_error_; }
 
  private:
   boost::asio::awaitable<void> accept_loop();
@@ -69,6 +72,7 @@ class Server {
   std::unordered_set<Connection*> live_;
   ConnectionSlots pending_;  // connections not yet authenticated
   bool stopping_ = false;
+  std::string accept_error_;
   std::function<void()> on_stopped_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

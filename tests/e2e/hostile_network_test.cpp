@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -228,4 +229,86 @@ TEST_CASE("hostile: 1,000 idle connections leave the sidecar's /healthz answerin
   REQUIRE(reply);
   CHECK(reply->status == 200);
   CHECK(sidecar.stop() == 0);
+}
+
+// Reported skipped (not passed) when the descriptor limit cannot be raised for the 2,000 sockets.
+TEST_CASE("hostile: 1,000 idle connections each leave the aggregator's /healthz and its audit webhook answering",
+          "[e2e][hostile][nofile]") {
+  constexpr size_t kIdle = 1'000;
+  if (!raise_nofile(2 * kIdle + 256)) {
+    skip(fmt::format("RLIMIT_NOFILE cannot be raised to {} for the idle sockets", 2 * kIdle + 256));
+    return;
+  }
+  TempDir tmp("logferry-hostile-agg-http");
+  Aggregator aggregator(tmp / "store", {{"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"},
+                                        {"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "127.0.0.1:0"},
+                                        {"LOGFERRY_AGGREGATOR_AUDIT_INSECURE", "true"}});
+  const uint16_t http = port_after(aggregator.process(), "http endpoint on 127.0.0.1:");
+  const uint16_t audit = port_after(aggregator.process(), "audit endpoint on 127.0.0.1:");
+  std::vector<std::unique_ptr<HostileSocket>> idle;
+  for (size_t i = 0; i < kIdle; ++i) {
+    idle.push_back(std::make_unique<HostileSocket>(attacker_address(i), http));
+    REQUIRE(idle.back()->connected());
+    idle.push_back(std::make_unique<HostileSocket>(attacker_address(i), audit));
+    REQUIRE(idle.back()->connected());
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const auto health = http_get("127.0.0.1", http, "/healthz", 1s);
+  const std::string events = R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]})";
+  const std::string post = fmt::format("POST /audit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                       "Content-Length: {}\r\nConnection: close\r\n\r\n{}", events.size(), events);
+  const auto webhook = parse_http_reply(http_exchange("127.0.0.1", audit, post, 1s));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  std::printf("hostile idle http: the aggregator's /healthz and audit webhook answered in %lld ms with %zu idle "
+              "connections each\n", static_cast<long long>(took.count()), kIdle);
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  REQUIRE(webhook);
+  CHECK(webhook->status == 200);
+}
+
+TEST_CASE("hostile: out of descriptors, the aggregator says it is not ready, and ready again once it accepts",
+          "[e2e][hostile]") {
+  TempDir tmp("logferry-hostile-emfile");
+  std::optional<Aggregator> aggregator;
+  {
+    // A small descriptor limit for the aggregator only (children inherit it), and pending
+    // connections that neither time out nor are evicted: idle sockets exhaust it.
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    rlimit lowered = saved;
+    lowered.rlim_cur = 64;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+    aggregator.emplace(tmp / "store", ProcessEnv{{"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"},
+                                                 {"LOGFERRY_AGGREGATOR_MAX_PENDING", "1000"},
+                                                 {"LOGFERRY_AGGREGATOR_MAX_PENDING_PER_PEER", "1000"},
+                                                 {"LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT", "120s"}});
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  }
+  const uint16_t http = port_after(aggregator->process(), "http endpoint on 127.0.0.1:");
+  TcpClient probe("127.0.0.1", http);  // kept alive: the kubelet's probe needs no new descriptor here
+  REQUIRE(probe.connected());
+  auto ready = probe.get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+
+  std::vector<std::unique_ptr<HostileSocket>> idle;
+  for (size_t i = 0; i < 100; ++i) {
+    idle.push_back(std::make_unique<HostileSocket>(attacker_address(i), aggregator->port()));
+    REQUIRE(idle.back()->connected());
+  }
+  REQUIRE(wait_until([&] { ready = probe.get("/readyz"); return ready && ready->status == 503; }, 20s, 50ms));
+  CHECK_THAT(ready->body, Catch::Contains("cannot accept connections: Too many open files"));
+  const auto metrics = probe.get("/metrics");
+  REQUIRE(metrics);
+  CHECK(sample(metrics->body, "logferry_aggregator_accept_errors_total") >= 1);
+
+  idle.clear();  // the aggregator sees them close, frees their descriptors and accepts again
+  REQUIRE(wait_until([&] { ready = probe.get("/readyz"); return ready && ready->status == 200; }, 20s, 50ms));
+  CHECK(aggregator->process().wait_for_stderr("accepting connections again", 5s));
+  TcpClient client("127.0.0.1", aggregator->port());  // and a client is answered again
+  REQUIRE(client.send(hello_frame()));
+  const auto [reply, closed] = client.read_until_closed(2s);
+  CHECK(reply.size() > logferry::kFrameHeaderBytes);  // the hello's acknowledgement
+  CHECK_FALSE(closed);
 }

@@ -62,6 +62,34 @@ std::pair<std::string, bool> TcpClient::read_until_closed(std::chrono::milliseco
   return {out, true};
 }
 
+std::optional<HttpReply> TcpClient::get(std::string_view target, std::chrono::milliseconds timeout) {
+  if (!send("GET " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")) return std::nullopt;
+  std::string in;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (fd_ >= 0) {
+    if (const size_t head_end = in.find("\r\n\r\n"); head_end != std::string::npos) {
+      auto head = parse_http_reply(std::string_view(in).substr(0, head_end + 4));
+      if (!head) return std::nullopt;
+      const auto length = head->headers.find("content-length");
+      const size_t body = length == head->headers.end() ? 0 : std::stoul(length->second);
+      if (in.size() >= head_end + 4 + body) return parse_http_reply(std::string_view(in).substr(0, head_end + 4 + body));
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n > 0) {
+      in.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string http_exchange(std::string_view host, uint16_t port, std::string_view raw,
                           std::chrono::milliseconds timeout) {
   TcpClient c(host, port);

@@ -57,6 +57,9 @@ class TcpClient {
   bool send(std::string_view data);
   // Reads until the peer closes or `timeout`; returns what arrived and whether it closed.
   std::pair<std::string, bool> read_until_closed(std::chrono::milliseconds timeout);
+  // One GET on this kept-alive connection: sends it, reads one whole reply (its
+  // Content-Length body); nullopt on an error, a close or `timeout`.
+  std::optional<HttpReply> get(std::string_view target, std::chrono::milliseconds timeout = 5s);
 
  private:
   int fd_ = -1;

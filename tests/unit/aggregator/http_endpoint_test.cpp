@@ -26,11 +26,11 @@ TEST_CASE("the aggregator's /metrics text, exactly", "[aggregator][metrics]") {
   CHECK(text.find("\nlogferry_aggregator_batches_total 5\n") != std::string::npos);
   CHECK(text.find("\nlogferry_aggregator_entries_stored_total 42\n") != std::string::npos);
   CHECK(text.find("\nlogferry_aggregator_store_errors_total 0\n") != std::string::npos);
-  // 16 families, the 3 of the retention and the 6 of the audit webhook, three
+  // 17 families, the 3 of the retention and the 6 of the audit webhook, three
   // lines each, the unauthenticated closings and the batch rejections by reason
   // (HELP, TYPE, 4 samples each), nothing else (the store's and the relay's
   // families appear only when there is a store or a relay).
-  CHECK(std::count(text.begin(), text.end(), '\n') == 25 * 3 + 6 + 6);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 26 * 3 + 6 + 6);
   CHECK(text.find("\nlogferry_aggregator_batch_rejections_total{reason=\"namespace\"} 3\n") != std::string::npos);
   CHECK(text.find("\nlogferry_aggregator_batch_rejections_total{reason=\"undecodable\"} 0\n") != std::string::npos);
   CHECK(text.find("\nlogferry_aggregator_retention_unrelayed_entries_deleted_total 0\n") != std::string::npos);
