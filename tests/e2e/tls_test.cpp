@@ -3,9 +3,14 @@
 // with a clear log line on the side that detects it otherwise.
 #include "support/certs.hpp"
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "delivery_lines_test.hpp"
+#include "support/http_client.hpp"
 #include "support/logferry_processes.hpp"
 #include "support/store_reader.hpp"
 #include "support/temp_dir.hpp"
@@ -145,4 +150,38 @@ TEST_CASE("the aggregator re-reads its token file when it changes", "[e2e][deliv
   CHECK(aggregator.process().stderr_text().find("token file changed") != std::string::npos);
   CHECK(aggregator.process().stderr_text().find("second-token") == std::string::npos);
   CHECK(aggregator.stop() == 0);
+}
+
+TEST_CASE("TLS handshakes that never finish hold pending slots only: the oldest is closed, a sidecar is served",
+          "[e2e][delivery][tls][hostile]") {
+  TlsSetup s;
+  fs::create_directories(s.tmp / "logs");
+  ProcessEnv env = s.aggregator_env();
+  env["LOGFERRY_AGGREGATOR_HTTP_ADDR"] = "127.0.0.1:0";
+  env["LOGFERRY_AGGREGATOR_MAX_PENDING"] = "4";
+  env["LOGFERRY_AGGREGATOR_MAX_CONNECTIONS"] = "4";
+  env["LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT"] = "120s";  // only the pending cap can close them
+  Aggregator aggregator(s.tmp / "store", env);
+  const std::string marker = "http endpoint on 127.0.0.1:";
+  REQUIRE(aggregator.process().wait_for_stdout(marker, 10s));
+  const std::string out = aggregator.process().stdout_text();
+  const auto http = static_cast<uint16_t>(std::stoi(out.substr(out.find(marker) + marker.size())));
+  // Eight anonymous connections that never send a ClientHello: each is a TLS handshake in progress.
+  std::vector<std::unique_ptr<TcpClient>> stalled;
+  for (int i = 0; i < 8; ++i) {
+    stalled.push_back(std::make_unique<TcpClient>("127.0.0.1", aggregator.port()));
+    REQUIRE(stalled.back()->connected());
+  }
+  const std::string evicted = "logferry_aggregator_unauthenticated_closed_total{reason=\"pending_limit\"}";
+  REQUIRE(wait_until([&] { return metrics_sample("127.0.0.1", http, evicted) >= 4; }, 20s, 50ms));
+  Sidecar sidecar(s.sidecar(aggregator.port()));
+  sidecar.start();
+  Written written;
+  const fs::path a = s.tmp / "logs" / "a.log";
+  append_lines(a, written[a.string()], 500, "a");
+  REQUIRE(wait_until([&] { return count_stored(s.tmp / "store") >= 500; }, 30s, 50ms));
+  require_exactly_once(s.tmp / "store", written);
+  CHECK(metrics_sample("127.0.0.1", http, evicted) >= 5);  // the sidecar's handshake pushed out one more
+  CHECK(metrics_sample("127.0.0.1", http, "logferry_aggregator_connections_refused_total") == 0);
+  CHECK(sidecar.stop() == 0);
 }
