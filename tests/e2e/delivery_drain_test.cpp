@@ -85,7 +85,9 @@ TEST_CASE("a second SIGTERM exits at once, with the acknowledged position saved"
   REQUIRE(wait_until([&] { return metrics_sample("127.0.0.1", http, "logferry_lines_read_total") >= 15'000; }, 20s));
   REQUIRE(sidecar.process().kill(SIGTERM));
   REQUIRE(sidecar.process().wait_for_stderr("signal received: draining", 5s));
-  std::this_thread::sleep_for(500ms);  // past the quiet time: waiting for acks now
+  // Past the quiet time, the sources are done and the sidecar waits for acks:
+  // the second signal must end that wait.
+  REQUIRE(sidecar.process().wait_for_stderr("sources drained: waiting for acknowledgements", 5s));
   const auto second = Clock::now();
   REQUIRE(sidecar.process().kill(SIGTERM));
   const auto status = sidecar.process().wait_for_exit(5s);
