@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "support/loopback.hpp"
 #include "support/random_seed.hpp"
 
 namespace logferry::test {
@@ -24,14 +25,6 @@ constexpr size_t kMaxPending = 1u << 20;  // per direction: stop reading above t
 constexpr size_t kReadChunk = 64 * 1024;
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 // One proxied connection: client <-> server, with what is waiting to be written each way.
 struct Pair {
