@@ -5,6 +5,8 @@
 # Environment: LOGFERRY_BUILD_DIR (default build), LOGFERRY_TEST_JOBS (parallel
 # ctest entries, default twice the cores: most end-to-end tests wait on I/O),
 # LOGFERRY_TEST_SEED (the unit tests' random order; chosen and printed when unset).
+# LOGFERRY_RANDOM_SEED replays the random draws of a fault-injecting test file
+# (its seed is printed on stderr: tests/support/random_seed.hpp).
 # Extra arguments go to ctest, e.g. tests/run.sh -L unit, or -R e2e.rotation.
 set -eu
 cd "$(dirname "$0")/.."

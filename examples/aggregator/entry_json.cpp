@@ -123,44 +123,6 @@ void append_key_values_json(std::string& out, const google::protobuf::RepeatedPt
   out.push_back('}');
 }
 
-void append_entry_line(std::string& out, const v1::Entry& entry, const LineContext& context) {
-  out.append(kKeyPrefix);
-  out.append(context.source_id_json);
-  out.append(kOffsetField);
-  append_uint(out, entry.offset());
-  out.append(",\"source_path\":");
-  out.append(context.source_path_json);
-  out.append(",\"time_unix_nano\":");
-  append_uint(out, entry.time_unix_nano());
-  out.append(",\"observed_time_unix_nano\":");
-  append_uint(out, entry.observed_time_unix_nano());
-  out.append(",\"severity_number\":");
-  append_int(out, entry.severity_number());
-  out.append(",\"severity_text\":");
-  append_json_string(out, entry.severity_text());
-  out.append(",\"body\":");
-  append_any_value_json(out, entry.body());
-  out.append(",\"attributes\":");
-  append_key_values_json(out, entry.attributes());
-  out.append(",\"resource\":");
-  out.append(context.resource_json);
-  if (entry.flags() != 0) {
-    out.append(",\"flags\":");
-    append_uint(out, entry.flags());
-  }
-  if (!entry.trace_id().empty()) {
-    out.append(",\"trace_id\":\"");
-    append_hex(out, entry.trace_id());
-    out.push_back('"');
-  }
-  if (!entry.span_id().empty()) {
-    out.append(",\"span_id\":\"");
-    append_hex(out, entry.span_id());
-    out.push_back('"');
-  }
-  out.append("}\n");
-}
-
 bool parse_line_key(std::string_view line, LineKey& key) {
   if (!line.starts_with(kKeyPrefix)) return false;
   size_t i = kKeyPrefix.size();

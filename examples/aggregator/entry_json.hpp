@@ -28,15 +28,13 @@ void append_any_value_json(std::string& out, const v1::AnyValue& value);
 void append_key_values_json(std::string& out, const google::protobuf::RepeatedPtrField<v1::KeyValue>& kvs);
 
 // The parts of a line shared by all entries of one source in one batch,
-// already rendered as JSON (strings with their quotes).
+// already rendered as JSON (strings with their quotes). Lines are written from
+// the wire bytes: append_entry_line in entry_wire.hpp.
 struct LineContext {
   std::string_view source_id_json;    // e.g. "\"file:1:2:abc\""
   std::string_view source_path_json;  // e.g. "\"/var/log/app.log\""
   std::string_view resource_json;     // e.g. {"k8s.pod.name":"web-0"}
 };
-
-// Appends one entry as one line, '\n' included.
-void append_entry_line(std::string& out, const v1::Entry& entry, const LineContext& context);
 
 // The idempotency key read back from the start of a line.
 struct LineKey {
@@ -45,7 +43,7 @@ struct LineKey {
 };
 
 // Parses the key at the start of a rendered line; false when the line does not
-// start the way append_entry_line writes it.
+// start the way append_entry_line (entry_wire.hpp) writes it.
 bool parse_line_key(std::string_view line, LineKey& key);
 
 }  // namespace logferry::aggregator

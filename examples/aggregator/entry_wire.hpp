@@ -1,8 +1,9 @@
 #pragma once
 // One Entry straight from its protobuf wire bytes: validated the way
 // ParseFromArray would (once per batch, duplicates included) and rendered as
-// the same ndjson line append_entry_line writes for the parsed message, with
-// no message tree in between. Fields may come in any order; for a singular
+// the same ndjson line as the parsed message rendered field by field (the
+// tests' oracle, tests/support/entry_line_oracle.hpp), with no message tree in
+// between. Fields may come in any order; for a singular
 // field the last occurrence wins, message fields given twice are merged and
 // attributes may be split around other fields, as in protobuf.
 #include <cstdint>
@@ -42,7 +43,7 @@ struct LineFrame {
 void build_frame(const LineContext& context, LineFrame& frame);
 
 // Appends a whole line from the parts render_entry wrote: the same bytes as
-// append_entry_line on the parsed entry.
+// the tests' oracle renders from the parsed entry.
 void append_line(std::string& out, const LineFrame& frame, uint64_t offset, std::string_view head,
                  std::string_view tail);
 

@@ -12,12 +12,11 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "aggregator/aggregator_config.hpp"
 #include "aggregator/aggregator_metrics.hpp"
 #include "sidecar/core/event.hpp"
+#include "sidecar/core/unique_fd.hpp"
 
 namespace logferry::aggregator {
 
@@ -25,15 +24,12 @@ namespace logferry::aggregator {
 // on the sync thread after its final sync).
 class SegmentFile {
  public:
-  SegmentFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  ~SegmentFile() { if (fd_ >= 0) ::close(fd_); }
-  SegmentFile(const SegmentFile&) = delete;
-  SegmentFile& operator=(const SegmentFile&) = delete;
-  int fd() const { return fd_; }
+  SegmentFile(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
 
  private:
-  int fd_;
+  UniqueFd fd_;
   std::string path_;
 };
 

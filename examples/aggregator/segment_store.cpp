@@ -14,6 +14,8 @@
 #include "aggregator/entry_json.hpp"
 #include "sidecar/core/json_escape.hpp"
 #include "sidecar/core/logger.hpp"
+#include "sidecar/core/replace_file.hpp"
+#include "sidecar/core/unique_fd.hpp"
 
 namespace logferry::aggregator {
 namespace fs = std::filesystem;
@@ -57,10 +59,8 @@ uint32_t segment_index(std::string_view name) {
 }
 
 void fsync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
+  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd) ::fsync(fd.get());
 }
 
 std::string_view label(const v1::Batch& batch, std::string_view key) {
@@ -123,20 +123,21 @@ std::string SegmentStore::open() {
 
 std::string SegmentStore::load_state(Pod& pod) {
   const fs::path path = pod.dir / kStateFile;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) return {};
-    return fmt::format("cannot open {}: {}", path.string(), std::strerror(errno));
-  }
   std::string text;
-  char block[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, block, sizeof block);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(block, static_cast<size_t>(n));
+  {
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
+      if (errno == ENOENT) return {};
+      return fmt::format("cannot open {}: {}", path.string(), std::strerror(errno));
+    }
+    char block[65536];
+    for (;;) {
+      const ssize_t n = ::read(fd.get(), block, sizeof block);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      text.append(block, static_cast<size_t>(n));
+    }
   }
-  ::close(fd);
   std::string_view rest(text);
   while (!rest.empty()) {
     const size_t nl = rest.find('\n');
@@ -168,33 +169,9 @@ boost::system::error_code SegmentStore::save_state(const Pod& pod) {
     append_uint(text, offset);
     text += "}\n";
   }
-  const fs::path path = pod.dir / kStateFile;
-  const fs::path tmp = pod.dir / kStateTemp;
-  const auto fail = [] { return boost::system::error_code(errno, boost::system::system_category()); };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, file_mode(options_.mode));
-  if (fd < 0) return fail();
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const auto ec = n < 0 ? fail() : boost::system::error_code(ENOSPC, boost::system::system_category());
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return ec;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fdatasync(fd) != 0) {
-    const auto ec = fail();
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return ec;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail();
-  fsync_dir(pod.dir);
-  return {};
+  // Created as open(2) creates it (the umask applies), synced with its directory.
+  return replace_file(pod.dir / kStateFile, pod.dir / kStateTemp, text,
+                      {file_mode(options_.mode), FileSync::file_and_directory, FileModeUmask::applies});
 }
 
 std::string SegmentStore::scan_pod(Pod& pod) {
@@ -209,26 +186,23 @@ std::string SegmentStore::scan_pod(Pod& pod) {
   std::string buf(1u << 20, '\0');
   for (const uint32_t index : indexes) {
     const fs::path path = pod.dir / segment_file_name(index);
-    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) return fmt::format("cannot open {}: {}", path.string(), std::strerror(errno));
+    const UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd) return fmt::format("cannot open {}: {}", path.string(), std::strerror(errno));
     struct stat st {};
-    ::fstat(fd, &st);
+    ::fstat(fd.get(), &st);
     uint64_t size = static_cast<uint64_t>(st.st_size);
-    if (const uint64_t cut = truncate_partial_line(fd, size); cut != 0) {
+    if (const uint64_t cut = truncate_partial_line(fd.get(), size); cut != 0) {
       log_warn("removed a partial trailing line left by a crash", {{"path", path.string()}, {"bytes", cut}});
       size -= cut;
-      ::fdatasync(fd);
+      ::fdatasync(fd.get());
     }
     // Read line by line; only each line's key prefix is parsed.
     size_t have = 0;
     uint64_t bad = 0;
     for (;;) {
       if (have == buf.size()) buf.resize(buf.size() * 2);  // a line longer than the buffer
-      const ssize_t n = ::read(fd, buf.data() + have, buf.size() - have);
-      if (n < 0) {
-        ::close(fd);
-        return fmt::format("cannot read {}: {}", path.string(), std::strerror(errno));
-      }
+      const ssize_t n = ::read(fd.get(), buf.data() + have, buf.size() - have);
+      if (n < 0) return fmt::format("cannot read {}: {}", path.string(), std::strerror(errno));
       if (n == 0) break;
       have += static_cast<size_t>(n);
       size_t pos = 0;
@@ -250,7 +224,6 @@ std::string SegmentStore::scan_pod(Pod& pod) {
       std::memmove(buf.data(), buf.data() + pos, have - pos);
       have -= pos;
     }
-    ::close(fd);
     if (bad != 0) log_warn("segment lines without a readable key were skipped", {{"path", path.string()}, {"lines", bad}});
     pod.segment_index = std::max(pod.segment_index, index);
     if (pod.segment_index == index) pod.segment_size = size;
@@ -331,14 +304,14 @@ boost::system::error_code SegmentStore::ensure_segment(Pod& pod, size_t incoming
   const size_t limit = std::max<size_t>(options_.max_open_segments, 1);
   if (open_.size() + commit_.dirty_count() >= limit + limit / 2) commit_.sync_dirty_now();
   const fs::path path = pod.dir / segment_file_name(pod.segment_index);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, file_mode(options_.mode));
-  if (fd < 0) return boost::system::error_code(errno, boost::system::system_category());
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, file_mode(options_.mode)));
+  if (!fd) return boost::system::error_code(errno, boost::system::system_category());
   struct stat st {};
-  ::fstat(fd, &st);
-  if ((st.st_mode & 07777) != file_mode(options_.mode)) ::fchmod(fd, file_mode(options_.mode));
+  ::fstat(fd.get(), &st);
+  if ((st.st_mode & 07777) != file_mode(options_.mode)) ::fchmod(fd.get(), file_mode(options_.mode));
   pod.segment_size = static_cast<uint64_t>(st.st_size);
   pod.sizes.try_emplace(pod.segment_index, pod.segment_size);
-  pod.segment = std::make_shared<SegmentFile>(fd, path.string());
+  pod.segment = std::make_shared<SegmentFile>(std::move(fd), path.string());
   open_.push_front(&pod);
   pod.lru = open_.begin();
   touch(pod);

@@ -17,6 +17,7 @@
 
 #include "aggregator/entry_json.hpp"
 #include "sidecar/core/logger.hpp"
+#include "sidecar/core/replace_file.hpp"
 #include "sidecar/core/unique_fd.hpp"
 
 namespace logferry::aggregator {
@@ -44,15 +45,9 @@ StorePosition load_cursor(const fs::path& dir) {
 }
 
 bool save_cursor(const fs::path& dir, StorePosition p) {
-  const std::string text = fmt::format("{} {}\n", p.segment, p.offset);
-  const fs::path tmp = dir / kCursorTemp;
-  {
-    const UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd) return false;
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return false;
-    if (::fdatasync(fd.get()) != 0) return false;
-  }
-  return ::rename(tmp.c_str(), (dir / kCursorFile).c_str()) == 0;
+  // Created as open(2) creates it (the umask applies); the file synced, not its directory.
+  return !replace_file(dir / kCursorFile, dir / kCursorTemp, fmt::format("{} {}\n", p.segment, p.offset),
+                       {0600, FileSync::file, FileModeUmask::applies});
 }
 
 uint64_t time_ns(const v1::Entry& e) { return e.observed_time_unix_nano() != 0 ? e.observed_time_unix_nano() : e.time_unix_nano(); }

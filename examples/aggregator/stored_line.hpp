@@ -1,5 +1,5 @@
 #pragma once
-// Reads back the ndjson lines append_entry_line writes (entry_json.hpp), for a
+// Reads back the ndjson lines append_entry_line writes (entry_wire.hpp), for a
 // relay that sends stored entries downstream. The store is on disk and may be
 // damaged: a line that is not one append_entry_line writes is answered with
 // false, never with an exception or a crash.

@@ -21,6 +21,7 @@
 
 #include "aggregator/credentials.hpp"
 #include "sidecar/core/logger.hpp"
+#include "sidecar/core/unique_fd.hpp"
 
 namespace logferry::aggregator {
 namespace asio = boost::asio;
@@ -144,13 +145,15 @@ asio::awaitable<std::optional<TlsTerminator::Client>> TlsTerminator::accept(tcp:
     log_limited(LogLevel::error, "cannot relay a TLS client: socketpair failed", {{"error", std::strerror(errno)}});
     co_return std::nullopt;
   }
+  UniqueFd inner_fd(fds[0]);
+  UniqueFd plain_fd(fds[1]);
   tcp::socket inner(ex);
   error_code aec;
-  inner.assign(tcp::v4(), fds[0], aec);
-  if (aec) ::close(fds[0]);
+  inner.assign(tcp::v4(), inner_fd.get(), aec);
+  if (!aec) inner_fd.release();  // the socket owns it now
   error_code bec;
-  relay->plain.assign(asio::local::stream_protocol(), fds[1], bec);
-  if (bec) ::close(fds[1]);
+  relay->plain.assign(asio::local::stream_protocol(), plain_fd.get(), bec);
+  if (!bec) plain_fd.release();
   if (aec || bec) co_return std::nullopt;
   // Verified against LOGFERRY_AGGREGATOR_TLS_CLIENT_CA by the handshake (or absent).
   std::vector<std::string> names = certificate_names(SSL_get0_peer_certificate(relay->tls.native_handle()));

@@ -190,6 +190,7 @@ class App {
     }
     if (stopped_) co_return;
     batcher_.flush_all();
+    log_info("sources drained: waiting for acknowledgements", {{"batches", forwarder_.queued_batches()}});
     const bool all_acked = co_await forwarder_.drain(deadline);
     if (stopped_) co_return;
     if (!all_acked) {

@@ -11,6 +11,7 @@
 
 #include "sidecar/core/json_escape.hpp"
 #include "sidecar/core/private_dir.hpp"
+#include "sidecar/core/replace_file.hpp"
 #include "sidecar/core/unique_fd.hpp"
 
 namespace logferry {
@@ -156,30 +157,9 @@ boost::system::result<std::vector<CheckpointRecord>> FileCheckpointStore::load()
 }
 
 sys::error_code FileCheckpointStore::save(const std::vector<CheckpointRecord>& records, Durability durability) {
-  const bool sync = durability == Durability::node_crash;
-  const std::string data = serialize(records);
-  // Whatever is at the temporary path is replaced, never followed or written through.
-  if (::unlink(temp_path_.c_str()) != 0 && errno != ENOENT) return {errno, sys::system_category()};
-  UniqueFd fd(::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kPrivateFileMode));
-  if (!fd) return {errno, sys::system_category()};
-  if (::fchmod(fd.get(), kPrivateFileMode) != 0) return {errno, sys::system_category()};  // the umask may have taken bits away
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return {errno, sys::system_category()};
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (sync && ::fsync(fd.get()) != 0) return {errno, sys::system_category()};
-  fd.reset();  // closed before the rename makes the file the checkpoint
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return {errno, sys::system_category()};
-  if (sync) {
-    const UniqueFd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir) ::fsync(dir.get());
-  }
-  return {};
+  // Mode 0600 whatever the umask; the file and its directory synced for a node crash.
+  const FileSync sync = durability == Durability::node_crash ? FileSync::file_and_directory : FileSync::none;
+  return replace_file(path_, temp_path_, serialize(records), {kPrivateFileMode, sync, FileModeUmask::ignored});
 }
 
 }  // namespace logferry

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "sidecar/core/unique_fd.hpp"
+
 namespace logferry {
 
 std::error_code create_private_directories(const std::string& dir) {
@@ -21,12 +23,9 @@ std::error_code create_private_directories(const std::string& dir) {
       return {errno, std::generic_category()};
     }
     // mkdir applied the umask; the mode is meant as written.
-    const int fd = ::open(current.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return {errno, std::generic_category()};
-    const int rc = ::fchmod(fd, kPrivateDirMode);
-    const int err = errno;
-    ::close(fd);
-    if (rc != 0) return {err, std::generic_category()};
+    const UniqueFd fd(::open(current.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return {errno, std::generic_category()};
+    if (::fchmod(fd.get(), kPrivateDirMode) != 0) return {errno, std::generic_category()};
   }
   std::error_code ec;
   if (!fs::is_directory(target, ec)) return ec ? ec : std::make_error_code(std::errc::not_a_directory);

@@ -29,6 +29,8 @@ class UniqueFd {
   void reset() {
     if (fd_ >= 0) ::close(std::exchange(fd_, -1));
   }
+  // Gives the descriptor up without closing it (to a new owner); the object is then empty.
+  int release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_ = -1;

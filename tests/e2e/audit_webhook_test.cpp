@@ -180,19 +180,6 @@ std::vector<StoredAudit> read_audit_store(const fs::path& data_dir) {
   return out;
 }
 
-// The value of an unlabelled Prometheus sample, or -1.
-long long metric(const std::string& text, const std::string& name) {
-  const size_t at = text.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(text.substr(at + name.size() + 2));
-}
-
-uint16_t port_after(ChildProcess& p, const std::string& marker) {
-  REQUIRE(p.wait_for_stdout(marker, 10s));
-  const std::string& out = p.stdout_text();
-  return static_cast<uint16_t>(std::stoi(out.substr(out.find(marker) + marker.size())));
-}
-
 }  // namespace
 
 TEST_CASE("audit webhook: EventLists over mutual TLS stored once with their attributes", "[e2e][audit]") {
@@ -206,8 +193,8 @@ TEST_CASE("audit webhook: EventLists over mutual TLS stored once with their attr
                        {"LOGFERRY_AGGREGATOR_AUDIT_MAX_BYTES", "64KiB"},
                        {"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"}};
   auto aggregator = std::make_unique<Aggregator>(store, env);
-  uint16_t audit_port = port_after(aggregator->process(), "audit endpoint on 127.0.0.1:");
-  const uint16_t http_port = port_after(aggregator->process(), "http endpoint on 127.0.0.1:");
+  uint16_t audit_port = aggregator->audit_port();
+  const uint16_t http_port = aggregator->http_port();
 
   const std::vector<AuditSpec> first{
       {"8b6f3c1e-0d0a-4a53-9f2e-6f1b9a7c0001", "ResponseComplete", "get", "alice@example.com", "pods", "shop",
@@ -306,16 +293,16 @@ TEST_CASE("audit webhook: EventLists over mutual TLS stored once with their attr
 
   const auto metrics = http_get("127.0.0.1", http_port, "/metrics");
   REQUIRE(metrics);
-  CHECK(metric(metrics->body, "logferry_aggregator_audit_events_stored_total") == 6);
-  CHECK(metric(metrics->body, "logferry_aggregator_audit_events_duplicate_total") == 4);
-  CHECK(metric(metrics->body, "logferry_aggregator_audit_requests_malformed_total") == 4);
-  CHECK(metric(metrics->body, "logferry_aggregator_audit_requests_oversized_total") == 1);
-  CHECK(metric(metrics->body, "logferry_aggregator_audit_requests_total") == 9);
+  CHECK(prometheus_sample(metrics->body, "logferry_aggregator_audit_events_stored_total") == 6);
+  CHECK(prometheus_sample(metrics->body, "logferry_aggregator_audit_events_duplicate_total") == 4);
+  CHECK(prometheus_sample(metrics->body, "logferry_aggregator_audit_requests_malformed_total") == 4);
+  CHECK(prometheus_sample(metrics->body, "logferry_aggregator_audit_requests_oversized_total") == 1);
+  CHECK(prometheus_sample(metrics->body, "logferry_aggregator_audit_requests_total") == 9);
 
   // After a restart the dedupe window is rebuilt from the store: a late retry stores nothing.
   CHECK(aggregator->stop() == 0);
   aggregator = std::make_unique<Aggregator>(store, env);
-  audit_port = port_after(aggregator->process(), "audit endpoint on 127.0.0.1:");
+  audit_port = aggregator->audit_port();
   const Reply late = post(audit_port, certs, event_list(second));
   INFO(late.error << late.body);
   REQUIRE(late.status == 200);
@@ -357,7 +344,7 @@ TEST_CASE("audit webhook: without client authentication it does not start", "[e2
   // Explicitly insecure: it starts, says so, and takes anyone's events.
   Aggregator aggregator(tmp / "store", {{"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "127.0.0.1:0"},
                                         {"LOGFERRY_AGGREGATOR_AUDIT_INSECURE", "true"}});
-  const uint16_t port = port_after(aggregator.process(), "audit endpoint on 127.0.0.1:");
+  const uint16_t port = aggregator.audit_port();
   CHECK(aggregator.process().wait_for_stderr("audit webhook without client authentication", 10s));
   const auto reply = post_plain(port, event_list({kForged}));
   REQUIRE(reply);
@@ -371,7 +358,7 @@ TEST_CASE("audit webhook: with a token file an anonymous forged event is refused
   const fs::path store = tmp / "store";
   Aggregator aggregator(store, {{"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "127.0.0.1:0"},
                                 {"LOGFERRY_AGGREGATOR_AUDIT_TOKEN_FILE", token.string()}});
-  const uint16_t port = port_after(aggregator.process(), "audit endpoint on 127.0.0.1:");
+  const uint16_t port = aggregator.audit_port();
 
   for (const std::string& auth : {std::string(), std::string("Bearer wrong-token"), std::string("Basic Zmlyc3Q=")}) {
     const auto reply = post_plain(port, event_list({kForged}), auth);

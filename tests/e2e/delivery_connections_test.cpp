@@ -14,6 +14,7 @@
 #include "sidecar/forward/framing.hpp"
 #include "support/http_client.hpp"
 #include "support/logferry_processes.hpp"
+#include "support/loopback.hpp"
 #include "support/skip.hpp"
 #include "support/store_reader.hpp"
 #include "support/temp_dir.hpp"
@@ -84,10 +85,7 @@ struct RawClient {
   int fd = -1;
   explicit RawClient(uint16_t port) {
     fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in a = loopback(port);
     if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
       ::close(fd);
       fd = -1;
@@ -127,10 +125,7 @@ TEST_CASE("1,000 concurrent connections are all acknowledged; a new client is st
 
   TempDir tmp("logferry-conns");
   Aggregator aggregator(tmp / "store", {{"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"}});
-  REQUIRE(aggregator.process().wait_for_stdout("http endpoint on 127.0.0.1:", 10s));
-  const std::string& out = aggregator.process().stdout_text();
-  const auto http_port = static_cast<uint16_t>(
-      std::stoi(out.substr(out.find("http endpoint on 127.0.0.1:") + std::string("http endpoint on 127.0.0.1:").size())));
+  const uint16_t http_port = aggregator.http_port();
   const uint64_t rss_idle = proc_status_kib(aggregator.process().pid(), "VmRSS");
 
   std::vector<std::unique_ptr<RawClient>> clients;

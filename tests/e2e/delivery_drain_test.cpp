@@ -70,7 +70,7 @@ TEST_CASE("a second SIGTERM exits at once, with the acknowledged position saved"
   ProcessEnv env = sidecar_env(tmp.path(), aggregator->output());
   env["LOGFERRY_SHUTDOWN_TIMEOUT"] = "60s";
   env["LOGFERRY_DRAIN_QUIET"] = "200ms";
-  const uint16_t http = unused_port();
+  const uint16_t http = free_port();
   env["LOGFERRY_HTTP_ADDR"] = "127.0.0.1:" + std::to_string(http);
   Sidecar sidecar(env);
   sidecar.start();
@@ -85,7 +85,9 @@ TEST_CASE("a second SIGTERM exits at once, with the acknowledged position saved"
   REQUIRE(wait_until([&] { return metrics_sample("127.0.0.1", http, "logferry_lines_read_total") >= 15'000; }, 20s));
   REQUIRE(sidecar.process().kill(SIGTERM));
   REQUIRE(sidecar.process().wait_for_stderr("signal received: draining", 5s));
-  std::this_thread::sleep_for(500ms);  // past the quiet time: waiting for acks now
+  // Past the quiet time, the sources are done and the sidecar waits for acks:
+  // the second signal must end that wait.
+  REQUIRE(sidecar.process().wait_for_stderr("sources drained: waiting for acknowledgements", 5s));
   const auto second = Clock::now();
   REQUIRE(sidecar.process().kill(SIGTERM));
   const auto status = sidecar.process().wait_for_exit(5s);
@@ -112,11 +114,11 @@ TEST_CASE("the shutdown timeout with the aggregator down: exit 1 within it, chec
   TempDir tmp("logferry-drain3");
   fs::create_directories(tmp / "logs");
   const fs::path log = tmp / "logs" / "app.log";
-  const uint16_t port = unused_port();
+  const uint16_t port = free_port();
   ProcessEnv env = sidecar_env(tmp.path(), "tcp://127.0.0.1:" + std::to_string(port));
   env["LOGFERRY_SHUTDOWN_TIMEOUT"] = "3s";
   env["LOGFERRY_DRAIN_QUIET"] = "200ms";
-  const uint16_t http = unused_port();
+  const uint16_t http = free_port();
   env["LOGFERRY_HTTP_ADDR"] = "127.0.0.1:" + std::to_string(http);
   Written written;
   append_lines(log, written[log.string()], 3'000, "a");

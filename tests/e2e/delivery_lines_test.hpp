@@ -1,7 +1,7 @@
 #pragma once
-// Helpers shared by the delivery end-to-end tests: distinct lines appended to
-// log files (also from a background thread, like an app writing while the
-// sidecar runs), the exactly-once check, and /proc readings of a child.
+// Helpers shared by the delivery end-to-end tests: an app appending distinct
+// lines (support/log_lines.hpp) from a background thread while the sidecar
+// runs, the exactly-once check, and /proc readings of a child.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -21,31 +21,11 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include "support/log_lines.hpp"
 #include "support/logferry_processes.hpp"
 #include "support/store_reader.hpp"
 
 namespace logferry::test {
-
-using Written = std::map<std::string, std::vector<std::string>>;
-
-// Appends `count` distinct lines (about `width` bytes each) to `file`, remembering them.
-inline void append_lines(const std::filesystem::path& file, std::vector<std::string>& written, size_t count,
-                         const std::string& tag, size_t width = 60) {
-  std::ofstream out(file, std::ios::app | std::ios::binary);
-  std::string chunk;
-  for (size_t i = 0; i < count; ++i) {
-    std::string line = fmt::format("{} line {:07} ", tag, written.size());
-    line.append(width > line.size() ? (width - line.size()) - (i % 7) : 0, static_cast<char>('a' + i % 26));
-    chunk += line;
-    chunk += '\n';
-    written.push_back(std::move(line));
-    if (chunk.size() > 64 * 1024) {
-      out << chunk << std::flush;
-      chunk.clear();
-    }
-  }
-  out << chunk << std::flush;
-}
 
 // An app writing to log files from its own thread: `per_tick` lines to each
 // file every `tick` until stop() or `total` lines per file.
@@ -121,22 +101,6 @@ inline uint64_t proc_status_kib(pid_t pid, const std::string& field) {
     if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1));
   }
   return 0;
-}
-
-// A port nothing listens on right now (bound once, then released).
-inline uint16_t unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  if (fd >= 0) ::close(fd);
-  return port;
 }
 
 // The usual sidecar environment for these tests.

@@ -31,7 +31,7 @@ ProcessEnv memory_env(const fs::path& tmp, uint16_t port) {
 }  // namespace
 
 TEST_CASE("50 MiB while the aggregator is away: peak RSS stays bounded, then all arrives", "[e2e][delivery][rss]") {
-  const uint16_t port = unused_port();
+  const uint16_t port = free_port();
 
   // Baseline: the same configuration, idle (one empty file, no aggregator).
   uint64_t baseline_kib = 0;

@@ -9,6 +9,7 @@
 
 #include "delivery_lines_test.hpp"
 #include "support/logferry_processes.hpp"
+#include "support/random_seed.hpp"
 #include "support/store_reader.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
@@ -31,7 +32,10 @@ TEST_CASE("500,000 lines through cuts, stalls and dropped acks arrive exactly on
   // Two files, 250,000 lines each, written in steps while the sidecar runs.
   BackgroundWriter writer({tmp / "logs" / "a.log", tmp / "logs" / "b.log"}, 5'000, 20ms, 250'000);
 
-  std::mt19937 rng(std::random_device{}());
+  const uint64_t seed = random_seed("fault schedule");
+  INFO("fault schedule seed " << seed << ", ack drop seed " << proxy.seed() << " (replay: " << kRandomSeedVariable
+                              << "=" << run_random_seed() << ")");
+  std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> pause_ms(150, 600);
   std::uniform_int_distribution<int> kind(0, 9);
   int drop_rounds = 0;

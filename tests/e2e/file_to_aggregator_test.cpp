@@ -1,15 +1,14 @@
 // The foundation's promise, end to end with the real binaries: lines written to
 // files while the sidecar runs arrive at the aggregator exactly once, in order
 // per file, and a restarted sidecar resumes from its checkpoint.
-#include <fstream>
 #include <map>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
-#include <fmt/format.h>
 
+#include "support/log_lines.hpp"
 #include "support/logferry_processes.hpp"
 #include "support/store_reader.hpp"
 #include "support/temp_dir.hpp"
@@ -19,23 +18,6 @@ using namespace logferry::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Appends `count` distinct lines to `file`, in chunks, remembering them.
-void append_lines(const fs::path& file, std::vector<std::string>& written, size_t count, const std::string& tag) {
-  std::ofstream out(file, std::ios::app | std::ios::binary);
-  std::string chunk;
-  for (size_t i = 0; i < count; ++i) {
-    std::string line = fmt::format("{} line {:07} {}", tag, written.size(), std::string(i % 50, 'x'));
-    chunk += line;
-    chunk += '\n';
-    written.push_back(std::move(line));
-    if (chunk.size() > 64 * 1024) {
-      out << chunk << std::flush;
-      chunk.clear();
-    }
-  }
-  out << chunk << std::flush;
-}
 
 uint64_t acked_at_exit(const std::string& stderr_text) {
   std::smatch m;
@@ -52,7 +34,7 @@ TEST_CASE("200,000 lines in two files arrive exactly once, in order, and a resta
   fs::create_directories(logs);
   Aggregator aggregator(tmp / "store");
 
-  std::map<std::string, std::vector<std::string>> written;
+  Written written;
   const fs::path a = logs / "a.log";
   const fs::path b = logs / "b.log";
   // Some lines exist before the sidecar starts, the rest are written while it runs.

@@ -31,15 +31,6 @@ void append(const fs::path& file, const std::string& text) {
   out << text << std::flush;
 }
 
-// The value of one sample of /metrics (-1 when absent or unreachable).
-double metric(uint16_t port, const std::string& sample) {
-  auto r = http_get("127.0.0.1", port, "/metrics", 2s);
-  if (!r || r->status != 200) return -1;
-  const size_t at = r->body.find("\n" + sample + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(r->body.substr(at + sample.size() + 2));
-}
-
 bool healthy(uint16_t port) {
   auto r = http_get("127.0.0.1", port, "/healthz", 1s);
   return r && r->status == 200;
@@ -72,7 +63,7 @@ TEST_CASE("hostile app: planted symlinks ship nothing and the app's lines still 
   fs::create_symlink(secret, logs / "later.log");
   append(logs / "app.log", "app line 3\n");
   REQUIRE(wait_until([&] { return count_stored(tmp / "store") >= 3; }, 30s, 50ms));
-  REQUIRE(wait_until([&] { return metric(http, "logferry_skipped_files_total{reason=\"symlink\"}") == 3; }, 10s,
+  REQUIRE(wait_until([&] { return metrics_sample(http, "logferry_skipped_files_total{reason=\"symlink\"}") == 3; }, 10s,
                      50ms));
   CHECK(sidecar.stop() == 0);
 
@@ -158,7 +149,7 @@ TEST_CASE("hostile app: a file swapped with a FIFO again and again never blocks 
   INFO(sidecar.process().stderr_text());
   CHECK(after);
   CHECK(healthy(http));
-  CHECK(metric(http, "logferry_skipped_files_total{reason=\"not_regular\"}") >= 1);
+  CHECK(metrics_sample(http, "logferry_skipped_files_total{reason=\"not_regular\"}") >= 1);
   CHECK(sidecar.stop() == 0);
 }
 
@@ -209,7 +200,7 @@ TEST_CASE("hostile node: a container log link leading outside the pods root is n
   agent.start();
   REQUIRE(wait_until([&] { return count_stored(tmp / "store") >= 1; }, 30s, 50ms));
   CHECK(wait_until(
-      [&] { return metric(http, "logferry_skipped_files_total{reason=\"symlink_outside_root\"}") == 1; }, 10s, 50ms));
+      [&] { return metrics_sample(http, "logferry_skipped_files_total{reason=\"symlink_outside_root\"}") == 1; }, 10s, 50ms));
   CHECK(agent.stop() == 0);
   const auto stored = read_store(tmp / "store");
   REQUIRE(stored.size() == 1);

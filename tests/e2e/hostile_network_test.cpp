@@ -21,6 +21,7 @@
 #include "sidecar/forward/framing.hpp"
 #include "support/http_client.hpp"
 #include "support/logferry_processes.hpp"
+#include "support/loopback.hpp"
 #include "support/skip.hpp"
 #include "support/store_reader.hpp"
 #include "support/temp_dir.hpp"
@@ -41,10 +42,7 @@ class HostileSocket {
     sockaddr_in local{};
     local.sin_family = AF_INET;
     ::inet_pton(AF_INET, from.c_str(), &local.sin_addr);
-    sockaddr_in remote{};
-    remote.sin_family = AF_INET;
-    remote.sin_port = htons(port);
-    remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in remote = loopback(port);
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
         ::connect(fd_, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
       ::close(fd_);
@@ -84,18 +82,6 @@ std::string half_frame(uint32_t length) {
   return std::string(header, sizeof header) + "\x0a";
 }
 
-uint16_t port_after(ChildProcess& p, const std::string& marker) {
-  REQUIRE(p.wait_for_stdout(marker, 10s));
-  const std::string& out = p.stdout_text();
-  return static_cast<uint16_t>(std::stoi(out.substr(out.find(marker) + marker.size())));
-}
-
-// The value of a sample (name with its labels, as written) in a Prometheus body; -1 when absent.
-long long sample(const std::string& body, const std::string& name) {
-  const size_t at = body.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stoll(body.substr(at + name.size() + 2));
-}
-
 // Raises RLIMIT_NOFILE to `want` when the hard limit allows; false otherwise.
 bool raise_nofile(rlim_t want) {
   rlimit lim{};
@@ -115,7 +101,7 @@ TEST_CASE("hostile: 400 half-frames announcing 16 MiB cost the aggregator little
   Aggregator aggregator(tmp / "store", {{"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"},
                                         {"LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT", "60s"},
                                         {"LOGFERRY_AGGREGATOR_FRAME_TIMEOUT", "60s"}});
-  const uint16_t http = port_after(aggregator.process(), "http endpoint on 127.0.0.1:");
+  const uint16_t http = aggregator.http_port();
   const pid_t pid = aggregator.process().pid();
   REQUIRE(http_get("127.0.0.1", http, "/healthz"));
   const uint64_t base_kib = proc_status_kib(pid, "VmRSS");
@@ -150,10 +136,10 @@ TEST_CASE("hostile: 400 half-frames announcing 16 MiB cost the aggregator little
   const auto metrics = http_get("127.0.0.1", http, "/metrics");
   REQUIRE(metrics);
   const long long too_large =
-      sample(metrics->body, "logferry_aggregator_unauthenticated_closed_total{reason=\"hello_too_large\"}");
+      prometheus_sample(metrics->body, "logferry_aggregator_unauthenticated_closed_total{reason=\"hello_too_large\"}");
   const long long evicted =
-      sample(metrics->body, "logferry_aggregator_unauthenticated_closed_total{reason=\"pending_limit\"}") +
-      sample(metrics->body, "logferry_aggregator_unauthenticated_closed_total{reason=\"peer_limit\"}");
+      prometheus_sample(metrics->body, "logferry_aggregator_unauthenticated_closed_total{reason=\"pending_limit\"}") +
+      prometheus_sample(metrics->body, "logferry_aggregator_unauthenticated_closed_total{reason=\"peer_limit\"}");
   INFO(metrics->body);
   CHECK(too_large > 0);
   CHECK(too_large + evicted >= 200);
@@ -174,7 +160,7 @@ TEST_CASE("hostile: MAX_CONNECTIONS sockets that never say hello do not lock out
   Aggregator aggregator(tmp / "store", {{"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"},
                                         {"LOGFERRY_AGGREGATOR_MAX_CONNECTIONS", std::to_string(kIdle)},
                                         {"LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT", "120s"}});
-  const uint16_t http = port_after(aggregator.process(), "http endpoint on 127.0.0.1:");
+  const uint16_t http = aggregator.http_port();
   std::vector<std::unique_ptr<HostileSocket>> idle;
   for (size_t i = 0; i < kIdle; ++i) {
     idle.push_back(std::make_unique<HostileSocket>(attacker_address(i), aggregator.port()));
@@ -184,7 +170,7 @@ TEST_CASE("hostile: MAX_CONNECTIONS sockets that never say hello do not lock out
   REQUIRE(wait_until(
       [&] {
         const auto m = http_get("127.0.0.1", http, "/metrics", 2s);
-        return m && sample(m->body, "logferry_aggregator_connections_accepted_total") >= static_cast<long long>(kIdle);
+        return m && prometheus_sample(m->body, "logferry_aggregator_connections_accepted_total") >= static_cast<long long>(kIdle);
       },
       20s, 50ms));
 

@@ -134,22 +134,6 @@ v1::Batch pod_batch(uint64_t sequence, std::string ns, std::string pod, std::str
   return b;
 }
 
-uint16_t port_after(ChildProcess& p, const std::string& marker) {
-  REQUIRE(p.wait_for_stdout(marker, 10s));
-  const std::string& out = p.stdout_text();
-  return static_cast<uint16_t>(std::stoi(out.substr(out.find(marker) + marker.size())));
-}
-
-// The value of an unlabelled Prometheus sample, or -1.
-long long metric(uint16_t port, const std::string& name) {
-  const auto reply = http_get("127.0.0.1", port, "/metrics");
-  if (!reply) return -1;
-  const std::string text = "\n" + reply->body;
-  const size_t at = text.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(text.substr(at + name.size() + 2));
-}
-
 // Kilobytes of a /proc/PID/status field (VmRSS, VmHWM), or -1.
 long long proc_status_kb(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -195,7 +179,7 @@ TEST_CASE("a batch the aggregator rejects is counted by the sidecar, which moves
   // Paths over 160 bytes are over the aggregator's limit: the long-named file's batch is rejected.
   Aggregator aggregator(tmp / "data", {{"LOGFERRY_AGGREGATOR_MAX_PATH_BYTES", "160"},
                                        {"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"}});
-  const uint16_t agg_http = port_after(aggregator.process(), "http endpoint on 127.0.0.1:");
+  const uint16_t agg_http = aggregator.http_port();
   const fs::path long_name = logs / (std::string(170, 'x') + ".log");
   const fs::path good = logs / "good.log";
   write_file(long_name, "refused 1\nrefused 2\n");
@@ -204,7 +188,7 @@ TEST_CASE("a batch the aggregator rejects is counted by the sidecar, which moves
                    {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()},
                    {"LOGFERRY_BATCH_TIMEOUT", "50ms"}});
   sidecar.start();
-  REQUIRE(wait_until([&] { return metric(agg_http, "logferry_aggregator_batches_rejected_total") >= 1; }, 20s));
+  REQUIRE(wait_until([&] { return metrics_sample(agg_http, "logferry_aggregator_batches_rejected_total") >= 1; }, 20s));
   CHECK(sidecar.process().wait_for_stderr("batch rejected by the output", 10s));
   std::string lines;
   for (int i = 0; i < 1000; ++i) lines += "good " + std::to_string(i) + "\n";
@@ -219,12 +203,12 @@ TEST_CASE("a batch the aggregator rejects is counted by the sidecar, which moves
   CHECK(good_lines == 1000);
   CHECK(sidecar.stop() == 0);
   // The rejected batch's offsets were committed: a restart does not send it again.
-  const long long rejected = metric(agg_http, "logferry_aggregator_batches_rejected_total");
+  const long long rejected = metrics_sample(agg_http, "logferry_aggregator_batches_rejected_total");
   sidecar.start();
   std::ofstream(good, std::ios::app) << "after restart\n";
   REQUIRE(wait_until([&] { return count_stored(tmp / "data") >= 1001; }, 30s));
   CHECK(count_stored(tmp / "data") == 1001);
-  CHECK(metric(agg_http, "logferry_aggregator_batches_rejected_total") == rejected);
+  CHECK(metrics_sample(agg_http, "logferry_aggregator_batches_rejected_total") == rejected);
   CHECK(sidecar.stop() == 0);
 }
 
@@ -258,7 +242,7 @@ TEST_CASE("a forged namespace and a forged audit identity are refused; real audi
   CHECK_FALSE(fs::exists(tmp / "data" / "team-b"));
   CHECK_FALSE(fs::exists(tmp / "data" / "_audit"));
   aggregator.restart();
-  const uint16_t audit_port = port_after(aggregator.process(), "audit endpoint on 127.0.0.1:");
+  const uint16_t audit_port = aggregator.audit_port();
   // The real audit webhook, over the same mutual TLS.
   asio::io_context io;
   ssl::context ctx(ssl::context::tls_client);
@@ -389,7 +373,7 @@ TEST_CASE("1,100 Pods under a 1024 descriptor limit are all stored", "[e2e][host
     NoFileLimit limit(1024);
     aggregator.emplace(tmp / "data", ProcessEnv{{"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"}});
   }
-  const uint16_t http = port_after(aggregator->process(), "http endpoint on 127.0.0.1:");
+  const uint16_t http = aggregator->http_port();
   HostileClient client(aggregator->port());
   REQUIRE(client.hello());
   constexpr int kPods = 1100;

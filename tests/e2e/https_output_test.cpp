@@ -133,15 +133,6 @@ std::string https_output(Kind kind, uint16_t port) {
   return fmt::format("{}+https://127.0.0.1:{}", kind == Kind::otlp ? "otlp" : "loki", port);
 }
 
-// A counter from the sidecar's /metrics, or -1 when absent.
-int64_t metric(uint16_t port, const std::string& sample) {
-  auto r = http_get("127.0.0.1", port, "/metrics", 2s);
-  if (!r || r->status != 200) return -1;
-  const size_t pos = r->body.find("\n" + sample + " ");
-  if (pos == std::string::npos) return -1;
-  return std::stoll(r->body.substr(pos + sample.size() + 2));
-}
-
 }  // namespace
 
 TEST_CASE("HTTPS outputs: entries arrive over a verified TLS connection and decode", "[e2e][https]") {
@@ -181,7 +172,7 @@ TEST_CASE("HTTPS outputs: a certificate from another CA or for another name is r
   append_lines(a, written[a.string()], 200, "a");
 
   ProcessEnv bad = s.sidecar(https_output(kind, rx->port()));
-  const uint16_t http = unused_port();
+  const uint16_t http = free_port();
   bad["LOGFERRY_HTTP_ADDR"] = fmt::format("127.0.0.1:{}", http);
   SECTION("a server certificate from an unknown CA") { bad["LOGFERRY_TLS_CA"] = s.certs.other_ca.string(); }
   SECTION("a server certificate for another name") { bad["LOGFERRY_TLS_SERVER_NAME"] = "other.example"; }
@@ -190,11 +181,11 @@ TEST_CASE("HTTPS outputs: a certificate from another CA or for another name is r
     sidecar.start();
     REQUIRE(sidecar.process().wait_for_stderr("TLS handshake failed", 15s));
     // Retried with backoff, each attempt counted; never a request with the lines.
-    REQUIRE(wait_until([&] { return metric(http, "logferry_connect_failures_total") >= 3; }, 20s, 100ms));
+    REQUIRE(wait_until([&] { return metrics_sample(http, "logferry_connect_failures_total") >= 3; }, 20s, 100ms));
     CHECK(rx->tls_failures() >= 3);
     CHECK(rx->request_count() == 0);
     CHECK(sidecar.process().stderr_text().find("certificate verify failed") != std::string::npos);
-    CHECK(metric(http, "logferry_entries_acked_total") == 0);
+    CHECK(metrics_sample(http, "logferry_entries_acked_total") == 0);
     CHECK(sidecar.stop() == 1);  // the drain cannot finish: the lines stay unacknowledged
   }
   CHECK(collector.total() == 0);
@@ -239,10 +230,10 @@ TEST_CASE("HTTPS outputs: a dead first output is passed over, a second one that 
           "[e2e][https][failover]") {
   HttpsSetup s;
   Collector collector(Kind::loki);
-  const uint16_t first_port = unused_port();
+  const uint16_t first_port = free_port();
   auto second = s.receiver(Kind::loki, collector);
   ProcessEnv env = s.sidecar(https_output(Kind::loki, first_port) + "," + https_output(Kind::loki, second->port()));
-  const uint16_t http = unused_port();
+  const uint16_t http = free_port();
   env["LOGFERRY_HTTP_ADDR"] = fmt::format("127.0.0.1:{}", http);
   Sidecar sidecar(env);
   sidecar.start();
@@ -250,7 +241,7 @@ TEST_CASE("HTTPS outputs: a dead first output is passed over, a second one that 
   const fs::path a = s.tmp / "logs" / "a.log";
   append_lines(a, written[a.string()], 1'000, "a");
   // Acknowledged, not only received: taking the receiver down must not cut an answer.
-  REQUIRE(wait_until([&] { return metric(http, "logferry_entries_acked_total") >= 1'000; }, 30s, 50ms));
+  REQUIRE(wait_until([&] { return metrics_sample(http, "logferry_entries_acked_total") >= 1'000; }, 30s, 50ms));
   CHECK(collector.total() == 1'000);
   const size_t second_requests = second->request_count();
   CHECK(second_requests > 0);

@@ -71,14 +71,6 @@ ProcessEnv loki_sidecar(const TempDir& tmp, const std::string& output) {
   return env;
 }
 
-int64_t metric(uint16_t port, const std::string& sample) {
-  auto r = http_get("127.0.0.1", port, "/metrics", 2s);
-  if (!r || r->status != 200) return -1;
-  const size_t pos = r->body.find("\n" + sample + " ");
-  if (pos == std::string::npos) return -1;
-  return std::stoll(r->body.substr(pos + sample.size() + 2));
-}
-
 }  // namespace
 
 TEST_CASE("Loki order: 3,000 untimestamped and 3,000 second-resolution lines come back in file order",
@@ -149,13 +141,13 @@ TEST_CASE("Loki auto: a Loki refusing structured metadata gets every line once, 
   LokiFake loki(options);
   write_file(tmp / "logs" / "app.log", json_lines(1'000, R"("level":"warn","user":"ann")"));
   ProcessEnv env = loki_sidecar(tmp, fmt::format("loki+http://127.0.0.1:{}", loki.port()));
-  const uint16_t http = unused_port();
+  const uint16_t http = free_port();
   env["LOGFERRY_HTTP_ADDR"] = fmt::format("127.0.0.1:{}", http);
   Sidecar sidecar(env);  // LOGFERRY_LOKI_STRUCTURED_METADATA unset: auto
   sidecar.start();
   REQUIRE(wait_until([&] { return loki.stored() >= 1'000; }, 60s, 50ms));
-  CHECK(metric(http, "logferry_output_fallbacks_total") == 1);
-  CHECK(metric(http, "logferry_batches_rejected_total") == 0);
+  CHECK(metrics_sample(http, "logferry_output_fallbacks_total") == 1);
+  CHECK(metrics_sample(http, "logferry_batches_rejected_total") == 0);
   CHECK(sidecar.stop() == 0);
   const auto stored = loki.query_forward();
   REQUIRE(stored.size() == 1'000);

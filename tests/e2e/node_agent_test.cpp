@@ -20,7 +20,6 @@
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include "sidecar/checkpoint/file_checkpoint_store.hpp"
 #include "sidecar/forward/otlp_encoder.hpp"
@@ -114,33 +113,18 @@ struct Stored {
   Labels labels;
 };
 
-std::string resource_label(simdjson::dom::element doc, std::string_view key) {
-  std::string_view v;
-  if (doc["resource"][key].get(v)) return {};
-  return std::string(v);
-}
-
+// The stored entries, each with its Pod's directory and labels.
 std::vector<Stored> read_stored(const fs::path& store) {
   std::vector<Stored> out;
-  simdjson::dom::parser parser;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(store, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file() || it->path().extension() != ".ndjson") continue;
-    const fs::path pod_dir = it->path().parent_path();
-    const std::string dir = pod_dir.parent_path().filename().string() + "/" + pod_dir.filename().string();
-    std::ifstream in(it->path());
-    for (std::string line; std::getline(in, line);) {
-      simdjson::dom::element doc;
-      if (parser.parse(line).get(doc)) continue;
-      Stored s;
-      std::string_view body;
-      if (!doc["body"].get(body)) s.body = body;
-      s.dir = dir;
-      s.labels = {resource_label(doc, "k8s.namespace.name"), resource_label(doc, "k8s.pod.name"),
-                  resource_label(doc, "k8s.container.name"), resource_label(doc, "container.id")};
-      out.push_back(std::move(s));
-    }
+  for (auto& e : read_store(store, StoredFields::resource)) {
+    auto resource = [&e](const std::string& key) {
+      const auto it = e.resource.find(key);
+      return it == e.resource.end() ? std::string() : it->second;
+    };
+    const fs::path pod_dir = fs::path(e.file).parent_path();
+    out.push_back({std::move(e.body), pod_dir.parent_path().filename().string() + "/" + pod_dir.filename().string(),
+                   Labels{resource("k8s.namespace.name"), resource("k8s.pod.name"), resource("k8s.container.name"),
+                          resource("container.id")}});
   }
   return out;
 }

@@ -84,15 +84,6 @@ size_t spill_files(const fs::path& dir) {
   return n;
 }
 
-// A counter from /metrics ("name{labels} value"), or -1 when absent.
-int64_t metric(uint16_t port, const std::string& sample) {
-  auto r = http_get("127.0.0.1", port, "/metrics", 2s);
-  if (!r || r->status != 200) return -1;
-  const size_t pos = r->body.find("\n" + sample + " ");
-  if (pos == std::string::npos) return -1;
-  return std::stoll(r->body.substr(pos + sample.size() + 2));
-}
-
 // Each writer's lines are stored in the order it wrote them.
 size_t writer_order_violations(const std::vector<StoredEntry>& stored) {
   std::map<std::string, std::string> last;  // writer -> last line number seen
@@ -134,7 +125,7 @@ TEST_CASE("pipe: four writers while the aggregator is down: nothing lost within 
   Sidecar sidecar(env);
   sidecar.start();
   REQUIRE(wait_until([&] { return is_named_pipe(tmp / "app.pipe"); }, 15s));
-  REQUIRE(wait_until([&] { return metric(http, "logferry_spill_bytes") >= 0; }, 15s));
+  REQUIRE(wait_until([&] { return metrics_sample(http, "logferry_spill_bytes") >= 0; }, 15s));
 
   // No writer: the sidecar sleeps (a busy loop would burn ~200 ticks in 2 s).
   const pid_t pid = sidecar.process().pid();
@@ -149,9 +140,9 @@ TEST_CASE("pipe: four writers while the aggregator is down: nothing lost within 
   auto& lines = written[(tmp / "app.pipe").string()];
   auto writers = start_writers(tmp / "app.pipe", 4, 10'000, lines);
   REQUIRE(wait_until([&] { return all_exited(writers); }, 90s, 50ms));
-  REQUIRE(wait_until([&] { return metric(http, "logferry_lines_read_total") == 40'000; }, 30s, 100ms));
+  REQUIRE(wait_until([&] { return metrics_sample(http, "logferry_lines_read_total") == 40'000; }, 30s, 100ms));
   CHECK(spill_files(tmp / "spill") >= 1);
-  CHECK(metric(http, "logferry_spill_bytes") > 1'000'000);
+  CHECK(metrics_sample(http, "logferry_spill_bytes") > 1'000'000);
 
   Aggregator aggregator(tmp / "store", {}, port);
   REQUIRE(wait_until([&] { return count_stored(tmp / "store") >= 40'000; }, 120s, 100ms));
@@ -163,7 +154,7 @@ TEST_CASE("pipe: four writers while the aggregator is down: nothing lost within 
   CHECK(check.unexpected == 0);
   CHECK(check.out_of_order == 0);
   CHECK(writer_order_violations(stored) == 0);
-  CHECK(metric(http, "logferry_dropped_lines_total{reason=\"pipe_overflow\"}") <= 0);
+  CHECK(metrics_sample(http, "logferry_dropped_lines_total{reason=\"pipe_overflow\"}") <= 0);
   // Acknowledged segments are deleted.
   CHECK(wait_until([&] { return spill_files(tmp / "spill") == 0; }, 10s, 100ms));
 
@@ -189,10 +180,10 @@ TEST_CASE("pipe: beyond the spill limit the overflow policy drops, and counts ev
   auto writers = start_writers(tmp / "app.pipe", 4, 10'000, lines);
   // The writers never block: the sidecar drops instead.
   REQUIRE(wait_until([&] { return all_exited(writers); }, 90s, 50ms));
-  REQUIRE(wait_until([&] { return metric(http, "logferry_lines_read_total") == 40'000; }, 30s, 100ms));
-  const int64_t dropped = metric(http, "logferry_dropped_lines_total{reason=\"pipe_overflow\"}");
+  REQUIRE(wait_until([&] { return metrics_sample(http, "logferry_lines_read_total") == 40'000; }, 30s, 100ms));
+  const int64_t dropped = metrics_sample(http, "logferry_dropped_lines_total{reason=\"pipe_overflow\"}");
   CHECK(dropped > 20'000);  // ~2.6 MB written, well beyond 128 KiB of memory and 256 KiB of spill
-  CHECK(metric(http, "logferry_spill_bytes") <= 256 * 1024);
+  CHECK(metrics_sample(http, "logferry_spill_bytes") <= 256 * 1024);
   CHECK(sidecar.process().stderr_text().find(policy == "drop_newest" ? "pipe overflow: dropping lines"
                                                                      : "spill full: dropping its oldest segment") !=
         std::string::npos);
@@ -256,7 +247,7 @@ TEST_CASE("pipe: with block, writers wait while memory and spill are full, then 
   auto writers = start_writers(tmp / "app.pipe", 4, 10'000, lines);
   std::this_thread::sleep_for(3s);
   CHECK_FALSE(all_exited(writers));  // blocked in write()
-  CHECK(metric(http, "logferry_lines_read_total") < 40'000);
+  CHECK(metrics_sample(http, "logferry_lines_read_total") < 40'000);
 
   Aggregator aggregator(tmp / "store", {}, port);
   REQUIRE(wait_until([&] { return all_exited(writers); }, 90s, 50ms));
@@ -267,7 +258,7 @@ TEST_CASE("pipe: with block, writers wait while memory and spill are full, then 
   CHECK(check.missing == 0);
   CHECK(check.duplicates == 0);
   CHECK(writer_order_violations(stored) == 0);
-  CHECK(metric(http, "logferry_dropped_lines_total{reason=\"pipe_overflow\"}") <= 0);
+  CHECK(metrics_sample(http, "logferry_dropped_lines_total{reason=\"pipe_overflow\"}") <= 0);
   CHECK(sidecar.stop() == 0);
   CHECK(aggregator.stop() == 0);
 }

@@ -9,9 +9,9 @@
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include "support/logferry_processes.hpp"
+#include "support/store_reader.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
@@ -47,45 +47,13 @@ class DownwardApiVolume {
   std::error_code ec_;
 };
 
-struct Stored {
-  std::string body;
-  std::map<std::string, std::string> resource;
-};
-
-std::vector<Stored> read_stored(const fs::path& store) {
-  std::vector<Stored> out;
-  simdjson::dom::parser parser;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(store, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file() || it->path().extension() != ".ndjson") continue;
-    std::ifstream in(it->path());
-    for (std::string line; std::getline(in, line);) {
-      simdjson::dom::element doc;
-      if (parser.parse(line).get(doc)) continue;
-      Stored s;
-      std::string_view body;
-      if (!doc["body"].get(body)) s.body = body;
-      simdjson::dom::object resource;
-      if (!doc["resource"].get(resource)) {
-        for (auto field : resource) {
-          std::string_view v;
-          if (!field.value.get(v)) s.resource[std::string(field.key)] = std::string(v);
-        }
-      }
-      out.push_back(std::move(s));
-    }
-  }
-  return out;
-}
-
-const Stored* find_body(const std::vector<Stored>& stored, const std::string& body) {
+const StoredEntry* find_body(const std::vector<StoredEntry>& stored, const std::string& body) {
   for (const auto& s : stored)
     if (s.body == body) return &s;
   return nullptr;
 }
 
-std::string label(const Stored& s, const std::string& key) {
+std::string label(const StoredEntry& s, const std::string& key) {
   auto it = s.resource.find("k8s.pod.label." + key);
   return it == s.resource.end() ? "<none>" : it->second;
 }
@@ -119,10 +87,10 @@ TEST_CASE("a downwardAPI labels file swapped by the kubelet relabels later lines
 
   // Before the swap: the first labels, escapes decoded, with the Downward API env labels.
   const std::string first = write_line();
-  REQUIRE(wait_until([&] { return find_body(read_stored(tmp / "store"), first) != nullptr; }, 20s, 50ms));
+  REQUIRE(wait_until([&] { return find_body(read_store(tmp / "store", StoredFields::resource), first) != nullptr; }, 20s, 50ms));
   {
-    const auto stored = read_stored(tmp / "store");
-    const Stored* s = find_body(stored, first);
+    const auto stored = read_store(tmp / "store", StoredFields::resource);
+    const StoredEntry* s = find_body(stored, first);
     REQUIRE(s);
     CHECK(label(*s, "app") == "web");
     CHECK(label(*s, "tier") == "front");
@@ -136,7 +104,7 @@ TEST_CASE("a downwardAPI labels file swapped by the kubelet relabels later lines
   REQUIRE(wait_until(
       [&] {
         const std::string body = write_line();
-        const auto stored = read_stored(tmp / "store");
+        const auto stored = read_store(tmp / "store", StoredFields::resource);
         for (const auto& s : stored) {
           if (label(s, "tier") == "back") {
             relabelled = s.body;
@@ -148,9 +116,9 @@ TEST_CASE("a downwardAPI labels file swapped by the kubelet relabels later lines
       20s, 50ms));
   // A line written after the new labels were seen carries them, and the removed label is gone.
   const std::string last = write_line();
-  REQUIRE(wait_until([&] { return find_body(read_stored(tmp / "store"), last) != nullptr; }, 20s, 50ms));
-  const auto stored = read_stored(tmp / "store");
-  const Stored* s = find_body(stored, last);
+  REQUIRE(wait_until([&] { return find_body(read_store(tmp / "store", StoredFields::resource), last) != nullptr; }, 20s, 50ms));
+  const auto stored = read_store(tmp / "store", StoredFields::resource);
+  const StoredEntry* s = find_body(stored, last);
   REQUIRE(s);
   CHECK(label(*s, "tier") == "back");
   CHECK(label(*s, "version") == "2");

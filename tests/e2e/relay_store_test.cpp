@@ -13,9 +13,7 @@
 //   its cap, the sidecar is slowed (not dropped), and once the downstream is
 //   back the store drains in order, every line once, the retention deleting
 //   only relayed segments.
-#include <atomic>
 #include <csignal>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,10 +21,9 @@
 #include <fmt/format.h>
 
 #include "delivery_lines_test.hpp"
-#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "support/http_client.hpp"
 #include "support/loki_fake.hpp"
-#include "support/test_receiver.hpp"
+#include "support/otlp_logs_receiver.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
@@ -65,14 +62,6 @@ void check_loki(const LokiFake& loki, const Written& written) {
   }
   CHECK(loki.stored() == expected);
   CHECK(loki.undecodable() == 0);
-}
-
-// The value of an unlabelled sample on the aggregator's /metrics, or -1.
-long long aggregator_metric(uint16_t port, const std::string& name) {
-  const auto r = http_get("127.0.0.1", port, "/metrics", 2s);
-  if (!r || r->status != 200) return -1;
-  const size_t at = r->body.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stoll(r->body.substr(at + name.size() + 2));
 }
 
 }  // namespace
@@ -138,30 +127,15 @@ TEST_CASE("relay from the store: the downstream down for a while, the store at i
           "[e2e][relay]") {
   TempDir tmp("logferry-relay-down");
   fs::create_directories(tmp / "logs");
-  std::atomic<bool> up{false};
-  std::mutex mutex;
-  std::vector<std::string> bodies;  // in the order the downstream accepted them
-  TestReceiver rx;
-  rx.set_default([&](const ReceivedRequest& r) {
-    if (!up) return ScriptedReply{503, {}, "down for maintenance"};
-    opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest req;
-    if (!req.ParseFromString(r.decoded)) return ScriptedReply{400, {}, "undecodable"};
-    std::lock_guard lock(mutex);
-    for (const auto& rl : req.resource_logs())
-      for (const auto& sl : rl.scope_logs())
-        for (const auto& rec : sl.log_records()) bodies.push_back(rec.body().string_value());
-    return ScriptedReply{};
-  });
+  OtlpLogsReceiver rx;
+  rx.set_down(true);
   Aggregator aggregator(tmp / "store", {{"LOGFERRY_AGGREGATOR_RELAY", fmt::format("otlp+http://127.0.0.1:{}", rx.port())},
                                         {"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"},
                                         {"LOGFERRY_AGGREGATOR_SEGMENT_MAX_BYTES", "128KiB"},
                                         {"LOGFERRY_AGGREGATOR_RETENTION_MAX_BYTES", "1MiB"},
                                         {"LOGFERRY_BACKOFF_INITIAL", "50ms"},
                                         {"LOGFERRY_BACKOFF_MAX", "300ms"}});
-  const std::string marker = "http endpoint on 127.0.0.1:";
-  REQUIRE(aggregator.process().wait_for_stdout(marker, 10s));
-  const std::string out = aggregator.process().stdout_text();
-  const auto http = static_cast<uint16_t>(std::stoi(out.substr(out.find(marker) + marker.size())));
+  const uint16_t http = aggregator.http_port();
 
   Written written;
   auto& a = written[(tmp / "logs" / "a.log").string()];
@@ -173,27 +147,24 @@ TEST_CASE("relay from the store: the downstream down for a while, the store at i
   Sidecar sidecar(env);
   sidecar.start();
   // About 7 MB of ndjson cannot fit under the 1 MiB cap: the store fills and the sidecar waits.
-  REQUIRE(wait_until([&] { return aggregator_metric(http, "logferry_aggregator_store_full") == 1; }, 60s, 50ms));
-  const long long stored_while_down = aggregator_metric(http, "logferry_aggregator_entries_stored_total");
+  REQUIRE(wait_until([&] { return metrics_sample(http, "logferry_aggregator_store_full") == 1; }, 60s, 50ms));
+  const long long stored_while_down = metrics_sample(http, "logferry_aggregator_entries_stored_total");
   CHECK(stored_while_down > 0);
   CHECK(stored_while_down < 20'000);
-  CHECK(aggregator_metric(http, "logferry_aggregator_store_bytes") >= 1 << 20);
-  CHECK(aggregator_metric(http, "logferry_aggregator_relay_lag_entries") == stored_while_down);
-  CHECK(aggregator_metric(http, "logferry_aggregator_retention_segments_deleted_total") == 0);
-  up = true;
-  REQUIRE(wait_until([&] {
-    std::lock_guard lock(mutex);
-    return bodies.size() >= 20'000;
-  }, 120s, 50ms));
-  REQUIRE(wait_until([&] { return aggregator_metric(http, "logferry_aggregator_relay_lag_entries") == 0; }, 20s, 50ms));
+  CHECK(metrics_sample(http, "logferry_aggregator_store_bytes") >= 1 << 20);
+  CHECK(metrics_sample(http, "logferry_aggregator_relay_lag_entries") == stored_while_down);
+  CHECK(metrics_sample(http, "logferry_aggregator_retention_segments_deleted_total") == 0);
+  rx.set_down(false);
+  REQUIRE(wait_until([&] { return rx.count() >= 20'000; }, 120s, 50ms));
+  REQUIRE(wait_until([&] { return metrics_sample(http, "logferry_aggregator_relay_lag_entries") == 0; }, 20s, 50ms));
   // The retention runs every 200 ms while the store is full: relayed segments go.
-  CHECK(wait_until([&] { return aggregator_metric(http, "logferry_aggregator_store_full") == 0; }, 10s, 50ms));
-  CHECK(aggregator_metric(http, "logferry_aggregator_retention_segments_deleted_total") > 0);
-  CHECK(aggregator_metric(http, "logferry_aggregator_retention_unrelayed_entries_deleted_total") == 0);
-  CHECK(aggregator_metric(http, "logferry_aggregator_store_bytes") <= 1 << 20);
+  CHECK(wait_until([&] { return metrics_sample(http, "logferry_aggregator_store_full") == 0; }, 10s, 50ms));
+  CHECK(metrics_sample(http, "logferry_aggregator_retention_segments_deleted_total") > 0);
+  CHECK(metrics_sample(http, "logferry_aggregator_retention_unrelayed_entries_deleted_total") == 0);
+  CHECK(metrics_sample(http, "logferry_aggregator_store_bytes") <= 1 << 20);
   CHECK(sidecar.stop() == 0);
   CHECK(aggregator.stop() == 0);
-  std::lock_guard lock(mutex);
+  const std::vector<std::string> bodies = rx.bodies();  // in the order the downstream accepted them
   CHECK(bodies.size() == 20'000);
   for (const auto& [file, lines] : written) {
     const std::string tag = fs::path(file).stem().string() + " line ";

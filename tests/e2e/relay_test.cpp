@@ -23,6 +23,8 @@
 #include "sidecar/forward/framing.hpp"
 #include "support/http_client.hpp"
 #include "support/logferry_processes.hpp"
+#include "support/loopback.hpp"
+#include "support/otlp_logs_receiver.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_receiver.hpp"
 #include "support/wait.hpp"
@@ -41,10 +43,7 @@ void write_lines(const fs::path& file, const std::string& tag, size_t count) {
 class NativeClient {
  public:
   explicit NativeClient(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in addr = loopback(port);
     timeval tv{10, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
@@ -109,13 +108,6 @@ logferry::v1::ClientMessage relay_batch(uint64_t sequence, uint64_t first, int c
   return m;
 }
 
-// The value of an unlabelled Prometheus sample, or -1.
-long long sample(const std::string& text, const std::string& name) {
-  const size_t at = text.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(text.substr(at + name.size() + 2));
-}
-
 }  // namespace
 
 TEST_CASE("the relay's activity is on the aggregator's /metrics, exactly", "[e2e][relay]") {
@@ -141,10 +133,7 @@ TEST_CASE("the relay's activity is on the aggregator's /metrics, exactly", "[e2e
                                         {"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"},
                                         {"LOGFERRY_BACKOFF_INITIAL", "50ms"},
                                         {"LOGFERRY_BACKOFF_MAX", "200ms"}});
-  const std::string marker = "http endpoint on 127.0.0.1:";
-  REQUIRE(aggregator.process().wait_for_stdout(marker, 10s));
-  const std::string out = aggregator.process().stdout_text();
-  const auto http_port = static_cast<uint16_t>(std::stoi(out.substr(out.find(marker) + marker.size())));
+  const uint16_t http_port = aggregator.http_port();
 
   // Five batches of 100 entries; the third carries an entry the downstream refuses.
   NativeClient client(aggregator.port());
@@ -166,24 +155,24 @@ TEST_CASE("the relay's activity is on the aggregator's /metrics, exactly", "[e2e
     const auto r = http_get("127.0.0.1", http_port, "/metrics");
     if (!r) return false;
     metrics = r->body;
-    return sample(metrics, "logferry_aggregator_relay_batches_total") +
-                   sample(metrics, "logferry_aggregator_relay_batches_rejected_total") == 5 &&
-           sample(metrics, "logferry_aggregator_relay_queue_batches") == 0;
+    return prometheus_sample(metrics, "logferry_aggregator_relay_batches_total") +
+                   prometheus_sample(metrics, "logferry_aggregator_relay_batches_rejected_total") == 5 &&
+           prometheus_sample(metrics, "logferry_aggregator_relay_queue_batches") == 0;
   }, 20s, 50ms);
   INFO(metrics);
   REQUIRE(settled);
-  CHECK(sample(metrics, "logferry_aggregator_relay_batches_submitted_total") == 5);
-  CHECK(sample(metrics, "logferry_aggregator_relay_batches_total") == 4);
-  CHECK(sample(metrics, "logferry_aggregator_relay_entries_total") == 400);
-  CHECK(sample(metrics, "logferry_aggregator_relay_batches_retried_total") == 1);
-  CHECK(sample(metrics, "logferry_aggregator_relay_batches_rejected_total") == 1);
-  CHECK(sample(metrics, "logferry_aggregator_relay_errors_total") == 1);
+  CHECK(prometheus_sample(metrics, "logferry_aggregator_relay_batches_submitted_total") == 5);
+  CHECK(prometheus_sample(metrics, "logferry_aggregator_relay_batches_total") == 4);
+  CHECK(prometheus_sample(metrics, "logferry_aggregator_relay_entries_total") == 400);
+  CHECK(prometheus_sample(metrics, "logferry_aggregator_relay_batches_retried_total") == 1);
+  CHECK(prometheus_sample(metrics, "logferry_aggregator_relay_batches_rejected_total") == 1);
+  CHECK(prometheus_sample(metrics, "logferry_aggregator_relay_errors_total") == 1);
   // The same error under its downstream (the 503 ended the session with it).
-  CHECK(sample(metrics, fmt::format("logferry_aggregator_relay_output_errors_total{{output=\"otlp+http://127.0.0.1:{}\"}}",
+  CHECK(prometheus_sample(metrics, fmt::format("logferry_aggregator_relay_output_errors_total{{output=\"otlp+http://127.0.0.1:{}\"}}",
                                     rx.port())) == 1);
-  CHECK(sample(metrics, "logferry_aggregator_relay_queue_batches") == 0);
-  CHECK(sample(metrics, "logferry_aggregator_relay_queue_bytes") == 0);
-  CHECK(sample(metrics, "logferry_aggregator_entries_stored_total") == 500);
+  CHECK(prometheus_sample(metrics, "logferry_aggregator_relay_queue_batches") == 0);
+  CHECK(prometheus_sample(metrics, "logferry_aggregator_relay_queue_bytes") == 0);
+  CHECK(prometheus_sample(metrics, "logferry_aggregator_entries_stored_total") == 500);
   CHECK(accepted.load() == 400);
   CHECK(rx.requests().size() == 6);  // 503, then five answers
   CHECK(aggregator.stop() == 0);
@@ -194,26 +183,9 @@ TEST_CASE("the aggregator relays 100,000 entries from two sidecars to an OTLP re
   const std::string mode = GENERATE(std::string("relay_only"), std::string("store_and_forward"));
   INFO(mode);
   TempDir tmp("logferry-relay");
-  std::mutex mutex;
-  std::multiset<std::string> bodies;
-  std::set<std::string> pods;
-  std::atomic<size_t> received{0};
-  TestReceiver rx;
-  rx.set_default([&](const ReceivedRequest& r) {
-    opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest req;
-    if (r.target != "/v1/logs" || !req.ParseFromString(r.decoded)) return ScriptedReply{400, {}, "undecodable"};
-    std::lock_guard lock(mutex);
-    for (const auto& rl : req.resource_logs()) {
-      for (const auto& kv : rl.resource().attributes())
-        if (kv.key() == "k8s.pod.name") pods.insert(kv.value().string_value());
-      for (const auto& sl : rl.scope_logs())
-        for (const auto& rec : sl.log_records()) bodies.insert(rec.body().string_value());
-      received += static_cast<size_t>(rl.scope_logs(0).log_records_size());
-    }
-    return ScriptedReply{};
-  });
+  OtlpLogsReceiver rx;
   // The first answer asks for a retry: relayed batches are held, not lost.
-  rx.script({{503, {{"Retry-After", "1"}}, "warming up"}});
+  rx.receiver().script({{503, {{"Retry-After", "1"}}, "warming up"}});
 
   Aggregator aggregator(tmp / "store", {{"LOGFERRY_AGGREGATOR_RELAY", fmt::format("otlp+http://127.0.0.1:{}", rx.port())},
                                         {"LOGFERRY_AGGREGATOR_RELAY_MODE", mode},
@@ -235,12 +207,12 @@ TEST_CASE("the aggregator relays 100,000 entries from two sidecars to an OTLP re
     std::ofstream out(tmp / pod / "app.log", std::ios::app | std::ios::binary);
     for (size_t i = 20'000; i < 50'000; ++i) out << fmt::format("{} line {:06}\n", pod, i);
   }
-  REQUIRE(wait_until([&] { return received.load() >= 100'000; }, 120s, 100ms));
+  REQUIRE(wait_until([&] { return rx.count() >= 100'000; }, 120s, 100ms));
   for (auto& s : sidecars) CHECK(s->stop() == 0);  // every line acknowledged by the aggregator
   CHECK(aggregator.stop() == 0);
 
-  std::lock_guard lock(mutex);
-  CHECK(received.load() == 100'000);
+  const std::vector<std::string> received = rx.bodies();
+  const std::multiset<std::string> bodies(received.begin(), received.end());
   CHECK(bodies.size() == 100'000);
   size_t missing = 0, repeated = 0;
   for (const std::string pod : {"web-0", "web-1"}) {
@@ -252,6 +224,6 @@ TEST_CASE("the aggregator relays 100,000 entries from two sidecars to an OTLP re
   }
   CHECK(missing == 0);
   CHECK(repeated == 0);
-  CHECK(pods == std::set<std::string>{"web-0", "web-1"});
-  CHECK(rx.requests().front().answered == 503);
+  CHECK(rx.pods() == std::set<std::string>{"web-0", "web-1"});
+  CHECK(rx.receiver().requests().front().answered == 503);
 }

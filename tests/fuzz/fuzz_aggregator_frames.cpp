@@ -11,6 +11,7 @@
 #include "aggregator/session_protocol.hpp"
 #include "sidecar/core/json_escape.hpp"
 #include "sidecar/forward/framing.hpp"
+#include "support/entry_line_oracle.hpp"
 
 using namespace logferry;
 using namespace logferry::aggregator;
@@ -42,7 +43,7 @@ void render(const BatchView& batch, std::string_view bytes, std::string& out) {
     LineKey key;
     if (!parse_line_key(std::string_view(out).substr(start), key) || key.offset != e.key.offset) __builtin_trap();
     tree.clear();
-    append_entry_line(tree, parsed.entries(static_cast<int>(n)), context);
+    test::append_entry_line(tree, parsed.entries(static_cast<int>(n)), context);
     if (std::string_view(out).substr(start) != tree) __builtin_trap();
   }
 }

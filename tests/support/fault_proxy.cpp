@@ -15,6 +15,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "support/loopback.hpp"
+#include "support/random_seed.hpp"
+
 namespace logferry::test {
 namespace {
 
@@ -22,14 +25,6 @@ constexpr size_t kMaxPending = 1u << 20;  // per direction: stop reading above t
 constexpr size_t kReadChunk = 64 * 1024;
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 // One proxied connection: client <-> server, with what is waiting to be written each way.
 struct Pair {
@@ -80,6 +75,7 @@ FaultProxy::FaultProxy(uint16_t upstream_port, ProxyFraming framing) : upstream_
   socklen_t len = sizeof a;
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
   port_ = ntohs(a.sin_port);
+  seed_ = random_seed("FaultProxy on port " + std::to_string(port_));
   set_nonblocking(listen_fd_);
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("FaultProxy: pipe2 failed");
   thread_ = std::thread([this] { loop(); });
@@ -118,7 +114,7 @@ FaultProxyStats FaultProxy::stats() const {
 
 void FaultProxy::loop() {
   std::vector<std::unique_ptr<Pair>> pairs;
-  std::mt19937_64 rng(std::random_device{}());
+  std::mt19937_64 rng(seed_);
   std::uniform_real_distribution<double> coin(0.0, 1.0);
   std::vector<char> buf(kReadChunk);
   FaultProxyStats local;

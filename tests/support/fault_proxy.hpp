@@ -45,6 +45,8 @@ class FaultProxy {
   void set_stalled(bool stalled);
   // Drops each server->client frame after the first with probability `p` (0 = none).
   void set_ack_drop_probability(double p);
+  // The seed of the ack drops' random draws (support/random_seed.hpp: printed when the proxy starts).
+  uint64_t seed() const { return seed_; }
   FaultProxyStats stats() const;
 
  private:
@@ -54,6 +56,7 @@ class FaultProxy {
   uint16_t upstream_port_;
   ProxyFraming framing_;
   uint16_t port_ = 0;
+  uint64_t seed_ = 0;
   int listen_fd_ = -1;
   int wake_pipe_[2] = {-1, -1};
   std::atomic<bool> stop_{false};

@@ -15,19 +15,12 @@
 #include <string>
 #include <thread>
 
+#include "support/loopback.hpp"
 #include "support/wait.hpp"
 
 using namespace logferry::test;
 
 namespace {
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 // A length-prefixed frame (4 bytes, big endian), as the aggregator's replies are framed.
 std::string frame(const std::string& payload) {

@@ -36,12 +36,16 @@ inline std::optional<HttpReply> http_get(std::string_view host, uint16_t port, s
 // Parses a whole response (status line, headers, body to the end); nullopt if malformed.
 std::optional<HttpReply> parse_http_reply(std::string_view raw);
 
-// The value of an unlabelled sample ("name value" on its own line) in a
-// Prometheus text body; -1 when absent.
+// The value of a sample in a Prometheus text body: `name` is the sample's name
+// with its labels as written (logferry_x_total or logferry_x_total{reason="y"}),
+// matched as a whole line "name value"; -1 when absent.
 long long prometheus_sample(std::string_view body, std::string_view name);
 
 // prometheus_sample() of host:port's /metrics; -1 when unreachable or absent.
 long long metrics_sample(std::string_view host, uint16_t port, std::string_view name);
+
+// metrics_sample() of 127.0.0.1:port, where the tests' processes serve /metrics.
+inline long long metrics_sample(uint16_t port, std::string_view name) { return metrics_sample("127.0.0.1", port, name); }
 
 // A TCP connection held open by a test (e.g. to occupy a server's connection slot).
 class TcpClient {

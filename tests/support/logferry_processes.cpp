@@ -21,6 +21,14 @@ int stop_child(ChildProcess& proc, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
+uint16_t announced_port(ChildProcess& process, const std::string& marker, std::chrono::milliseconds timeout) {
+  if (!process.wait_for_stdout(marker, timeout)) {
+    throw std::runtime_error("no \"" + marker + "<port>\" line on stdout; stderr: " + process.stderr_text());
+  }
+  const std::string& out = process.stdout_text();
+  return static_cast<uint16_t>(std::stoi(out.substr(out.find(marker) + marker.size())));
+}
+
 Aggregator::Aggregator(std::filesystem::path data_dir, ProcessEnv extra, uint16_t port)
     : data_dir_(std::move(data_dir)), extra_(std::move(extra)), port_(port) {
   launch();
@@ -33,13 +41,15 @@ void Aggregator::launch() {
   for (const auto& [k, v] : extra_) env[k] = v;
   proc_ = std::make_unique<ChildProcess>();
   proc_->start({LOGFERRY_AGGREGATOR_BIN}, env);
-  const std::string marker = "listening on 127.0.0.1:";
-  if (!proc_->wait_for_stdout(marker, 20s)) {
-    throw std::runtime_error("aggregator did not start: " + proc_->stderr_text());
-  }
-  const std::string& out = proc_->stdout_text();
-  const size_t pos = out.find(marker) + marker.size();
-  port_ = static_cast<uint16_t>(std::stoi(out.substr(pos)));
+  port_ = announced_port(*proc_, "listening on 127.0.0.1:", 20s);
+}
+
+uint16_t Aggregator::http_port(std::chrono::milliseconds timeout) {
+  return announced_port(*proc_, "http endpoint on 127.0.0.1:", timeout);
+}
+
+uint16_t Aggregator::audit_port(std::chrono::milliseconds timeout) {
+  return announced_port(*proc_, "audit endpoint on 127.0.0.1:", timeout);
 }
 
 int Aggregator::stop(std::chrono::milliseconds timeout) {

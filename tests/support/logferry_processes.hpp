@@ -9,6 +9,11 @@
 
 namespace logferry::test {
 
+// The port in the first "<marker><port>" line of `process`'s standard output
+// (marker e.g. "http endpoint on 127.0.0.1:"), waiting up to `timeout` for it;
+// throws std::runtime_error (with the process's stderr) when it does not come.
+uint16_t announced_port(ChildProcess& process, const std::string& marker, std::chrono::milliseconds timeout = 10s);
+
 // logferry-aggregator on 127.0.0.1 with port 0, storing under `data_dir`.
 class Aggregator {
  public:
@@ -18,6 +23,10 @@ class Aggregator {
   uint16_t port() const { return port_; }
   std::string output() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
   ChildProcess& process() { return *proc_; }
+  // The port of its HTTP endpoint (/metrics; started with LOGFERRY_AGGREGATOR_HTTP_ADDR=127.0.0.1:0)
+  // and of its audit webhook, from the lines it prints: announced_port().
+  uint16_t http_port(std::chrono::milliseconds timeout = 10s);
+  uint16_t audit_port(std::chrono::milliseconds timeout = 10s);
   // SIGTERM and wait for exit; returns the exit code (-1 if killed).
   int stop(std::chrono::milliseconds timeout = 20s);
   void restart();

@@ -96,7 +96,7 @@ RunResult run_process(const std::vector<std::string>& argv, const ProcessEnv& en
                       std::chrono::milliseconds timeout = 30s);
 
 // A TCP port that was free a moment ago on 127.0.0.1 (for programs that must be
-// told their port before they start).
+// told their port before they start, or a port nothing listens on); 0 on failure.
 uint16_t free_port();
 
 }  // namespace logferry::test

@@ -26,7 +26,7 @@ std::vector<fs::path> segments(const fs::path& dir) {
 
 }  // namespace
 
-std::vector<StoredEntry> read_store(const fs::path& data_dir, size_t* bad_lines) {
+std::vector<StoredEntry> read_store(const fs::path& data_dir, StoredFields fields, size_t* bad_lines) {
   std::vector<StoredEntry> out;
   simdjson::dom::parser parser;
   for (const auto& seg : segments(data_dir)) {
@@ -45,6 +45,12 @@ std::vector<StoredEntry> read_store(const fs::path& data_dir, size_t* bad_lines)
       uint64_t off = 0;
       if (!doc["offset"].get(off)) e.offset = off;
       if (!doc["body"].get(sv)) e.body = sv;
+      simdjson::dom::object resource;
+      if (fields == StoredFields::resource && !doc["resource"].get(resource)) {
+        for (auto field : resource) {
+          if (!field.value.get(sv)) e.resource[std::string(field.key)] = std::string(sv);
+        }
+      }
       e.file = seg.string();
       out.push_back(std::move(e));
     }

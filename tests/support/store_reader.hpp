@@ -15,11 +15,18 @@ struct StoredEntry {
   uint64_t offset = 0;
   std::string body;  // string bodies only ("" otherwise)
   std::string file;  // the segment it was read from
+  // The resource's string attributes (k8s.pod.name, ...): with StoredFields::resource only.
+  std::map<std::string, std::string> resource;
 };
+
+// What read_store() reads of each entry besides its key and body: the resource
+// costs a map per entry, which tests of hundreds of thousands of lines skip.
+enum class StoredFields { key_and_body, resource };
 
 // All entries in segment order (segments sorted by path); lines that are not
 // complete JSON objects are skipped and counted in `bad_lines` when given.
-std::vector<StoredEntry> read_store(const std::filesystem::path& data_dir, size_t* bad_lines = nullptr);
+std::vector<StoredEntry> read_store(const std::filesystem::path& data_dir,
+                                    StoredFields fields = StoredFields::key_and_body, size_t* bad_lines = nullptr);
 
 // Counts entries quickly (lines in segments), for waiting.
 size_t count_stored(const std::filesystem::path& data_dir);

@@ -17,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "support/loopback.hpp"
+
 namespace logferry::test {
 
 namespace {
@@ -112,10 +114,7 @@ TestReceiver::TestReceiver(ReceiverOptions options) : snappy_(options.snappy_bod
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const int one = 1;
   if (listen_fd_ >= 0) ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(options.port);
+  sockaddr_in addr = loopback(options.port);
   if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(listen_fd_, 64) != 0) {
     if (listen_fd_ >= 0) ::close(listen_fd_);

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/entry_line_oracle.hpp"
+
 using namespace logferry;
 using namespace logferry::aggregator;
 
@@ -84,7 +86,7 @@ TEST_CASE("an entry renders as one line starting with its key", "[aggregator]") 
   e.set_trace_id(std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\xff", 16));
   e.set_span_id(std::string("\xAB\xCD\xEF\x00\x01\x02\x03\x04", 8));
   std::string out;
-  append_entry_line(out, e, LineContext{"\"file:1:2\"", "\"/var/log/a.log\"", "{\"k8s.pod.name\":\"web-0\"}"});
+  test::append_entry_line(out, e, LineContext{"\"file:1:2\"", "\"/var/log/a.log\"", "{\"k8s.pod.name\":\"web-0\"}"});
   CHECK(out ==
         "{\"source_id\":\"file:1:2\",\"offset\":1234,\"source_path\":\"/var/log/a.log\","
         "\"time_unix_nano\":1700000000000000001,\"observed_time_unix_nano\":1700000000000000002,"
@@ -102,7 +104,7 @@ TEST_CASE("ids are omitted when unset and keys with escapes parse back", "[aggre
   v1::Entry e;
   e.set_offset(5);
   std::string out;
-  append_entry_line(out, e, LineContext{R"("a\"b\\")", "\"p\"", "{}"});
+  test::append_entry_line(out, e, LineContext{R"("a\"b\\")", "\"p\"", "{}"});
   CHECK(out.find("trace_id") == std::string::npos);
   CHECK(out.find("span_id") == std::string::npos);
   CHECK(out.find("\"body\":null") != std::string::npos);

@@ -8,10 +8,7 @@
 
 #include <sys/stat.h>
 
-#include <atomic>
 #include <chrono>
-#include <mutex>
-#include <set>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -20,9 +17,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "support/otlp_logs_receiver.hpp"
 #include "support/temp_dir.hpp"
-#include "support/test_receiver.hpp"
 
 using namespace logferry;
 using namespace logferry::aggregator;
@@ -51,34 +47,6 @@ v1::Batch pod_batch(std::string_view pod, uint64_t first, int count) {
   }
   return b;
 }
-
-// An OTLP receiver counting the bodies it accepted.
-struct Downstream {
-  TestReceiver rx;
-  std::mutex mutex;
-  std::multiset<std::string> bodies;
-  std::atomic<bool> refuse{false};  // answer 503 (the downstream is down)
-  Downstream() {
-    rx.set_default([this](const ReceivedRequest& r) {
-      if (refuse) return ScriptedReply{503, {}, "down"};
-      opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest req;
-      if (!req.ParseFromString(r.decoded)) return ScriptedReply{400, {}, "undecodable"};
-      std::lock_guard lock(mutex);
-      for (const auto& rl : req.resource_logs())
-        for (const auto& sl : rl.scope_logs())
-          for (const auto& rec : sl.log_records()) bodies.insert(rec.body().string_value());
-      return ScriptedReply{};
-    });
-  }
-  size_t count() {
-    std::lock_guard lock(mutex);
-    return bodies.size();
-  }
-  size_t distinct() {
-    std::lock_guard lock(mutex);
-    return std::set<std::string>(bodies.begin(), bodies.end()).size();
-  }
-};
 
 // `buffer`: the relay's in-memory budget (LOGFERRY_BUFFER_MAX_BYTES).
 Config relay_config(uint16_t port, const std::string& buffer = "16MiB") {
@@ -114,8 +82,8 @@ StoreOptions store_options(const fs::path& dir, uint64_t segment_bytes = 64u << 
 TEST_CASE("StoreRelay: the store's lines reach the downstream once; a restart resumes from the saved cursor",
           "[aggregator][relay]") {
   TempDir tmp("logferry-store-relay");
-  Downstream down;
-  const Config config = relay_config(down.rx.port());
+  OtlpLogsReceiver down;
+  const Config config = relay_config(down.port());
   AggregatorMetrics metrics;
   {
     boost::asio::io_context io;
@@ -169,8 +137,8 @@ TEST_CASE("StoreRelay: the store's lines reach the downstream once; a restart re
 TEST_CASE("StoreRelay: a cursor not saved before a crash re-sends from the saved one, never skips",
           "[aggregator][relay]") {
   TempDir tmp("logferry-store-relay-crash");
-  Downstream down;
-  const Config config = relay_config(down.rx.port());
+  OtlpLogsReceiver down;
+  const Config config = relay_config(down.port());
   AggregatorMetrics metrics;
   boost::asio::io_context io;
   SegmentStore store(io.get_executor(), store_options(tmp / "data"), metrics);
@@ -206,8 +174,8 @@ TEST_CASE("StoreRelay: a cursor not saved before a crash re-sends from the saved
 TEST_CASE("StoreRelay: drain stops submitting, waits for the batches in flight and saves the cursor",
           "[aggregator][relay]") {
   TempDir tmp("logferry-store-relay-drain");
-  Downstream down;
-  const Config config = relay_config(down.rx.port(), "4KiB");  // about one batch in flight
+  OtlpLogsReceiver down;
+  const Config config = relay_config(down.port(), "4KiB");  // about one batch in flight
   AggregatorMetrics metrics;
   boost::asio::io_context io;
   SegmentStore store(io.get_executor(), store_options(tmp / "data"), metrics);
@@ -301,9 +269,9 @@ TEST_CASE("StoreRetention with a relay: at the cap the store slows down until th
           "counts what it deletes unrelayed",
           "[aggregator][retention][relay]") {
   TempDir tmp("logferry-retention-relay");
-  Downstream down;
-  down.refuse = true;  // the downstream is down
-  const Config config = relay_config(down.rx.port());
+  OtlpLogsReceiver down;
+  down.set_down(true);  // the downstream is down
+  const Config config = relay_config(down.port());
   AggregatorMetrics metrics;
   boost::asio::io_context io;
   SegmentStore store(io.get_executor(), store_options(tmp / "data", 4096), metrics);
@@ -323,7 +291,7 @@ TEST_CASE("StoreRetention with a relay: at the cap the store slows down until th
     CHECK(store.full());  // nothing relayed: nothing may go
     CHECK(store.total_bytes() == total);
     CHECK(metrics.retention_segments_deleted.load() == 0);
-    down.refuse = false;  // back: relayed segments can go
+    down.set_down(false);  // back: relayed segments can go
     REQUIRE(run_until(io, [&] { return down.distinct() == 400; }));
     REQUIRE(run_until(io, [&] { return store_relay.lag_entries() == 0; }));
     retention.enforce();
@@ -339,7 +307,7 @@ TEST_CASE("StoreRetention with a relay: at the cap the store slows down until th
     CHECK(store.total_bytes() <= total / 2);
     const uint64_t lost = metrics.retention_unrelayed_deleted.load();
     CHECK(lost > 0);
-    down.refuse = false;
+    down.set_down(false);
     // The rest is relayed, the deleted lines are not waited for.
     REQUIRE(run_until(io, [&] { return store_relay.lag_entries() == 0; }));
     CHECK(down.distinct() + lost >= 400);

@@ -10,6 +10,7 @@
 
 #include "aggregator/entry_json.hpp"
 #include "sidecar/core/json_escape.hpp"
+#include "support/entry_line_oracle.hpp"
 
 using namespace logferry;
 using namespace logferry::aggregator;
@@ -83,7 +84,7 @@ std::string render(const v1::Entry& e, std::string_view id, std::string_view pat
   std::string id_json, path_json, line;
   append_json_string(id_json, id);
   append_json_string(path_json, path);
-  append_entry_line(line, e, LineContext{id_json, path_json, resource_json});
+  test::append_entry_line(line, e, LineContext{id_json, path_json, resource_json});
   line.pop_back();
   return line;
 }

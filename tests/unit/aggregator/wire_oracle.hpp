@@ -14,6 +14,7 @@
 #include "aggregator/entry_json.hpp"
 #include "aggregator/entry_wire.hpp"
 #include "logferry/v1/logferry.pb.h"
+#include "support/entry_line_oracle.hpp"
 
 namespace logferry::aggregator::wire_test {
 
@@ -148,7 +149,7 @@ inline bool same_as_tree(std::string_view bytes) {
     CHECK(view.entries[i].key.source_index == e.source_index());
     CHECK(view.entries[i].key.offset == e.offset());
     std::string tree;
-    append_entry_line(tree, e, kContext);
+    logferry::test::append_entry_line(tree, e, kContext);
     std::string wire;
     append_line(wire, view, view.entries[i], frame_of(kContext));
     CHECK(wire == tree);

@@ -5,19 +5,14 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "unit/forward/fake_sink.hpp"
+#include "unit/forward/forwarder_bench.hpp"
 
 using namespace logferry;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Fixture {
-  boost::asio::io_context io;
-  Config config;
-  PipelineMetrics metrics;
-  test::FakeSink sink{io.get_executor()};
-  std::unique_ptr<Forwarder> forwarder;
+struct Fixture : test::ForwarderBench {
   std::unique_ptr<Batcher> batcher;
 
   Fixture() {
@@ -29,7 +24,7 @@ struct Fixture {
     config.pod_name = "web-0";
     config.labels = {{"team", "shop"}};
     config.parser = "plain";
-    forwarder = std::make_unique<Forwarder>(io.get_executor(), sink, config, metrics);
+    make_forwarder();
     batcher = std::make_unique<Batcher>(io.get_executor(), config, *forwarder, metrics);
   }
   OriginPtr origin(const std::string& id, const std::string& path) {

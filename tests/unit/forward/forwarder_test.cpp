@@ -5,19 +5,14 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "unit/forward/fake_sink.hpp"
+#include "unit/forward/forwarder_bench.hpp"
 
 using namespace logferry;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Fixture {
-  boost::asio::io_context io;
-  Config config;
-  PipelineMetrics metrics;
-  test::FakeSink sink{io.get_executor()};
-  std::unique_ptr<Forwarder> forwarder;
+struct Fixture : test::ForwarderBench {
   OriginPtr origin = std::make_shared<Origin>();
 
   explicit Fixture(uint64_t in_flight = 8, uint64_t budget = 1 << 20) {
@@ -26,7 +21,7 @@ struct Fixture {
     config.backoff_initial = 1ms;
     config.backoff_max = 5ms;
     config.ack_timeout = 10s;
-    forwarder = std::make_unique<Forwarder>(io.get_executor(), sink, config, metrics);
+    make_forwarder();
     boost::asio::co_spawn(io, forwarder->run(), boost::asio::detached);
   }
   // Queues a batch committing `end` for the origin.
