@@ -229,8 +229,8 @@ TEST_CASE("hostile: 1,000 idle connections each leave the aggregator's /healthz 
   Aggregator aggregator(tmp / "store", {{"LOGFERRY_AGGREGATOR_HTTP_ADDR", "127.0.0.1:0"},
                                         {"LOGFERRY_AGGREGATOR_AUDIT_LISTEN", "127.0.0.1:0"},
                                         {"LOGFERRY_AGGREGATOR_AUDIT_INSECURE", "true"}});
-  const uint16_t http = port_after(aggregator.process(), "http endpoint on 127.0.0.1:");
-  const uint16_t audit = port_after(aggregator.process(), "audit endpoint on 127.0.0.1:");
+  const uint16_t http = aggregator.http_port();
+  const uint16_t audit = aggregator.audit_port();
   std::vector<std::unique_ptr<HostileSocket>> idle;
   for (size_t i = 0; i < kIdle; ++i) {
     idle.push_back(std::make_unique<HostileSocket>(attacker_address(i), http));
@@ -271,7 +271,7 @@ TEST_CASE("hostile: out of descriptors, the aggregator says it is not ready, and
                                                  {"LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT", "120s"}});
     REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
   }
-  const uint16_t http = port_after(aggregator->process(), "http endpoint on 127.0.0.1:");
+  const uint16_t http = aggregator->http_port();
   TcpClient probe("127.0.0.1", http);  // kept alive: the kubelet's probe needs no new descriptor here
   REQUIRE(probe.connected());
   auto ready = probe.get("/readyz");
@@ -287,7 +287,7 @@ TEST_CASE("hostile: out of descriptors, the aggregator says it is not ready, and
   CHECK_THAT(ready->body, Catch::Contains("cannot accept connections: Too many open files"));
   const auto metrics = probe.get("/metrics");
   REQUIRE(metrics);
-  CHECK(sample(metrics->body, "logferry_aggregator_accept_errors_total") >= 1);
+  CHECK(prometheus_sample(metrics->body, "logferry_aggregator_accept_errors_total") >= 1);
 
   idle.clear();  // the aggregator sees them close, frees their descriptors and accepts again
   REQUIRE(wait_until([&] { ready = probe.get("/readyz"); return ready && ready->status == 200; }, 20s, 50ms));

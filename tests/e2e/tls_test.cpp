@@ -162,10 +162,7 @@ TEST_CASE("TLS handshakes that never finish hold pending slots only: the oldest 
   env["LOGFERRY_AGGREGATOR_MAX_CONNECTIONS"] = "4";
   env["LOGFERRY_AGGREGATOR_HANDSHAKE_TIMEOUT"] = "120s";  // only the pending cap can close them
   Aggregator aggregator(s.tmp / "store", env);
-  const std::string marker = "http endpoint on 127.0.0.1:";
-  REQUIRE(aggregator.process().wait_for_stdout(marker, 10s));
-  const std::string out = aggregator.process().stdout_text();
-  const auto http = static_cast<uint16_t>(std::stoi(out.substr(out.find(marker) + marker.size())));
+  const uint16_t http = aggregator.http_port();
   // Eight anonymous connections that never send a ClientHello: each is a TLS handshake in progress.
   std::vector<std::unique_ptr<TcpClient>> stalled;
   for (int i = 0; i < 8; ++i) {
