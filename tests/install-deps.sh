@@ -7,8 +7,8 @@ build_pkgs="build-essential cmake ninja-build pkg-config ca-certificates
   libboost1.81-dev libfmt-dev libprotobuf-dev protobuf-compiler
   libsimdjson-dev libre2-dev libzstd-dev libsnappy-dev libssl-dev zlib1g-dev"
 # Tests also drive real programs: logrotate, openssl (test certificates), socat,
-# clang (libFuzzer), podman/buildah/runc/debootstrap (the container image test).
-test_pkgs="catch2 logrotate openssl socat procps clang libclang-rt-14-dev
+# clang 16 (libFuzzer; clang 14 cannot compile coroutines with the sanitizers), podman/buildah/runc/debootstrap (the container image test).
+test_pkgs="catch2 logrotate openssl socat procps clang-16 libclang-rt-16-dev
   podman buildah runc debootstrap uidmap python3"
 pkgs="$build_pkgs"
 [ "$what" = "test" ] && pkgs="$pkgs $test_pkgs"

@@ -4,8 +4,7 @@
 // own entry points (load_config, file_origin, the Batcher and Forwarder)
 // encode them, and the aggregator's session protocol (on_hello, on_frame,
 // validate_batch) must take every frame. The unit test runs it over seeded
-// random inputs (not a libFuzzer target: the sidecar's coroutine code does not
-// compile under clang 14 with the sanitizers).
+// random inputs; tests/fuzz/fuzz_sidecar_batches.cpp is its libFuzzer target.
 #include <unistd.h>
 
 #include <cstddef>
