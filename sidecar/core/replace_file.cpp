@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <string>
 
 #include "sidecar/core/unique_fd.hpp"
 
@@ -26,10 +27,19 @@ boost::system::error_code write_all(int fd, std::string_view data) {
   return {};
 }
 
+// Creates the temporary file (exclusively: never through a link or a file
+// someone else made); a leftover of an earlier attempt is removed first.
+UniqueFd create_temp(const std::string& temp_path, mode_t mode) {
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  UniqueFd fd(::open(temp_path.c_str(), flags, mode));
+  if (!fd && errno == EEXIST && ::unlink(temp_path.c_str()) == 0) fd = UniqueFd(::open(temp_path.c_str(), flags, mode));
+  return fd;
+}
+
 // Everything up to the rename; the caller removes the temporary file when it fails.
 boost::system::error_code write_temp(const std::string& temp_path, std::string_view data,
                                      const ReplaceFileOptions& options) {
-  UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.mode));
+  UniqueFd fd = create_temp(temp_path, options.mode);
   if (!fd) return last_error();
   if (options.umask == FileModeUmask::ignored && ::fchmod(fd.get(), options.mode) != 0) return last_error();
   if (auto ec = write_all(fd.get(), data)) return ec;
@@ -42,7 +52,6 @@ boost::system::error_code write_temp(const std::string& temp_path, std::string_v
 
 boost::system::error_code replace_file(const std::string& path, const std::string& temp_path, std::string_view data,
                                        const ReplaceFileOptions& options) {
-  if (::unlink(temp_path.c_str()) != 0 && errno != ENOENT) return last_error();
   if (auto ec = write_temp(temp_path, data, options)) {
     ::unlink(temp_path.c_str());
     return ec;

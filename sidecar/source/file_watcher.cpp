@@ -54,14 +54,26 @@ bool FileWatcher::replaced_in_place() {
   if (static_cast<uint64_t>(st.st_size) < splitter_.offset()) return true;
   // Same size or longer: compare the bytes we know of the head.
   if (head_.empty()) return false;
+  const auto same_time = [](const timespec& a, const timespec& b) { return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec; };
+  if (st.st_size == verified_.size && same_time(st.st_mtim, verified_.mtime) && same_time(st.st_ctim, verified_.ctime) &&
+      head_.size() == verified_.head_length) {
+    return false;  // not written since it was checked
+  }
   char buf[kHeadBytes];
   ssize_t n;
   do {
     n = ::pread(fd_.get(), buf, head_.size(), 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return false;
-  return std::string_view(buf, static_cast<size_t>(n)) != std::string_view(head_).substr(0, static_cast<size_t>(n)) ||
-         static_cast<size_t>(n) < head_.size();
+  const bool replaced =
+      std::string_view(buf, static_cast<size_t>(n)) != std::string_view(head_).substr(0, static_cast<size_t>(n)) ||
+      static_cast<size_t>(n) < head_.size();
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);  // the clock file times come from (vDSO: no system call)
+  if (!replaced && now.tv_sec - st.st_ctim.tv_sec > kSettledAge.count()) {
+    verified_ = {st.st_size, st.st_mtim, st.st_ctim, head_.size()};
+  }
+  return replaced;
 }
 
 void FileWatcher::restart(OriginPtr origin) {
@@ -69,6 +81,7 @@ void FileWatcher::restart(OriginPtr origin) {
   splitter_.reset(0);
   head_.clear();
   tail_.clear();
+  verified_ = {};
   origin_->read_offset = 0;
   refresh_head();
 }

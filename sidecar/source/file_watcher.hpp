@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <span>
 #include <string>
 
@@ -48,7 +49,11 @@ class FileWatcher {
   bool flush_partial(Intake& intake, PipelineMetrics& metrics, bool force);
   // True when the file is now shorter than what was read (copytruncate) or its
   // first bytes changed. Reads up to kHeadBytes (the file source asks once per
-  // poll interval; read_some notices the common cases on its own).
+  // poll interval; read_some notices the common cases on its own), unless the
+  // file's size, mtime and ctime are those of the last check that found it
+  // unchanged and that ctime was already older than kSettledAge then (file
+  // timestamps are coarse: writes within one tick share them): a file nobody
+  // wrote costs one fstat.
   bool replaced_in_place();
   // Starts over at offset 0 under a new origin (after truncation).
   void restart(OriginPtr origin);
@@ -95,6 +100,13 @@ class FileWatcher {
   LineSplitter splitter_;  // its offset() is the next byte to read
   std::string head_;       // first bytes of the file, up to kHeadBytes
   std::string tail_;       // the last bytes before offset(), up to kTailBytes (empty: not known)
+  static constexpr std::chrono::seconds kSettledAge{2};
+  struct Unchanged {       // the file's state when replaced_in_place() last found its head unchanged
+    off_t size = -1;
+    timespec mtime{};
+    timespec ctime{};
+    size_t head_length = 0;
+  } verified_;
   std::chrono::steady_clock::time_point last_data_;
 };
 

@@ -1,7 +1,9 @@
 #include "sidecar/forward/tcp_sink.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -106,4 +108,64 @@ TEST_CASE("a hello reply longer than the sidecar's limit is refused", "[forward]
   const auto r = run_against(kMaxServerFrameBytes, 16);
   CHECK_FALSE(r.opened);
   CHECK(r.open_error == make_error_code(Errc::frame_too_large));
+}
+
+namespace {
+
+std::string ack_frame(uint64_t sequence, bool ok) {
+  v1::ServerMessage m;
+  m.mutable_ack()->set_sequence(sequence);
+  m.mutable_ack()->set_status(ok ? v1::ACK_STATUS_OK : v1::ACK_STATUS_REJECTED);
+  if (!ok) m.mutable_ack()->set_error("over a limit");
+  std::string out;
+  append_frame(out, m);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a session reads acks however they arrive: several in one segment, one split across segments",
+          "[forward]") {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto client = std::make_unique<tcp::socket>(io);
+  client->connect(acceptor.local_endpoint());
+  tcp::socket server = acceptor.accept();
+  TcpSession<tcp::socket> session(std::move(client), false, kMaxServerFrameBytes);
+
+  const std::string three = ack_frame(1, true) + ack_frame(2, false) + ack_frame(3, true);
+  const std::string split = ack_frame(4, true);
+  std::string too_large(kFrameHeaderBytes, '\0');
+  put_frame_length(too_large.data(), kMaxServerFrameBytes + 1);
+  std::vector<uint64_t> sequences;
+  std::vector<bool> accepted;
+  std::string last_error;
+  std::optional<boost::system::error_code> end;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    co_await asio::async_write(server, asio::buffer(three), asio::use_awaitable);
+    for (size_t at = 0; at < split.size(); ++at) {  // a byte at a time, each after the reader waited
+      asio::steady_timer pause(io, 5ms);
+      co_await pause.async_wait(asio::use_awaitable);
+      co_await asio::async_write(server, asio::buffer(split.data() + at, 1), asio::use_awaitable);
+    }
+    co_await asio::async_write(server, asio::buffer(too_large), asio::use_awaitable);
+  }, asio::detached);
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 5; ++i) {
+      auto r = co_await session.read_report();
+      if (!r) {
+        end = r.error();
+        co_return;
+      }
+      sequences.push_back(r->sequence);
+      accepted.push_back(r->outcome == logferry::Outcome::accepted);
+      if (!r->error.empty()) last_error = r->error;
+    }
+  }, asio::detached);
+  io.run_for(10s);
+  CHECK(sequences == std::vector<uint64_t>{1, 2, 3, 4});
+  CHECK(accepted == std::vector<bool>{true, false, true, true});
+  CHECK(last_error == "over a limit");
+  REQUIRE(end);
+  CHECK(*end == Errc::frame_too_large);  // refused from its header: nothing of it is allocated
 }

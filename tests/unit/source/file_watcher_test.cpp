@@ -1,6 +1,7 @@
 #include "sidecar/source/file_watcher.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -142,6 +143,29 @@ TEST_CASE("truncation in place is detected", "[source]") {
   REQUIRE(f.intake.lines.size() == 3);
   CHECK(f.intake.lines[2].text == "three");
   CHECK(f.intake.lines[2].offset == 0);
+}
+
+TEST_CASE("a head rewritten at the same size right after a check is found, mtime set back or not", "[source]") {
+  Fixture f;
+  auto w = f.open();
+  append(f.file, "one\ntwo\n");
+  w->read_some(f.buffer, 1 << 20, f.intake, f.metrics);
+  CHECK_FALSE(w->replaced_in_place());
+  CHECK_FALSE(w->replaced_in_place());
+  append(f.file, "three\n");
+  CHECK_FALSE(w->replaced_in_place());
+  // The first byte rewritten in place at the same size, within the timestamps'
+  // granularity of the last check, and the mtime set back: a file changed this
+  // recently is never taken as unchanged from its stat, so the head is read.
+  struct stat before {};
+  REQUIRE(::stat(f.file.c_str(), &before) == 0);
+  {
+    const UniqueFd fd(::open(f.file.c_str(), O_WRONLY));
+    REQUIRE(::pwrite(fd.get(), "X", 1, 0) == 1);
+  }
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  REQUIRE(::utimensat(AT_FDCWD, f.file.c_str(), times, 0) == 0);
+  CHECK(w->replaced_in_place());
 }
 
 TEST_CASE("the byte budget bounds one pass", "[source]") {
