@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <utility>
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include "sidecar/core/json_escape.hpp"
 #include "sidecar/core/private_dir.hpp"
@@ -20,6 +23,13 @@ namespace {
 namespace sys = boost::system;
 
 constexpr std::string_view kMagic = "logferry-checkpoints 1";
+constexpr std::string_view kSlotMagic = "logferry-checkpoint-slot ";
+constexpr uint64_t kMinSlotBytes = 4096;
+
+uint32_t crc_of(std::string_view text) {
+  return static_cast<uint32_t>(::crc32(::crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(text.data()),
+                                       static_cast<uInt>(text.size())));
+}
 
 std::string percent_encode(std::string_view s) {
   std::string out;
@@ -83,7 +93,48 @@ std::optional<std::string> read_file(const std::string& path, sys::error_code& e
 }  // namespace
 
 FileCheckpointStore::FileCheckpointStore(std::string dir)
-    : dir_(std::move(dir)), path_(dir_ + "/checkpoints.v1"), temp_path_(path_ + ".new") {}
+    : dir_(std::move(dir)),
+      path_(dir_ + "/checkpoints.v1"),
+      temp_path_(path_ + ".new"),
+      slots_path_(dir_ + "/checkpoints.slots"),
+      slots_temp_path_(slots_path_ + ".new") {}
+
+std::string FileCheckpointStore::slot_image(uint64_t sequence, std::string_view text) {
+  std::string out = fmt::format("{}{} {} {:08x}\n", kSlotMagic, sequence, text.size(), crc_of(text));
+  out.append(text);
+  return out;
+}
+
+std::optional<std::pair<uint64_t, std::string>> FileCheckpointStore::newest_slot(std::string_view file) {
+  std::optional<std::pair<uint64_t, std::string>> best;
+  if (file.empty() || file.size() % 2 != 0) return best;
+  const size_t slot_size = file.size() / 2;
+  for (size_t i = 0; i < 2; ++i) {
+    std::string_view slot = file.substr(i * slot_size, slot_size);
+    const size_t nl = slot.find('\n');
+    if (!slot.starts_with(kSlotMagic) || nl == std::string_view::npos) continue;
+    std::string_view head = slot.substr(kSlotMagic.size(), nl - kSlotMagic.size());
+    std::string_view fields[3];
+    for (int f = 0; f < 3; ++f) {
+      const size_t sp = head.find(' ');
+      if ((sp == std::string_view::npos) != (f == 2)) break;
+      fields[f] = head.substr(0, sp);
+      head.remove_prefix(sp == std::string_view::npos ? head.size() : sp + 1);
+    }
+    uint64_t sequence = 0;
+    size_t length = 0;
+    uint32_t crc = 0;
+    auto [p, ec] = std::from_chars(fields[2].data(), fields[2].data() + fields[2].size(), crc, 16);
+    if (!parse_number(fields[0], sequence) || !parse_number(fields[1], length) || ec != std::errc{} ||
+        p != fields[2].data() + fields[2].size() || fields[2].empty() || length > slot.size() - nl - 1) {
+      continue;
+    }
+    const std::string_view text = slot.substr(nl + 1, length);
+    if (crc_of(text) != crc) continue;  // torn
+    if (!best || sequence > best->first) best.emplace(sequence, std::string(text));
+  }
+  return best;
+}
 
 std::string FileCheckpointStore::serialize(const std::vector<CheckpointRecord>& records) {
   std::string out(kMagic);
@@ -143,6 +194,16 @@ std::optional<std::vector<CheckpointRecord>> FileCheckpointStore::parse(std::str
 
 boost::system::result<std::vector<CheckpointRecord>> FileCheckpointStore::load() {
   sys::error_code ec;
+  if (auto slots = read_file(slots_path_, ec)) {
+    if (auto newest = newest_slot(*slots)) {
+      if (auto parsed = parse(newest->second)) {
+        sequence_ = std::max(sequence_, newest->first);
+        return *parsed;
+      }
+    }
+  }
+  if (ec) return ec;
+  // No usable slots: the text file of an earlier version, if any.
   if (auto main = read_file(path_, ec)) {
     if (auto parsed = parse(*main)) return *parsed;
   }
@@ -156,10 +217,51 @@ boost::system::result<std::vector<CheckpointRecord>> FileCheckpointStore::load()
   return std::vector<CheckpointRecord>{};
 }
 
-sys::error_code FileCheckpointStore::save(const std::vector<CheckpointRecord>& records, Durability durability) {
+sys::error_code FileCheckpointStore::rebuild(const std::string& text, Durability durability) {
+  slots_.reset();
+  const std::string image = slot_image(sequence_, text);
+  slot_size_ = std::max<uint64_t>(kMinSlotBytes, (2 * image.size() + kMinSlotBytes - 1) / kMinSlotBytes * kMinSlotBytes);
+  std::string file = image;
+  file.resize(slot_size_, '\0');
+  file += image;
+  file.resize(2 * slot_size_, '\0');
   // Mode 0600 whatever the umask; the file and its directory synced for a node crash.
   const FileSync sync = durability == Durability::node_crash ? FileSync::file_and_directory : FileSync::none;
-  return replace_file(path_, temp_path_, serialize(records), {kPrivateFileMode, sync, FileModeUmask::ignored});
+  if (auto ec = replace_file(slots_path_, slots_temp_path_, file, {kPrivateFileMode, sync, FileModeUmask::ignored})) {
+    return ec;
+  }
+  // Opened after the rename: never through a link or anything but the regular file just made.
+  UniqueFd fd(::open(slots_path_.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  struct stat st {};
+  if (fd && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) slots_ = std::move(fd);
+  return {};  // saved; without a descriptor the next save rebuilds again
+}
+
+sys::error_code FileCheckpointStore::save(const std::vector<CheckpointRecord>& records, Durability durability) {
+  const std::string text = serialize(records);
+  ++sequence_;
+  const std::string image = slot_image(sequence_, text);
+  if (!slots_ || image.size() > slot_size_) return rebuild(text, durability);
+  // The older of the two slots: the newer one stays whole whatever happens to this write.
+  const auto at = static_cast<off_t>((sequence_ % 2) * slot_size_);
+  std::string_view left = image;
+  for (off_t pos = at; !left.empty();) {
+    const ssize_t n = ::pwrite(slots_.get(), left.data(), left.size(), pos);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const sys::error_code ec(n < 0 ? errno : ENOSPC, sys::system_category());
+      slots_.reset();  // the next save rebuilds the file
+      return ec;
+    }
+    left.remove_prefix(static_cast<size_t>(n));
+    pos += n;
+  }
+  if (durability == Durability::node_crash && ::fdatasync(slots_.get()) != 0) {
+    const sys::error_code ec(errno, sys::system_category());
+    slots_.reset();
+    return ec;
+  }
+  return {};
 }
 
 }  // namespace logferry

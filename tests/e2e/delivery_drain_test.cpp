@@ -21,7 +21,7 @@ namespace {
 
 // The checkpoint offset of the file at `path` (UINT64_MAX when not recorded).
 uint64_t checkpoint_offset(const fs::path& state, const fs::path& path) {
-  auto records = logferry::FileCheckpointStore::parse(read_file(state / "checkpoints.v1"));
+  auto records = logferry::FileCheckpointStore(state.string()).load();
   if (!records) return UINT64_MAX;
   for (const auto& r : *records) {
     if (r.path == path.string()) return r.offset;

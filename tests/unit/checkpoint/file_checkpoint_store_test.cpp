@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "sidecar/core/private_dir.hpp"
 
@@ -29,7 +30,8 @@ TEST_CASE("checkpoints round-trip through the versioned file", "[checkpoint]") {
   auto loaded = store.load();
   REQUIRE(loaded.has_value());
   CHECK(*loaded == sample());
-  CHECK(test::read_file(store.path()).starts_with("logferry-checkpoints 1\n"));
+  CHECK(test::read_file(store.path()).starts_with("logferry-checkpoint-slot 1 "));
+  CHECK_FALSE(std::filesystem::exists(store.legacy_path()));
 }
 
 TEST_CASE("a torn or foreign file is not trusted", "[checkpoint]") {
@@ -46,18 +48,89 @@ TEST_CASE("an interrupted save is recovered on start", "[checkpoint]") {
   test::TempDir tmp;
   FileCheckpointStore store(tmp.path().string());
   SECTION("complete temp file, main file missing: the temp file is used") {
-    test::write_file(store.path() + ".new", FileCheckpointStore::serialize(sample()));
+    test::write_file(store.legacy_path() + ".new", FileCheckpointStore::serialize(sample()));
     auto loaded = store.load();
     REQUIRE(loaded.has_value());
     CHECK(*loaded == sample());
   }
   SECTION("torn temp file next to a good main file: the main file wins") {
-    REQUIRE_FALSE(store.save(sample()));
-    test::write_file(store.path() + ".new", "logferry-checkpoints 1\nfile:9");
+    test::write_file(store.legacy_path(), FileCheckpointStore::serialize(sample()));
+    test::write_file(store.legacy_path() + ".new", "logferry-checkpoints 1\nfile:9");
     auto loaded = store.load();
     REQUIRE(loaded.has_value());
     CHECK(*loaded == sample());
   }
+}
+
+namespace {
+
+std::vector<CheckpointRecord> at_offset(uint64_t offset) {
+  auto records = sample();
+  records[0].offset = offset;
+  return records;
+}
+
+}  // namespace
+
+TEST_CASE("saves alternate between two slots in place; a torn newest slot leaves the previous save", "[checkpoint]") {
+  test::TempDir tmp;
+  FileCheckpointStore store(tmp.path().string());
+  REQUIRE_FALSE(store.save(at_offset(100)));  // builds the file: both slots hold save 1
+  const auto size = std::filesystem::file_size(store.path());
+  struct stat first {};
+  REQUIRE(::stat(store.path().c_str(), &first) == 0);
+  REQUIRE_FALSE(store.save(at_offset(200)));  // save 2: slot 0
+  REQUIRE_FALSE(store.save(at_offset(300)));  // save 3: slot 1
+  struct stat later {};
+  REQUIRE(::stat(store.path().c_str(), &later) == 0);
+  CHECK(later.st_ino == first.st_ino);  // written in place, not replaced
+  CHECK(std::filesystem::file_size(store.path()) == size);
+  CHECK(FileCheckpointStore(tmp.path().string()).load().value() == at_offset(300));
+  // A crash tore save 3 (slot 1): one byte of its text changed. Save 2 is read.
+  std::string file = test::read_file(store.path());
+  const size_t slot1 = file.size() / 2;
+  file[file.find("\n", slot1) + 10] ^= 1;
+  test::write_file(store.path(), file);
+  CHECK(FileCheckpointStore(tmp.path().string()).load().value() == at_offset(200));
+  // Both torn: nothing is trusted, as with a torn text file.
+  file[file.find("\n") + 10] ^= 1;
+  test::write_file(store.path(), file);
+  CHECK(FileCheckpointStore(tmp.path().string()).load().value().empty());
+}
+
+TEST_CASE("a restarted store goes on from the newest slot; records that outgrow a slot rebuild the file",
+          "[checkpoint]") {
+  test::TempDir tmp;
+  {
+    FileCheckpointStore store(tmp.path().string());
+    REQUIRE_FALSE(store.save(at_offset(1)));
+    REQUIRE_FALSE(store.save(at_offset(2)));
+  }
+  FileCheckpointStore store(tmp.path().string());
+  REQUIRE(store.load().value() == at_offset(2));
+  REQUIRE_FALSE(store.save(at_offset(3)));  // a later sequence than the slots hold
+  CHECK(FileCheckpointStore(tmp.path().string()).load().value() == at_offset(3));
+  std::vector<CheckpointRecord> many;
+  for (int i = 0; i < 200; ++i) {
+    many.push_back({fmt::format("file:1:{}:x", i), fmt::format("/var/log/pods/ns_pod_{}/c/0.log", i), 2049,
+                    static_cast<uint64_t>(i), 256, 7, static_cast<uint64_t>(i) * 1000});
+  }
+  const auto small = std::filesystem::file_size(store.path());
+  REQUIRE_FALSE(store.save(many));
+  CHECK(std::filesystem::file_size(store.path()) > small);
+  CHECK(FileCheckpointStore(tmp.path().string()).load().value() == many);
+  REQUIRE_FALSE(store.save(at_offset(4)));  // and back in place
+  CHECK(FileCheckpointStore(tmp.path().string()).load().value() == at_offset(4));
+}
+
+TEST_CASE("an earlier version's text file is read until the first save; the slots win afterwards", "[checkpoint]") {
+  test::TempDir tmp;
+  FileCheckpointStore store(tmp.path().string());
+  test::write_file(store.legacy_path(), FileCheckpointStore::serialize(at_offset(50)));
+  REQUIRE(store.load().value() == at_offset(50));
+  REQUIRE_FALSE(store.save(at_offset(60)));
+  CHECK(FileCheckpointStore(tmp.path().string()).load().value() == at_offset(60));
+  CHECK(test::read_file(store.legacy_path()) == FileCheckpointStore::serialize(at_offset(50)));  // left as it was
 }
 
 TEST_CASE("checkpoint files are 0600 and created directories 0700, whatever the umask", "[checkpoint][security]") {
