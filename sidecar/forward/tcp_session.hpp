@@ -2,6 +2,7 @@
 // One connection of the native protocol, over a plain or TLS stream.
 #include <zstd.h>
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -55,38 +56,21 @@ class TcpSession final : public SinkSession {
     co_return ec;
   }
 
-  // Acks are read through a buffer: one read takes every ack that arrived
+  // Acks are read through a FrameDecoder: one read takes every ack that arrived
   // (usually one frame, header and body together), where reading the header
   // and the body one by one took a system call each.
   boost::asio::awaitable<boost::system::result<DeliveryReport>> read_report() override {
     namespace asio = boost::asio;
-    std::string_view frame;
     for (;;) {
-      const std::string_view buffered = std::string_view(in_).substr(in_pos_);
-      if (buffered.size() >= kFrameHeaderBytes) {
-        const uint32_t length = get_frame_length(buffered.data());
-        if (length > max_frame_bytes_) co_return make_error_code(Errc::frame_too_large);
-        if (buffered.size() >= kFrameHeaderBytes + length) {
-          frame = buffered.substr(kFrameHeaderBytes, length);
-          in_pos_ += kFrameHeaderBytes + length;
-          break;
-        }
-      }
-      if (in_pos_ > 0) {  // keep only the unread bytes
-        in_.erase(0, in_pos_);
-        in_pos_ = 0;
-      }
-      const size_t had = in_.size();
-      in_.resize(had + kReadChunk);
-      auto [ec, n] = co_await stream_->async_read_some(asio::buffer(in_.data() + had, kReadChunk),
-                                                       asio::as_tuple(asio::use_awaitable));
-      in_.resize(had + n);
+      const FrameDecoder::Status status = acks_.next(frame_);
+      if (status == FrameDecoder::Status::frame) break;
+      if (status == FrameDecoder::Status::too_large) co_return make_error_code(Errc::frame_too_large);
+      auto [ec, n] = co_await stream_->async_read_some(asio::buffer(chunk_), asio::as_tuple(asio::use_awaitable));
       if (ec) co_return ec;
+      acks_.feed(std::string_view(chunk_.data(), n));
     }
     v1::ServerMessage msg;
-    if (!msg.ParseFromArray(frame.data(), static_cast<int>(frame.size())) || !msg.has_ack()) {
-      co_return make_error_code(Errc::malformed_message);
-    }
+    if (!msg.ParseFromString(frame_) || !msg.has_ack()) co_return make_error_code(Errc::malformed_message);
     DeliveryReport r;
     r.sequence = msg.ack().sequence();
     r.outcome = msg.ack().status() == v1::ACK_STATUS_OK ? Outcome::accepted : Outcome::rejected;
@@ -101,8 +85,6 @@ class TcpSession final : public SinkSession {
   }
 
  private:
-  static constexpr size_t kReadChunk = 4096;
-
   boost::asio::ip::tcp::socket& lowest_layer() {
     if constexpr (std::is_same_v<Stream, boost::asio::ip::tcp::socket>) return *stream_;
     else return stream_->next_layer();
@@ -114,8 +96,9 @@ class TcpSession final : public SinkSession {
   ZstdCompressor cctx_;  // set when compress_
   std::string compressed_;
   std::string header_;
-  std::string in_;     // bytes read from the aggregator, from in_pos_ on not yet taken
-  size_t in_pos_ = 0;
+  FrameDecoder acks_{max_frame_bytes_};  // bytes read from the aggregator, cut into frames
+  std::array<char, 4096> chunk_{};        // one read
+  std::string frame_;                     // the ack being decoded
 };
 
 }  // namespace logferry
