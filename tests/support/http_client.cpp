@@ -42,13 +42,14 @@ bool TcpClient::send(std::string_view data) {
   return data.empty();
 }
 
-std::pair<std::string, bool> TcpClient::read_until_closed(std::chrono::milliseconds timeout) {
-  std::string out;
+TcpClient::Received TcpClient::receive_until(std::string& out, const std::function<bool(std::string_view)>& done,
+                                             std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (fd_ >= 0) {
+    if (done(out)) return Received::done;
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return {out, false};
+    if (left.count() <= 0) return Received::timed_out;
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buf[16384];
@@ -56,38 +57,42 @@ std::pair<std::string, bool> TcpClient::read_until_closed(std::chrono::milliseco
     if (n > 0) {
       out.append(buf, static_cast<size_t>(n));
     } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-      return {out, true};  // closed (or reset)
+      return Received::closed;  // (or reset)
     }
   }
-  return {out, true};
+  return Received::closed;
 }
+
+std::pair<std::string, bool> TcpClient::read_until_closed(std::chrono::milliseconds timeout) {
+  std::string out;
+  const Received r = receive_until(out, [](std::string_view) { return false; }, timeout);
+  return {out, r == Received::closed};
+}
+
+namespace {
+
+// The length of the first whole HTTP reply (headers and Content-Length body) at
+// the start of `in`; 0 while incomplete; npos when the headers are not HTTP.
+size_t whole_reply_length(std::string_view in) {
+  const size_t head_end = in.find("\r\n\r\n");
+  if (head_end == std::string_view::npos) return 0;
+  const auto head = parse_http_reply(in.substr(0, head_end + 4));
+  if (!head) return std::string_view::npos;
+  const auto length = head->headers.find("content-length");
+  const size_t total = head_end + 4 + (length == head->headers.end() ? 0 : std::stoul(length->second));
+  return in.size() >= total ? total : 0;
+}
+
+}  // namespace
 
 std::optional<HttpReply> TcpClient::get(std::string_view target, std::chrono::milliseconds timeout) {
   if (!send("GET " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")) return std::nullopt;
   std::string in;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (fd_ >= 0) {
-    if (const size_t head_end = in.find("\r\n\r\n"); head_end != std::string::npos) {
-      auto head = parse_http_reply(std::string_view(in).substr(0, head_end + 4));
-      if (!head) return std::nullopt;
-      const auto length = head->headers.find("content-length");
-      const size_t body = length == head->headers.end() ? 0 : std::stoul(length->second);
-      if (in.size() >= head_end + 4 + body) return parse_http_reply(std::string_view(in).substr(0, head_end + 4 + body));
-    }
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::nullopt;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buf[4096];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n > 0) {
-      in.append(buf, static_cast<size_t>(n));
-    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
+  const auto complete = [](std::string_view got) { return whole_reply_length(got) != 0; };
+  if (receive_until(in, complete, timeout) != Received::done) return std::nullopt;
+  const size_t length = whole_reply_length(in);
+  if (length == std::string_view::npos) return std::nullopt;
+  return parse_http_reply(std::string_view(in).substr(0, length));
 }
 
 std::string http_exchange(std::string_view host, uint16_t port, std::string_view raw,

@@ -3,6 +3,7 @@
 // parsing independently): one request per connection, every step with a deadline.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -66,6 +67,11 @@ class TcpClient {
   std::optional<HttpReply> get(std::string_view target, std::chrono::milliseconds timeout = 5s);
 
  private:
+  enum class Received { done, closed, timed_out };
+  // Appends what arrives to `out` until `done(out)`, the peer closes, or `timeout`.
+  Received receive_until(std::string& out, const std::function<bool(std::string_view)>& done,
+                         std::chrono::milliseconds timeout);
+
   int fd_ = -1;
 };
 
