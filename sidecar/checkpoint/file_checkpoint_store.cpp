@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <span>
 #include <utility>
 
 #include <fmt/format.h>
@@ -55,6 +56,18 @@ std::optional<std::string> percent_decode(std::string_view s) {
     i += 2;
   }
   return out;
+}
+
+// Splits `line` at single spaces into exactly out.size() fields (the last one
+// holds no space); false when the count differs.
+bool split_fields(std::string_view line, std::span<std::string_view> out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    const size_t sp = line.find(' ');
+    if ((sp == std::string_view::npos) != (i + 1 == out.size())) return false;
+    out[i] = line.substr(0, sp);
+    line.remove_prefix(sp == std::string_view::npos ? line.size() : sp + 1);
+  }
+  return true;
 }
 
 template <class T>
@@ -113,14 +126,8 @@ std::optional<std::pair<uint64_t, std::string>> FileCheckpointStore::newest_slot
     std::string_view slot = file.substr(i * slot_size, slot_size);
     const size_t nl = slot.find('\n');
     if (!slot.starts_with(kSlotMagic) || nl == std::string_view::npos) continue;
-    std::string_view head = slot.substr(kSlotMagic.size(), nl - kSlotMagic.size());
     std::string_view fields[3];
-    for (int f = 0; f < 3; ++f) {
-      const size_t sp = head.find(' ');
-      if ((sp == std::string_view::npos) != (f == 2)) break;
-      fields[f] = head.substr(0, sp);
-      head.remove_prefix(sp == std::string_view::npos ? head.size() : sp + 1);
-    }
+    if (!split_fields(slot.substr(kSlotMagic.size(), nl - kSlotMagic.size()), fields)) continue;
     uint64_t sequence = 0;
     size_t length = 0;
     uint32_t crc = 0;
@@ -168,13 +175,7 @@ std::optional<std::vector<CheckpointRecord>> FileCheckpointStore::parse(std::str
       continue;
     }
     std::string_view fields[7];
-    std::string_view rest = line;
-    for (int i = 0; i < 7; ++i) {
-      const size_t sp = rest.find(' ');
-      if ((sp == std::string_view::npos) != (i == 6)) return std::nullopt;
-      fields[i] = rest.substr(0, sp);
-      if (sp != std::string_view::npos) rest.remove_prefix(sp + 1);
-    }
+    if (!split_fields(line, fields)) return std::nullopt;
     CheckpointRecord r;
     auto id = percent_decode(fields[0]);
     auto path = percent_decode(fields[6]);
