@@ -48,7 +48,7 @@ int run_aggregator(const AggregatorConfig& config) {
   std::unique_ptr<Relay> relay;
   if (!config.relay.empty()) {
     try {
-      relay = std::make_unique<Relay>(io.get_executor(), config.relay_sink);
+      relay = std::make_unique<Relay>(io.get_executor(), config.relay_output);
     } catch (const std::exception& e) {
       log_error("cannot start the relay",
                 {{"LOGFERRY_AGGREGATOR_RELAY", redact_urls(config.relay)}, {"error", e.what()}});

@@ -271,7 +271,7 @@ AggregatorConfigResult load_aggregator_config(const Environment& env) {
   }
   const bool relay_only = !c.relay.empty() && c.relay_mode == RelayMode::relay_only;
   if (!c.relay.empty()) {
-    for (auto& e : relay_sink_config(env, c.relay, c.relay_sink)) r.errors.push_back(std::move(e));
+    for (auto& e : relay_output_options(env, c.relay, c.relay_output)) r.errors.push_back(std::move(e));
     // relay_only forwards each sidecar's batch bytes as they came (with that
     // sidecar's sequence numbers), which only the HTTP outputs ignore.
     if (relay_only && (c.relay.starts_with("tcp://") || c.relay.starts_with("tls://"))) {

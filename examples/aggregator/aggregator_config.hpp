@@ -57,7 +57,7 @@ struct AggregatorConfig {
   uint64_t max_pending_per_peer = 16;    // of those, from one peer address
   std::string relay;  // LOGFERRY_AGGREGATOR_RELAY (otlp+http://..., loki+http://...); "" = no relay
   RelayMode relay_mode = RelayMode::store_and_forward;
-  Config relay_sink;  // the relay's output settings, from the sidecar's output variables
+  OutputOptions relay_output;  // the relay's output settings, from the sidecar's output variables
   std::string tls_cert;       // PEM server certificate chain; "" = plain TCP
   std::string tls_key;        // PEM private key of tls_cert
   std::string tls_client_ca;  // PEM CAs for client certificates; set = client certificates required

@@ -1,7 +1,5 @@
 #include "aggregator/relay.hpp"
 
-#include <array>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
@@ -11,24 +9,18 @@ namespace logferry::aggregator {
 
 namespace asio = boost::asio;
 
-namespace {
-
-// Sidecar variables that shape an output; others (sources, parsing) do not apply.
-constexpr std::array<std::string_view, 8> kOutputPrefixes{
-    "LOGFERRY_OTLP_", "LOGFERRY_LOKI_", "LOGFERRY_SERVICE_NAME", "LOGFERRY_TLS_",
-    "LOGFERRY_BACKOFF_", "LOGFERRY_CONNECT_TIMEOUT", "LOGFERRY_ACK_TIMEOUT", "LOGFERRY_BUFFER_MAX_BYTES"};
-
-}  // namespace
-
-std::vector<EnvError> relay_sink_config(const Environment& env, std::string_view relay_output, Config& out) {
-  Environment picked;
-  for (const auto& [name, value] : env) {
-    for (const auto p : kOutputPrefixes)
-      if (name.starts_with(p)) picked.emplace(name, value);
-  }
+std::vector<EnvError> relay_output_options(const Environment& env, std::string_view relay_output,
+                                           OutputOptions& out) {
+  Environment picked = env;
   picked["LOGFERRY_OUTPUT"] = std::string(relay_output);
-  if (!picked.count("LOGFERRY_BUFFER_MAX_BYTES")) picked["LOGFERRY_BUFFER_MAX_BYTES"] = "16MiB";
-  auto errors = apply_environment<Config>(config_table(), picked, out, "LOGFERRY_NONE_");
+  auto errors = apply_environment<OutputOptions>(output_table(), picked, out, {});
+  // The relay holds more than one sidecar's batches in flight.
+  if (!env.contains("LOGFERRY_BUFFER_MAX_BYTES")) out.buffer_max_bytes = 16 * 1024 * 1024;
+  for (auto& e : check_output_options(out)) {
+    bool reported = false;
+    for (const auto& seen : errors) reported = reported || seen.variable == e.variable;
+    if (!reported) errors.push_back(std::move(e));
+  }
   for (auto& e : errors) {
     if (e.variable == "LOGFERRY_OUTPUT") {
       e.variable = "LOGFERRY_AGGREGATOR_RELAY";
@@ -73,11 +65,11 @@ class Relay::NotifyingSink final : public Sink {
   Event& event_;
 };
 
-Relay::Relay(asio::any_io_executor ex, const Config& config)
+Relay::Relay(asio::any_io_executor ex, const OutputOptions& options)
     : event_(ex),
-      sink_(make_sink(ex, config, metrics_)),
+      sink_(make_sink(ex, options, metrics_)),
       notifying_(std::make_unique<NotifyingSink>(*sink_, event_)),
-      forwarder_(ex, *notifying_, config, metrics_),
+      forwarder_(ex, *notifying_, options, metrics_),
       ex_(ex) {}
 
 Relay::~Relay() = default;

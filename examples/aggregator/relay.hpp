@@ -25,16 +25,18 @@
 
 namespace logferry::aggregator {
 
-// The sink settings of the relay: LOGFERRY_AGGREGATOR_RELAY as the output plus
-// the sidecar's output variables found in `env` (LOGFERRY_OTLP_*, LOGFERRY_LOKI_*,
-// LOGFERRY_SERVICE_NAME, LOGFERRY_TLS_*, LOGFERRY_BACKOFF_*, ...). Returns the
-// errors ("NAME=value: ..."), empty when usable.
-std::vector<EnvError> relay_sink_config(const Environment& env, std::string_view relay_output, Config& out);
+// The output settings of the relay: LOGFERRY_AGGREGATOR_RELAY as the output
+// plus the sidecar's output variables found in `env` (the same part of the
+// sidecar's table, output_table(): LOGFERRY_OTLP_*, LOGFERRY_LOKI_*,
+// LOGFERRY_TLS_*, LOGFERRY_BACKOFF_*, ...), checked like the sidecar checks
+// them. Returns the errors ("NAME=value: ..."), empty when usable.
+std::vector<EnvError> relay_output_options(const Environment& env, std::string_view relay_output,
+                                           OutputOptions& out);
 
 class Relay {
  public:
-  // Throws std::runtime_error at start-up (TLS material). `config` must outlive the relay.
-  Relay(boost::asio::any_io_executor ex, const Config& config);
+  // Throws std::runtime_error at start-up (TLS material). `options` must outlive the relay.
+  Relay(boost::asio::any_io_executor ex, const OutputOptions& options);
   ~Relay();
 
   // Starts delivering.

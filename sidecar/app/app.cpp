@@ -21,6 +21,7 @@
 #include "sidecar/core/wakeup.hpp"
 #include "sidecar/core/logger.hpp"
 #include "sidecar/forward/batcher.hpp"
+#include "sidecar/parse/parse_stage.hpp"
 #include "sidecar/forward/forwarder.hpp"
 #include "sidecar/forward/sink_factory.hpp"
 #include "sidecar/source/file_source.hpp"
@@ -40,15 +41,18 @@ class App {
       : io_(io),
         config_(config),
         store_(config.checkpoint_dir),
-        sink_(make_sink(io.get_executor(), config, metrics_)),
-        forwarder_(io.get_executor(), *sink_, config, metrics_),
-        batcher_(io.get_executor(), config, forwarder_, metrics_),
-        pod_files_(io.get_executor(), config, metrics_),
+        sink_(make_sink(io.get_executor(), config.output, metrics_)),
+        forwarder_(io.get_executor(), *sink_, config.output, metrics_),
+        parse_(config.parse, &metrics_.multiline_records),
+        batcher_(io.get_executor(), config.batch, parse_, config.identity.resource_labels(), forwarder_, metrics_),
+        pod_files_(io.get_executor(), config.identity.pod_labels_file, config.identity.pod_annotations_file,
+                   metrics_),
         sources_done_(io.get_executor()),
         checkpoint_wake_(io.get_executor()) {
     forwarder_.on_commit([this](uint64_t bytes) { committed(bytes); });
-    if (!config.files.empty()) {
-      auto fs = std::make_unique<FileSource>(io.get_executor(), config, metrics_, std::move(checkpoints),
+    if (!config.files.globs.empty()) {
+      auto fs = std::make_unique<FileSource>(io.get_executor(), config.files, config.read, metrics_,
+                                             std::move(checkpoints),
                                              // New identities reach the OS before their lines can be
                                              // acknowledged; the fsync follows within the checkpoint
                                              // interval (a file truncated again and again must not
@@ -57,8 +61,9 @@ class App {
       file_source_ = fs.get();
       sources_.push_back(std::move(fs));
     }
-    if (!config.pipe.empty()) sources_.push_back(std::make_unique<PipeSource>(io.get_executor(), config, metrics_));
-    if (config.read_stdin) sources_.push_back(std::make_unique<StdinSource>(io.get_executor(), config, metrics_));
+    if (!config.pipe.path.empty())
+      sources_.push_back(std::make_unique<PipeSource>(io.get_executor(), config.pipe, config.read, metrics_));
+    if (config.read_stdin) sources_.push_back(std::make_unique<StdinSource>(io.get_executor(), config.read, metrics_));
     http_ = start_http_server(io.get_executor(), config, metrics_, [this]() -> std::string {
       return draining_ ? "shutting down" : "";
     });
@@ -72,7 +77,7 @@ class App {
     asio::co_spawn(ex, checkpoint_loop(), asio::detached);
     if (pod_files_.enabled()) {
       update_resource();
-      asio::co_spawn(ex, pod_files_.run(config_.poll_interval, [this] { update_resource(); }), asio::detached);
+      asio::co_spawn(ex, pod_files_.run(config_.files.poll_interval, [this] { update_resource(); }), asio::detached);
     }
     for (auto& s : sources_) {
       ++running_sources_;
@@ -154,7 +159,7 @@ class App {
 
   // The configured resource labels, then the Pod's labels and annotations files.
   void update_resource() {
-    Labels resource = config_.resource_labels();
+    Labels resource = config_.identity.resource_labels();
     for (auto& kv : pod_files_.resource()) resource.push_back(std::move(kv));
     batcher_.set_resource(std::move(resource));
   }
@@ -216,6 +221,7 @@ class App {
   FileCheckpointStore store_;
   std::unique_ptr<Sink> sink_;  // chosen by the output's scheme
   Forwarder forwarder_;
+  ParseStage parse_;
   Batcher batcher_;
   PodMetadataFiles pod_files_;
   std::vector<std::unique_ptr<Source>> sources_;
@@ -239,7 +245,7 @@ class App {
 }  // namespace
 
 int run_app(const Config& config) {
-  configure_logging(config.log_level, config.log_format, "logferry");
+  configure_logging(config.log.level, config.log.format, "logferry");
   std::signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);
   FileCheckpointStore store(config.checkpoint_dir);
@@ -256,7 +262,7 @@ int run_app(const Config& config) {
     return 2;
   }
   app->start();
-  log_info("started", {{"version", LOGFERRY_VERSION}, {"files", config.files.size()}});
+  log_info("started", {{"version", LOGFERRY_VERSION}, {"files", config.files.globs.size()}});
   io.run();
   return app->exit_code();
 }

@@ -63,7 +63,7 @@ int run_cli(int argc, char** argv) {
     fmt::print("{}", render_effective<Config>(config_table(), env, loaded.implied));
     return 0;
   }
-  configure_logging(loaded.config.log_level, loaded.config.log_format, "logferry");
+  configure_logging(loaded.config.log.level, loaded.config.log.format, "logferry");
   try {
     return run_app(loaded.config);
   } catch (const std::exception& e) {

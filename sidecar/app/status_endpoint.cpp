@@ -6,7 +6,7 @@
 namespace logferry {
 
 HttpRoutes sidecar_routes(const Config& config, const Metrics& metrics, ReadinessProbe extra) {
-  const auto stall_after = config.ack_timeout + config.backoff_max + config.connect_timeout;
+  const auto stall_after = config.output.ack_timeout + config.output.backoff_max + config.output.connect_timeout;
   auto check = std::make_shared<ReadinessCheck>(stall_after);
   HttpRoutes routes;
   routes.emplace("/healthz", [] { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; });

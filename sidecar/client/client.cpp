@@ -46,16 +46,15 @@ class Client::Impl {
         origin_(std::make_shared<Origin>()) {
     origin_->id = new_source_id();
     origin_->path = settings_.source_name;
-    const Config& config = settings_.config;
-    configure_logging(config.log_level, config.log_format, "logferry-client");
+    configure_logging(settings_.log.level, settings_.log.format, "logferry-client");
     try {
-      sink_ = make_sink(io_.get_executor(), config, metrics_);
+      sink_ = make_sink(io_.get_executor(), settings_.output, metrics_);
     } catch (const std::exception& e) {
       throw std::invalid_argument(e.what());
     }
-    forwarder_ = std::make_unique<Forwarder>(io_.get_executor(), *sink_, config, metrics_);
-    batcher_ = std::make_unique<RecordBatcher>(io_.get_executor(), config, *forwarder_, queue_, origin_,
-                                               [this](uint64_t acked) { on_progress(acked); });
+    forwarder_ = std::make_unique<Forwarder>(io_.get_executor(), *sink_, settings_.output, metrics_);
+    batcher_ = std::make_unique<RecordBatcher>(io_.get_executor(), settings_.batch, settings_.resource, *forwarder_,
+                                               queue_, origin_, [this](uint64_t acked) { on_progress(acked); });
     asio::co_spawn(io_, forwarder_->run(), asio::detached);
     asio::co_spawn(io_, batcher_->run(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });

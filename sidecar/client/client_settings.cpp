@@ -1,11 +1,9 @@
 #include "sidecar/client/client_settings.hpp"
 
 #include <array>
-#include <filesystem>
 #include <stdexcept>
 #include <string_view>
 
-#include "sidecar/parse/registry.hpp"
 
 namespace logferry {
 namespace {
@@ -41,17 +39,6 @@ const std::array kClientTable{
               "Source path of the client's entries on the wire (e.g. the program's name)."},
 };
 
-// Source and checkpoint settings mean nothing to a client.
-constexpr std::array<std::string_view, 9> kIgnored{
-    "LOGFERRY_FILES", "LOGFERRY_EXCLUDE", "LOGFERRY_PIPE", "LOGFERRY_PIPE_MODE", "LOGFERRY_STDIN",
-    "LOGFERRY_SPILL_DIR", "LOGFERRY_CHECKPOINT_DIR", "LOGFERRY_MODE", "LOGFERRY_READ_FROM"};
-
-bool ignored(std::string_view name) {
-  for (const auto i : kIgnored)
-    if (i == name) return true;
-  return false;
-}
-
 }  // namespace
 
 ClientConfig ClientConfig::from_environment() {
@@ -70,20 +57,33 @@ ClientSettings make_client_settings(const ClientConfig& cc) {
   s.drain_timeout = cc.drain_timeout;
   s.source_name = cc.source_name;
   Environment client_env;
-  Environment sidecar_env;
+  Environment env;
   for (const auto& [name, value] : cc.settings) {
     if (name.starts_with(kClientPrefix)) client_env.emplace(name, value);
-    else if (!ignored(name)) sidecar_env.emplace(name, value);
+    else env.emplace(name, value);
   }
-  if (!cc.output.empty()) sidecar_env["LOGFERRY_OUTPUT"] = cc.output;
-  // load_config wants a source and a writable checkpoint directory; a client
-  // reads no source and keeps no checkpoints, so give it harmless ones.
-  sidecar_env["LOGFERRY_STDIN"] = "true";
-  sidecar_env["LOGFERRY_CHECKPOINT_DIR"] = std::filesystem::temp_directory_path().string();
+  if (!cc.output.empty()) env["LOGFERRY_OUTPUT"] = cc.output;
 
+  // The parts of the sidecar's table a client uses: who it is, how it batches,
+  // where it sends and how it logs. The sidecar's other variables (sources,
+  // parsing, checkpoints) are known but mean nothing here.
   std::vector<EnvError> errors = apply_environment<ClientSettings>(kClientTable, client_env, s, kClientPrefix);
-  ConfigResult loaded = load_config(sidecar_env, parser_catalog());
-  for (auto& e : loaded.errors) errors.push_back(std::move(e));
+  IdentityOptions identity;
+  const auto take = [&errors](std::vector<EnvError> more) {
+    for (auto& e : more) errors.push_back(std::move(e));
+  };
+  take(apply_environment<IdentityOptions>(identity_table(), env, identity, {}));
+  take(apply_environment<BatchPolicy>(batch_table(), env, s.batch, {}));
+  take(apply_environment<OutputOptions>(output_table(), env, s.output, {}));
+  take(apply_environment<LogOptions>(log_table(), env, s.log, {}));
+  take(unknown_variable_errors<Config>(config_table(), env, "LOGFERRY_"));
+  std::vector<EnvError> checks = check_output_options(s.output, &s.batch);
+  if (auto e = missing_output(s.output)) checks.insert(checks.begin(), std::move(*e));
+  for (auto& e : checks) {
+    bool reported = false;
+    for (const auto& seen : errors) reported = reported || seen.variable == e.variable;
+    if (!reported) errors.push_back(std::move(e));
+  }
   if (s.queue_max_entries == 0) errors.push_back({"queue_max_entries", "queue_max_entries: must be at least 1"});
   if (s.source_name.empty()) errors.push_back({"source_name", "source_name: must not be empty"});
   if (!errors.empty()) {
@@ -91,7 +91,8 @@ ClientSettings make_client_settings(const ClientConfig& cc) {
     for (const auto& e : errors) text += (text.empty() ? "" : "\n") + e.message;
     throw std::invalid_argument(text);
   }
-  s.config = std::move(loaded.config);
+  repair_utf8(identity, s.output);
+  s.resource = identity.resource_labels();
   return s;
 }
 

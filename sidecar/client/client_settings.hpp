@@ -1,6 +1,7 @@
 #pragma once
-// Turns a ClientConfig into the sidecar's Config (through the sidecar's own
-// environment table and checks) plus the client's few settings of its own.
+// Turns a ClientConfig into the options of the stages a client runs (through
+// the parts of the sidecar's environment table they have, and their checks)
+// plus the client's few settings of its own.
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -11,7 +12,10 @@
 namespace logferry {
 
 struct ClientSettings {
-  Config config;
+  OutputOptions output;
+  BatchPolicy batch;
+  Labels resource;  // LOGFERRY_LABELS and the Downward API names
+  LogOptions log;
   size_t queue_max_entries = 0;
   std::chrono::milliseconds drain_timeout{0};
   std::string source_name;

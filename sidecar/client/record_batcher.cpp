@@ -48,14 +48,15 @@ size_t set_value(const AttributeValue& value, v1::AnyValue& out) {
 }
 }  // namespace
 
-RecordBatcher::RecordBatcher(asio::any_io_executor ex, const Config& config, Forwarder& forwarder,
-                             RecordQueue& queue, OriginPtr origin, std::function<void(uint64_t)> progress)
-    : config_(config),
+RecordBatcher::RecordBatcher(asio::any_io_executor ex, const BatchPolicy& policy, Labels resource,
+                             Forwarder& forwarder, RecordQueue& queue, OriginPtr origin,
+                             std::function<void(uint64_t)> progress)
+    : policy_(policy),
       forwarder_(forwarder),
       queue_(queue),
       origin_(std::move(origin)),
       progress_(std::move(progress)),
-      resource_(config.resource_labels()),
+      resource_(std::move(resource)),
       wake_(ex) {
   start_batch();
 }
@@ -89,7 +90,7 @@ void RecordBatcher::add(const Record& record) {
   entry->set_offset(record.offset);
   batch_end_ = record.offset + 1;
   batch_bytes_ += bytes + kEntryOverhead;
-  if (batch_->entries_size() >= static_cast<int>(config_.batch_max_entries) || batch_bytes_ >= config_.batch_max_bytes)
+  if (batch_->entries_size() >= static_cast<int>(policy_.max_entries) || batch_bytes_ >= policy_.max_bytes)
     seal();
 }
 
@@ -106,7 +107,7 @@ void RecordBatcher::seal() {
 bool RecordBatcher::pump() {
   while (!forwarder_.full()) {
     taken_.clear();
-    const size_t max = std::max<size_t>(1, static_cast<size_t>(config_.batch_max_entries));
+    const size_t max = std::max<size_t>(1, static_cast<size_t>(policy_.max_entries));
     if (queue_.take(taken_, max) == 0) return true;
     for (const auto& record : taken_) add(record);
   }
@@ -134,13 +135,13 @@ asio::awaitable<void> RecordBatcher::run() {
     const bool emptied = pump();
     const auto now = std::chrono::steady_clock::now();
     if (batch_->entries_size() > 0 &&
-        ((flush_requested_ && emptied) || now >= batch_started_ + config_.batch_timeout)) {
+        ((flush_requested_ && emptied) || now >= batch_started_ + policy_.timeout)) {
       seal();
     }
     if (emptied) flush_requested_ = false;
     publish_progress();
     std::chrono::steady_clock::duration wait = std::chrono::seconds(1);
-    if (batch_->entries_size() > 0) wait = std::min(wait, batch_started_ + config_.batch_timeout - now);
+    if (batch_->entries_size() > 0) wait = std::min(wait, batch_started_ + policy_.timeout - now);
     if (!emptied || origin_->acked_offset < origin_->read_offset) wait = std::min<std::chrono::steady_clock::duration>(wait, kProgressPoll);
     if (wait > std::chrono::steady_clock::duration::zero()) co_await wake_.wait_for(wait);
   }

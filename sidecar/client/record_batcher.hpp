@@ -16,7 +16,8 @@
 
 #include "logferry/v1/logferry.pb.h"
 #include "sidecar/client/record_queue.hpp"
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/batch_policy.hpp"
+#include "sidecar/core/labels.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/core/origin.hpp"
 #include "sidecar/forward/forwarder.hpp"
@@ -27,8 +28,8 @@ class RecordBatcher {
  public:
   // `progress` is called on the event loop with the acknowledged offset each
   // time it moved. All references must outlive run().
-  RecordBatcher(boost::asio::any_io_executor ex, const Config& config, Forwarder& forwarder, RecordQueue& queue,
-                OriginPtr origin, std::function<void(uint64_t)> progress);
+  RecordBatcher(boost::asio::any_io_executor ex, const BatchPolicy& policy, Labels resource, Forwarder& forwarder,
+                RecordQueue& queue, OriginPtr origin, std::function<void(uint64_t)> progress);
 
   // Moves records into batches until stop().
   boost::asio::awaitable<void> run();
@@ -46,7 +47,7 @@ class RecordBatcher {
   void start_batch();
   void publish_progress();
 
-  const Config& config_;
+  const BatchPolicy& policy_;
   Forwarder& forwarder_;
   RecordQueue& queue_;
   OriginPtr origin_;

@@ -40,63 +40,12 @@ std::optional<uint32_t> parse_octal_mode(std::string_view v) {
   return mode;
 }
 
-const std::array kTable{
-    Var{"LOGFERRY_FILES", "", [](Config& c, std::string_view v) { c.files = split_list(v); return std::string(); },
-        "Comma-separated globs of files to tail, e.g. /var/log/app/*.log; ** matches any depth."},
-    Var{"LOGFERRY_MODE", "sidecar",
-        [](Config& c, std::string_view v) {
-          if (v == "sidecar") c.mode = Mode::sidecar;
-          else if (v == "node") c.mode = Mode::node;
-          else return std::string("expected sidecar or node");
-          return std::string();
-        },
-        "sidecar (next to one app in its Pod) or node (a DaemonSet agent): node mode reads "
-        "/var/log/containers/*.log with the cri parser unless LOGFERRY_FILES / LOGFERRY_PARSER say otherwise, "
-        "and labels each file's entries with the k8s.pod.name, k8s.namespace.name, k8s.container.name and "
-        "container.id taken from its name (<pod>_<namespace>_<container>-<id>.log)."},
-    Var{"LOGFERRY_EXCLUDE", "", [](Config& c, std::string_view v) { c.exclude = split_list(v); return std::string(); },
-        "Comma-separated globs of files never to read, even when LOGFERRY_FILES matches them."},
-    Var{"LOGFERRY_FOLLOW_SYMLINKS", "false", set_bool<&Config::follow_symlinks>,
-        "Sidecar mode: read files that are symbolic links (and their targets wherever they lead). Off by "
-        "default: a link the app plants (e.g. to the sidecar's token or key) is skipped, counted in "
-        "logferry_skipped_files_total{reason=\"symlink\"} and logged. Node mode ignores it (see LOGFERRY_PODS_ROOT)."},
-    Var{"LOGFERRY_PODS_ROOT", "/var/log/pods", set_string<&Config::pods_root>,
-        "Node mode: a symbolic link (the kubelet's /var/log/containers/*.log) is read only when its target "
-        "resolves beneath this directory; other links are skipped and counted."},
-    Var{"LOGFERRY_READ_FROM", "head", set_enum<&Config::read_from, kReadFromChoices>,
-        "Where to start a file seen for the first time (no checkpoint): head or tail."},
-    Var{"LOGFERRY_PIPE", "", set_string<&Config::pipe>,
-        "Path of a named pipe (FIFO) the app writes its lines into; created if missing. logferry keeps it "
-        "open for writing too, so it never sees end-of-file and several writers may come and go."},
-    Var{"LOGFERRY_PIPE_MODE", "0622",
-        [](Config& c, std::string_view v) {
-          auto m = parse_octal_mode(v);
-          if (!m) return std::string("expected an octal mode from 0600 to 0777 such as 0622 or 0660");
-          c.pipe_mode = *m;
-          return std::string();
-        },
-        "Permissions of a FIFO logferry creates (umask not applied). 0622: any user of the Pod's containers "
-        "may write (the app may run as another user), only logferry reads; use 0660 with a shared fsGroup."},
-    Var{"LOGFERRY_STDIN", "false", set_bool<&Config::read_stdin>,
-        "Read lines from standard input (app | logferry); at end-of-file drain and exit 0."},
-    Var{"LOGFERRY_SPILL_DIR", "",
-        set_string<&Config::spill_dir>,
-        "Where pipe lines go on disk while the output is slow or down (segment files, replayed in order, "
-        "also after a restart). Default: the pipe-spill directory inside LOGFERRY_CHECKPOINT_DIR."},
-    Var{"LOGFERRY_SPILL_MAX_BYTES", "64MiB",
-        [](Config& c, std::string_view v) {
-          auto n = parse_size(v);
-          if (!n || (*n != 0 && *n < 64 * 1024))
-            return std::string("expected 0 (no spilling) or a size of at least 64KiB such as 64MiB or 1GiB");
-          c.spill_max_bytes = *n;
-          return std::string();
-        },
-        "Cap on the pipe's spill directory; beyond it LOGFERRY_PIPE_OVERFLOW applies. 0: no spilling."},
-    Var{"LOGFERRY_PIPE_OVERFLOW", "block", set_enum<&Config::pipe_overflow, kPipeOverflowChoices>,
-        "When memory and spill are full: block (stop reading; the app's writes block), drop_oldest (discard "
-        "the oldest spilled segment) or drop_newest (discard incoming lines). Drops are counted."},
-    Var{"LOGFERRY_OUTPUT", "",
-        [](Config& c, std::string_view v) {
+// The parts other programs reuse (see config.hpp), then the sidecar's own
+// variables, joined in --help order into kTable.
+// Where batches go (first in --help, with the sources).
+const std::array kOutputTargetVars{
+    EnvVar<OutputOptions>{"LOGFERRY_OUTPUT", "",
+        [](OutputOptions& c, std::string_view v) {
           if (redact_urls(v).find("***@") != std::string::npos)
             return std::string("credentials in the URL are not supported (they would be logged): use "
                                "LOGFERRY_OTLP_HEADERS or LOGFERRY_AUTH_TOKEN_FILE");
@@ -113,142 +62,38 @@ const std::array kTable{
         "loki+http://HOST:3100 (Grafana Loki, POST /loki/api/v1/push) or loki+https://...; a path after the "
         "port replaces the default one. Several comma-separated addresses of one kind fail over in order. Required.",
         Secret::url},
-    Var{"LOGFERRY_CHECKPOINT_DIR", "/var/lib/logferry", set_string<&Config::checkpoint_dir>,
-        "Directory for the checkpoint file (read offsets acknowledged by the output). Must be writable; "
-        "put it on the shared emptyDir so it survives container restarts."},
-    Var{"LOGFERRY_CHECKPOINT_INTERVAL", "1s", set_duration<&Config::checkpoint_interval, ZeroDuration::allowed>,
-        "How often, at most, the checkpoint file is written and fsynced while lines are acknowledged "
-        "(also on shutdown; 0: after every acknowledgement). After 1MiB acknowledged it is written "
-        "sooner, without fsync, so a killed logferry re-sends at most about that much (the "
-        "aggregator drops re-sent lines as duplicates)."},
-    Var{"LOGFERRY_LABELS", "",
-        [](Config& c, std::string_view v) {
-          auto l = parse_labels(v);
-          if (!l) return std::string("expected comma-separated key=value pairs, e.g. team=payments,env=prod");
-          c.labels = std::move(*l);
-          return std::string();
-        },
-        "Extra resource labels added to every batch: key=value,key2=value2."},
-    Var{"POD_NAME", "", set_string<&Config::pod_name>, "Downward API: the Pod's name (label k8s.pod.name)."},
-    Var{"POD_NAMESPACE", "", set_string<&Config::pod_namespace>,
-        "Downward API: the Pod's namespace (label k8s.namespace.name)."},
-    Var{"NODE_NAME", "", set_string<&Config::node_name>, "Downward API: the node's name (label k8s.node.name)."},
-    Var{"CONTAINER_NAME", "", set_string<&Config::container_name>,
-        "The app container's name (label k8s.container.name)."},
-    Var{"LOGFERRY_POD_LABELS_FILE", "", set_string<&Config::pod_labels_file>,
-        "A downwardAPI volume file of the Pod's labels (fieldRef metadata.labels): each becomes the resource "
-        "label k8s.pod.label.<key> on every batch; re-read when the kubelet updates it. Must be readable at start."},
-    Var{"LOGFERRY_POD_ANNOTATIONS_FILE", "", set_string<&Config::pod_annotations_file>,
-        "Like LOGFERRY_POD_LABELS_FILE for metadata.annotations: resource labels k8s.pod.annotation.<key>."},
-    Var{"LOGFERRY_PARSER", "plain",
-        [](Config& c, std::string_view v) {
-          c.parser = std::string(v);  // the name is checked by load_config (ParserCatalog)
-          return std::string();
-        },
-        "How lines become entries, for all sources: plain, json, logfmt, regex, cri, docker, nginx, apache, "
-        "syslog, klog, k8s-audit or auto."},
-    Var{"LOGFERRY_PARSERS", "",
-        [](Config& c, std::string_view v) {
-          c.parser_overrides.clear();
-          for (const auto& item : split_list(v, ';')) {
-            const size_t eq = item.rfind('=');
-            if (eq == std::string::npos || eq == 0)
-              return std::string("expected GLOB=PARSER pairs separated by ';', e.g. /var/log/app/*.json=json");
-            // The names are checked by load_config (ParserCatalog).
-            c.parser_overrides.emplace_back(item.substr(0, eq), item.substr(eq + 1));
-          }
-          return std::string();
-        },
-        "Per-source parsers: GLOB=PARSER;GLOB=PARSER (fnmatch on the file path, first match wins), "
-        "e.g. /var/log/app/access.log=nginx;/var/log/app/*.json=json. Others use LOGFERRY_PARSER."},
-    Var{"LOGFERRY_REGEX", "", set_string<&Config::regex>,
-        "RE2 pattern of the regex parser; named groups (?P<name>...) become attributes, groups named like "
-        "LOGFERRY_MESSAGE_FIELDS/TIME_FIELDS/LEVEL_FIELDS set the body, time and severity."},
-    Var{"LOGFERRY_MESSAGE_FIELDS", "msg,message,log",
-        [](Config& c, std::string_view v) { c.message_fields = split_list(v); return std::string(); },
-        "Fields of structured lines (json, logfmt, regex, klog) used as the body; the first present wins."},
-    Var{"LOGFERRY_TIME_FIELDS", "time,ts,timestamp,@timestamp",
-        [](Config& c, std::string_view v) { c.time_fields = split_list(v); return std::string(); },
-        "Fields holding the event time: RFC 3339 or epoch seconds/ms/us/ns (guessed by magnitude)."},
-    Var{"LOGFERRY_LEVEL_FIELDS", "level,severity,lvl,loglevel",
-        [](Config& c, std::string_view v) { c.level_fields = split_list(v); return std::string(); },
-        "Fields holding the level (info, WARN, E, 30, ...), mapped to the OpenTelemetry severity."},
-    Var{"LOGFERRY_MULTILINE", "",
-        [](Config& c, std::string_view v) {
-          if (!v.empty() && v != "java" && v != "python" && v != "go")
-            return std::string("expected java, python or go");
-          c.multiline = std::string(v);
-          return std::string();
-        },
-        "Join stack traces into one entry with a preset: java, python or go."},
-    Var{"LOGFERRY_MULTILINE_START", "", set_string<&Config::multiline_start>,
-        "RE2 pattern matching the first line of a record; other lines are joined to the record before them."},
-    Var{"LOGFERRY_MULTILINE_TIMEOUT", "1s", set_duration<&Config::multiline_timeout, ZeroDuration::allowed>,
-        "A held record (multiline, or a partial cri/docker line) is forwarded after this long without more lines."},
-    Var{"LOGFERRY_MULTILINE_MAX_LINES", "500",
-        [](Config& c, std::string_view v) { return set_count<&Config::multiline_max_lines>(c, v, 1, 100000); },
-        "A record is cut after this many lines (the rest starts a new entry)."},
-    Var{"LOGFERRY_MULTILINE_MAX_BYTES", "256KiB",
-        [](Config& c, std::string_view v) { return set_size<&Config::multiline_max_bytes>(c, v, 1024); },
-        "A record is cut before it grows beyond this size (the rest starts a new entry)."},
-    Var{"LOGFERRY_DROP", "", set_string<&Config::drop>,
-        "RE2 pattern: lines matching it are dropped before parsing (and counted)."},
-    Var{"LOGFERRY_MIN_SEVERITY", "",
-        [](Config& c, std::string_view v) {
-          c.min_severity = v.empty() ? 0 : parse_min_severity(v);
-          if (c.min_severity == 0 && !v.empty()) return std::string("expected trace, debug, info, warn, error, fatal or 1 to 24");
-          return std::string();
-        },
-        "Entries with a known severity below this are dropped (entries without a level are kept)."},
-    Var{"LOGFERRY_MAX_LINE_BYTES", "256KiB", [](Config& c, std::string_view v) { return set_size<&Config::max_line_bytes>(c, v, 64); },
-        "Longer lines are cut to this size, forwarded with attribute log.truncated=true and counted."},
-    Var{"LOGFERRY_PARTIAL_FLUSH", "5s", set_duration<&Config::partial_flush, ZeroDuration::allowed>,
-        "A last line without a newline is forwarded after this long without more bytes."},
-    Var{"LOGFERRY_ROTATE_WAIT", "10s", set_duration<&Config::rotate_wait, ZeroDuration::allowed>,
-        "After a file is renamed away or deleted, keep reading it until it has been quiet this long."},
-    Var{"LOGFERRY_POLL_INTERVAL", "1s", set_duration<&Config::poll_interval, ZeroDuration::allowed>,
-        "How often globs are re-scanned and files checked, in addition to inotify wake-ups."},
-    Var{"LOGFERRY_INOTIFY", "true", set_bool<&Config::inotify>,
-        "Use inotify for prompt wake-ups; false: polling only (for file systems without inotify "
-        "events, e.g. some network mounts). Polling is also the fallback when inotify fails."},
-    Var{"LOGFERRY_READ_BUDGET_BYTES", "1MiB", [](Config& c, std::string_view v) { return set_size<&Config::read_budget_bytes>(c, v, 4096); },
-        "Bytes read from one file before moving to the next (round-robin fairness)."},
-    Var{"LOGFERRY_MAX_OPEN_FILES", "512", [](Config& c, std::string_view v) { return set_count<&Config::max_open_files>(c, v, 1, 65536); },
-        "Most files held open at once; further files wait their turn."},
-    Var{"LOGFERRY_BATCH_MAX_ENTRIES", "4096", [](Config& c, std::string_view v) { return set_count<&Config::batch_max_entries>(c, v, 1, 1000000); },
-        "A batch is sent when it holds this many entries..."},
-    Var{"LOGFERRY_BATCH_MAX_BYTES", "512KiB", [](Config& c, std::string_view v) { return set_size<&Config::batch_max_bytes>(c, v, 1024); },
-        "...or this many bytes of encoded entries..."},
-    Var{"LOGFERRY_BATCH_TIMEOUT", "200ms", set_duration<&Config::batch_timeout, ZeroDuration::allowed>,
-        "...or when its first entry has waited this long."},
-    Var{"LOGFERRY_BUFFER_MAX_BYTES", "4MiB", [](Config& c, std::string_view v) { return set_size<&Config::buffer_max_bytes>(c, v, 4096); },
+};
+
+// How batches are delivered, after the parse and batch variables in --help.
+const std::array kDeliveryVars{
+    EnvVar<OutputOptions>{"LOGFERRY_BUFFER_MAX_BYTES", "4MiB", [](OutputOptions& c, std::string_view v) { return set_size<&OutputOptions::buffer_max_bytes>(c, v, 4096); },
         "Cap on encoded batches held in memory (sent but not acknowledged, or waiting). When full, "
         "file reading pauses: the files themselves are the buffer."},
-    Var{"LOGFERRY_MAX_IN_FLIGHT", "8", [](Config& c, std::string_view v) { return set_count<&Config::max_in_flight>(c, v, 1, 1024); },
+    EnvVar<OutputOptions>{"LOGFERRY_MAX_IN_FLIGHT", "8", [](OutputOptions& c, std::string_view v) { return set_count<&OutputOptions::max_in_flight>(c, v, 1, 1024); },
         "Batches sent and not yet acknowledged, at most."},
-    Var{"LOGFERRY_BACKOFF_INITIAL", "200ms", set_duration<&Config::backoff_initial, ZeroDuration::allowed>,
+    EnvVar<OutputOptions>{"LOGFERRY_BACKOFF_INITIAL", "200ms", set_duration<&OutputOptions::backoff_initial, ZeroDuration::allowed>,
         "First reconnect delay; it doubles per failure up to LOGFERRY_BACKOFF_MAX, with full jitter."},
-    Var{"LOGFERRY_BACKOFF_MAX", "30s", set_duration<&Config::backoff_max, ZeroDuration::allowed>, "Largest reconnect delay."},
-    Var{"LOGFERRY_CONNECT_TIMEOUT", "5s", set_duration<&Config::connect_timeout, ZeroDuration::allowed>,
+    EnvVar<OutputOptions>{"LOGFERRY_BACKOFF_MAX", "30s", set_duration<&OutputOptions::backoff_max, ZeroDuration::allowed>, "Largest reconnect delay."},
+    EnvVar<OutputOptions>{"LOGFERRY_CONNECT_TIMEOUT", "5s", set_duration<&OutputOptions::connect_timeout, ZeroDuration::allowed>,
         "Deadline for connecting and the handshake."},
-    Var{"LOGFERRY_ACK_TIMEOUT", "30s", set_duration<&Config::ack_timeout, ZeroDuration::allowed>,
+    EnvVar<OutputOptions>{"LOGFERRY_ACK_TIMEOUT", "30s", set_duration<&OutputOptions::ack_timeout, ZeroDuration::allowed>,
         "A connection whose oldest batch waits this long for its ack is closed and the batches re-sent "
         "(0: never)."},
-    Var{"LOGFERRY_COMPRESS", "false", set_bool<&Config::compress>,
+    EnvVar<OutputOptions>{"LOGFERRY_COMPRESS", "false", set_bool<&OutputOptions::compress>,
         "Offer zstd compression of batches in the handshake. Off by default: zstd costs about two thirds "
         "of the sidecar's CPU per plain line (see the benchmark) and in-cluster bandwidth is cheaper than "
         "CPU in every Pod; turn it on for outputs across zones or sites (about 4.6x fewer bytes)."},
-    Var{"LOGFERRY_AUTH_TOKEN", "", set_string<&Config::auth_token>,
+    EnvVar<OutputOptions>{"LOGFERRY_AUTH_TOKEN", "", set_string<&OutputOptions::auth_token>,
         "Token sent in the handshake when the aggregator requires one.", Secret::yes},
-    Var{"LOGFERRY_AUTH_TOKEN_FILE", "", set_string<&Config::auth_token_file>,
+    EnvVar<OutputOptions>{"LOGFERRY_AUTH_TOKEN_FILE", "", set_string<&OutputOptions::auth_token_file>,
         "File holding the token (a mounted Secret); re-read on every connection, so rotation works."},
-    Var{"LOGFERRY_TLS_CA", "", set_string<&Config::tls_ca>, "PEM file of CAs trusted for tls:// outputs."},
-    Var{"LOGFERRY_TLS_CERT", "", set_string<&Config::tls_cert>, "PEM client certificate for mutual TLS."},
-    Var{"LOGFERRY_TLS_KEY", "", set_string<&Config::tls_key>, "PEM private key of LOGFERRY_TLS_CERT."},
-    Var{"LOGFERRY_TLS_SERVER_NAME", "", set_string<&Config::tls_server_name>,
+    EnvVar<OutputOptions>{"LOGFERRY_TLS_CA", "", set_string<&OutputOptions::tls_ca>, "PEM file of CAs trusted for tls:// outputs."},
+    EnvVar<OutputOptions>{"LOGFERRY_TLS_CERT", "", set_string<&OutputOptions::tls_cert>, "PEM client certificate for mutual TLS."},
+    EnvVar<OutputOptions>{"LOGFERRY_TLS_KEY", "", set_string<&OutputOptions::tls_key>, "PEM private key of LOGFERRY_TLS_CERT."},
+    EnvVar<OutputOptions>{"LOGFERRY_TLS_SERVER_NAME", "", set_string<&OutputOptions::tls_server_name>,
         "Name the server certificate must carry; default: the output's host."},
-    Var{"LOGFERRY_OTLP_HEADERS", "",
-        [](Config& c, std::string_view v) {
+    EnvVar<OutputOptions>{"LOGFERRY_OTLP_HEADERS", "",
+        [](OutputOptions& c, std::string_view v) {
           auto l = parse_labels(v);
           if (!l) return std::string("expected comma-separated Name=value pairs, e.g. Authorization=Bearer abc");
           c.http_headers = std::move(*l);
@@ -256,12 +101,12 @@ const std::array kTable{
         },
         "Extra HTTP headers for otlp+http(s) and loki+http(s) outputs: Name=value,Name2=value2 "
         "(e.g. an API key).", Secret::yes},
-    Var{"LOGFERRY_OTLP_COMPRESSION", "none", set_enum<&Config::otlp_gzip, kOtlpCompressionChoices>,
+    EnvVar<OutputOptions>{"LOGFERRY_OTLP_COMPRESSION", "none", set_enum<&OutputOptions::otlp_gzip, kOtlpCompressionChoices>,
         "Body compression of OTLP requests: none or gzip."},
-    Var{"LOGFERRY_LOKI_TENANT", "", set_string<&Config::loki_tenant>,
+    EnvVar<OutputOptions>{"LOGFERRY_LOKI_TENANT", "", set_string<&OutputOptions::loki_tenant>,
         "Loki tenant, sent as X-Scope-OrgID; unset: no header (single-tenant Loki)."},
-    Var{"LOGFERRY_LOKI_LABELS", "namespace,pod,container,filename",
-        [](Config& c, std::string_view v) {
+    EnvVar<OutputOptions>{"LOGFERRY_LOKI_LABELS", "namespace,pod,container,filename",
+        [](OutputOptions& c, std::string_view v) {
           c.loki_labels = split_list(v);
           for (const auto& item : c.loki_labels) {
             const std::string name = item.substr(0, item.find('='));
@@ -277,8 +122,8 @@ const std::array kTable{
         },
         "Loki stream labels (keep the set small): namespace, pod, container, node (from the Downward API), "
         "filename (the source file's name), service_name, any LOGFERRY_LABELS key, or NAME=RESOURCE_KEY."},
-    Var{"LOGFERRY_LOKI_STRUCTURED_METADATA", "auto",
-        [](Config& c, std::string_view v) {
+    EnvVar<OutputOptions>{"LOGFERRY_LOKI_STRUCTURED_METADATA", "auto",
+        [](OutputOptions& c, std::string_view v) {
           const bool automatic = v == "auto";
           const auto b = automatic ? std::optional<bool>(true) : parse_bool(v);
           if (!b) return std::string("expected auto, true or false");
@@ -289,26 +134,228 @@ const std::array kTable{
         "true: attributes, level and trace/span ids go into Loki structured metadata (Loki 3 or schema v13 with "
         "allow_structured_metadata); false: they are appended to the line as logfmt; auto: structured metadata "
         "until Loki refuses it, then logfmt for that output (logged once, counted, the refused batch re-sent)."},
-    Var{"LOGFERRY_SERVICE_NAME", "", set_string<&Config::service_name>,
+    EnvVar<OutputOptions>{"LOGFERRY_SERVICE_NAME", "", set_string<&OutputOptions::service_name>,
         "service.name of the OTLP resource (and Loki's service_name label); default: a service.name label, "
         "else the container name."},
+};
+
+const auto kOutputVars = join_tables(kOutputTargetVars, kDeliveryVars);
+
+const std::array kBatchVars{
+    EnvVar<BatchPolicy>{"LOGFERRY_BATCH_MAX_ENTRIES", "4096", [](BatchPolicy& c, std::string_view v) { return set_count<&BatchPolicy::max_entries>(c, v, 1, 1000000); },
+        "A batch is sent when it holds this many entries..."},
+    EnvVar<BatchPolicy>{"LOGFERRY_BATCH_MAX_BYTES", "512KiB", [](BatchPolicy& c, std::string_view v) { return set_size<&BatchPolicy::max_bytes>(c, v, 1024); },
+        "...or this many bytes of encoded entries..."},
+    EnvVar<BatchPolicy>{"LOGFERRY_BATCH_TIMEOUT", "200ms", set_duration<&BatchPolicy::timeout, ZeroDuration::allowed>,
+        "...or when its first entry has waited this long."},
+};
+
+const std::array kIdentityVars{
+    EnvVar<IdentityOptions>{"LOGFERRY_LABELS", "",
+        [](IdentityOptions& c, std::string_view v) {
+          auto l = parse_labels(v);
+          if (!l) return std::string("expected comma-separated key=value pairs, e.g. team=payments,env=prod");
+          c.labels = std::move(*l);
+          return std::string();
+        },
+        "Extra resource labels added to every batch: key=value,key2=value2."},
+    EnvVar<IdentityOptions>{"POD_NAME", "", set_string<&IdentityOptions::pod_name>, "Downward API: the Pod's name (label k8s.pod.name)."},
+    EnvVar<IdentityOptions>{"POD_NAMESPACE", "", set_string<&IdentityOptions::pod_namespace>,
+        "Downward API: the Pod's namespace (label k8s.namespace.name)."},
+    EnvVar<IdentityOptions>{"NODE_NAME", "", set_string<&IdentityOptions::node_name>, "Downward API: the node's name (label k8s.node.name)."},
+    EnvVar<IdentityOptions>{"CONTAINER_NAME", "", set_string<&IdentityOptions::container_name>,
+        "The app container's name (label k8s.container.name)."},
+    EnvVar<IdentityOptions>{"LOGFERRY_POD_LABELS_FILE", "", set_string<&IdentityOptions::pod_labels_file>,
+        "A downwardAPI volume file of the Pod's labels (fieldRef metadata.labels): each becomes the resource "
+        "label k8s.pod.label.<key> on every batch; re-read when the kubelet updates it. Must be readable at start."},
+    EnvVar<IdentityOptions>{"LOGFERRY_POD_ANNOTATIONS_FILE", "", set_string<&IdentityOptions::pod_annotations_file>,
+        "Like LOGFERRY_POD_LABELS_FILE for metadata.annotations: resource labels k8s.pod.annotation.<key>."},
+};
+
+const std::array kLogVars{
+    EnvVar<LogOptions>{"LOGFERRY_LOG_LEVEL", "info", set_enum<&LogOptions::level, kLogLevelChoices>,
+        "Threshold of logferry's own log lines (on stderr)."},
+    EnvVar<LogOptions>{"LOGFERRY_LOG_FORMAT", "json", set_enum<&LogOptions::format, kLogFormatChoices>,
+        "Format of logferry's own log lines on stderr."},
+};
+
+const std::array kSourceVars{
+    Var{"LOGFERRY_FILES", "", [](Config& c, std::string_view v) { c.files.globs = split_list(v); return std::string(); },
+        "Comma-separated globs of files to tail, e.g. /var/log/app/*.log; ** matches any depth."},
+    Var{"LOGFERRY_MODE", "sidecar",
+        [](Config& c, std::string_view v) {
+          if (v == "sidecar") c.files.mode = Mode::sidecar;
+          else if (v == "node") c.files.mode = Mode::node;
+          else return std::string("expected sidecar or node");
+          return std::string();
+        },
+        "sidecar (next to one app in its Pod) or node (a DaemonSet agent): node mode reads "
+        "/var/log/containers/*.log with the cri parser unless LOGFERRY_FILES / LOGFERRY_PARSER say otherwise, "
+        "and labels each file's entries with the k8s.pod.name, k8s.namespace.name, k8s.container.name and "
+        "container.id taken from its name (<pod>_<namespace>_<container>-<id>.log)."},
+    Var{"LOGFERRY_EXCLUDE", "", [](Config& c, std::string_view v) { c.files.exclude = split_list(v); return std::string(); },
+        "Comma-separated globs of files never to read, even when LOGFERRY_FILES matches them."},
+    Var{"LOGFERRY_FOLLOW_SYMLINKS", "false", in_part<&Config::files, set_bool<&FileSourceOptions::follow_symlinks>>,
+        "Sidecar mode: read files that are symbolic links (and their targets wherever they lead). Off by "
+        "default: a link the app plants (e.g. to the sidecar's token or key) is skipped, counted in "
+        "logferry_skipped_files_total{reason=\"symlink\"} and logged. Node mode ignores it (see LOGFERRY_PODS_ROOT)."},
+    Var{"LOGFERRY_PODS_ROOT", "/var/log/pods", in_part<&Config::files, set_string<&FileSourceOptions::pods_root>>,
+        "Node mode: a symbolic link (the kubelet's /var/log/containers/*.log) is read only when its target "
+        "resolves beneath this directory; other links are skipped and counted."},
+    Var{"LOGFERRY_READ_FROM", "head", in_part<&Config::files, set_enum<&FileSourceOptions::read_from, kReadFromChoices>>,
+        "Where to start a file seen for the first time (no checkpoint): head or tail."},
+    Var{"LOGFERRY_PIPE", "", in_part<&Config::pipe, set_string<&PipeSourceOptions::path>>,
+        "Path of a named pipe (FIFO) the app writes its lines into; created if missing. logferry keeps it "
+        "open for writing too, so it never sees end-of-file and several writers may come and go."},
+    Var{"LOGFERRY_PIPE_MODE", "0622",
+        [](Config& c, std::string_view v) {
+          auto m = parse_octal_mode(v);
+          if (!m) return std::string("expected an octal mode from 0600 to 0777 such as 0622 or 0660");
+          c.pipe.file_mode = *m;
+          return std::string();
+        },
+        "Permissions of a FIFO logferry creates (umask not applied). 0622: any user of the Pod's containers "
+        "may write (the app may run as another user), only logferry reads; use 0660 with a shared fsGroup."},
+    Var{"LOGFERRY_STDIN", "false", set_bool<&Config::read_stdin>,
+        "Read lines from standard input (app | logferry); at end-of-file drain and exit 0."},
+    Var{"LOGFERRY_SPILL_DIR", "",
+        in_part<&Config::pipe, set_string<&PipeSourceOptions::spill_dir>>,
+        "Where pipe lines go on disk while the output is slow or down (segment files, replayed in order, "
+        "also after a restart). Default: the pipe-spill directory inside LOGFERRY_CHECKPOINT_DIR."},
+    Var{"LOGFERRY_SPILL_MAX_BYTES", "64MiB",
+        [](Config& c, std::string_view v) {
+          auto n = parse_size(v);
+          if (!n || (*n != 0 && *n < 64 * 1024))
+            return std::string("expected 0 (no spilling) or a size of at least 64KiB such as 64MiB or 1GiB");
+          c.pipe.spill_max_bytes = *n;
+          return std::string();
+        },
+        "Cap on the pipe's spill directory; beyond it LOGFERRY_PIPE_OVERFLOW applies. 0: no spilling."},
+    Var{"LOGFERRY_PIPE_OVERFLOW", "block", in_part<&Config::pipe, set_enum<&PipeSourceOptions::overflow, kPipeOverflowChoices>>,
+        "When memory and spill are full: block (stop reading; the app's writes block), drop_oldest (discard "
+        "the oldest spilled segment) or drop_newest (discard incoming lines). Drops are counted."},
+};
+
+const std::array kStateVars{
+    Var{"LOGFERRY_CHECKPOINT_DIR", "/var/lib/logferry", set_string<&Config::checkpoint_dir>,
+        "Directory for the checkpoint file (read offsets acknowledged by the output). Must be writable; "
+        "put it on the shared emptyDir so it survives container restarts."},
+    Var{"LOGFERRY_CHECKPOINT_INTERVAL", "1s", set_duration<&Config::checkpoint_interval, ZeroDuration::allowed>,
+        "How often, at most, the checkpoint file is written and fsynced while lines are acknowledged "
+        "(also on shutdown; 0: after every acknowledgement). After 1MiB acknowledged it is written "
+        "sooner, without fsync, so a killed logferry re-sends at most about that much (the "
+        "aggregator drops re-sent lines as duplicates)."},
+};
+
+const std::array kParseVars{
+    Var{"LOGFERRY_PARSER", "plain",
+        [](Config& c, std::string_view v) {
+          c.parse.parser = std::string(v);  // the name is checked by load_config (ParserCatalog)
+          return std::string();
+        },
+        "How lines become entries, for all sources: plain, json, logfmt, regex, cri, docker, nginx, apache, "
+        "syslog, klog, k8s-audit or auto."},
+    Var{"LOGFERRY_PARSERS", "",
+        [](Config& c, std::string_view v) {
+          c.parse.parser_overrides.clear();
+          for (const auto& item : split_list(v, ';')) {
+            const size_t eq = item.rfind('=');
+            if (eq == std::string::npos || eq == 0)
+              return std::string("expected GLOB=PARSER pairs separated by ';', e.g. /var/log/app/*.json=json");
+            // The names are checked by load_config (ParserCatalog).
+            c.parse.parser_overrides.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+          }
+          return std::string();
+        },
+        "Per-source parsers: GLOB=PARSER;GLOB=PARSER (fnmatch on the file path, first match wins), "
+        "e.g. /var/log/app/access.log=nginx;/var/log/app/*.json=json. Others use LOGFERRY_PARSER."},
+    Var{"LOGFERRY_REGEX", "", in_part<&Config::parse, set_string<&ParseOptions::regex>>,
+        "RE2 pattern of the regex parser; named groups (?P<name>...) become attributes, groups named like "
+        "LOGFERRY_MESSAGE_FIELDS/TIME_FIELDS/LEVEL_FIELDS set the body, time and severity."},
+    Var{"LOGFERRY_MESSAGE_FIELDS", "msg,message,log",
+        [](Config& c, std::string_view v) { c.parse.message_fields = split_list(v); return std::string(); },
+        "Fields of structured lines (json, logfmt, regex, klog) used as the body; the first present wins."},
+    Var{"LOGFERRY_TIME_FIELDS", "time,ts,timestamp,@timestamp",
+        [](Config& c, std::string_view v) { c.parse.time_fields = split_list(v); return std::string(); },
+        "Fields holding the event time: RFC 3339 or epoch seconds/ms/us/ns (guessed by magnitude)."},
+    Var{"LOGFERRY_LEVEL_FIELDS", "level,severity,lvl,loglevel",
+        [](Config& c, std::string_view v) { c.parse.level_fields = split_list(v); return std::string(); },
+        "Fields holding the level (info, WARN, E, 30, ...), mapped to the OpenTelemetry severity."},
+    Var{"LOGFERRY_MULTILINE", "",
+        [](Config& c, std::string_view v) {
+          if (!v.empty() && v != "java" && v != "python" && v != "go")
+            return std::string("expected java, python or go");
+          c.parse.multiline = std::string(v);
+          return std::string();
+        },
+        "Join stack traces into one entry with a preset: java, python or go."},
+    Var{"LOGFERRY_MULTILINE_START", "", in_part<&Config::parse, set_string<&ParseOptions::multiline_start>>,
+        "RE2 pattern matching the first line of a record; other lines are joined to the record before them."},
+    Var{"LOGFERRY_MULTILINE_TIMEOUT", "1s", in_part<&Config::parse, set_duration<&ParseOptions::multiline_timeout, ZeroDuration::allowed>>,
+        "A held record (multiline, or a partial cri/docker line) is forwarded after this long without more lines."},
+    Var{"LOGFERRY_MULTILINE_MAX_LINES", "500",
+        [](Config& c, std::string_view v) { return set_count<&ParseOptions::multiline_max_lines>(c.parse, v, 1, 100000); },
+        "A record is cut after this many lines (the rest starts a new entry)."},
+    Var{"LOGFERRY_MULTILINE_MAX_BYTES", "256KiB",
+        [](Config& c, std::string_view v) { return set_size<&ParseOptions::multiline_max_bytes>(c.parse, v, 1024); },
+        "A record is cut before it grows beyond this size (the rest starts a new entry)."},
+    Var{"LOGFERRY_DROP", "", in_part<&Config::parse, set_string<&ParseOptions::drop>>,
+        "RE2 pattern: lines matching it are dropped before parsing (and counted)."},
+    Var{"LOGFERRY_MIN_SEVERITY", "",
+        [](Config& c, std::string_view v) {
+          c.parse.min_severity = v.empty() ? 0 : parse_min_severity(v);
+          if (c.parse.min_severity == 0 && !v.empty()) return std::string("expected trace, debug, info, warn, error, fatal or 1 to 24");
+          return std::string();
+        },
+        "Entries with a known severity below this are dropped (entries without a level are kept)."},
+};
+
+const std::array kReadVars{
+    Var{"LOGFERRY_MAX_LINE_BYTES", "256KiB",
+        [](Config& c, std::string_view v) {
+          std::string why = set_size<&ReadOptions::max_line_bytes>(c.read, v, 64);
+          c.parse.max_line_bytes = c.read.max_line_bytes;  // cri/docker partial lines are joined up to it
+          return why;
+        },
+        "Longer lines are cut to this size, forwarded with attribute log.truncated=true and counted."},
+    Var{"LOGFERRY_PARTIAL_FLUSH", "5s", in_part<&Config::read, set_duration<&ReadOptions::partial_flush, ZeroDuration::allowed>>,
+        "A last line without a newline is forwarded after this long without more bytes."},
+    Var{"LOGFERRY_ROTATE_WAIT", "10s", in_part<&Config::files, set_duration<&FileSourceOptions::rotate_wait, ZeroDuration::allowed>>,
+        "After a file is renamed away or deleted, keep reading it until it has been quiet this long."},
+    Var{"LOGFERRY_POLL_INTERVAL", "1s", in_part<&Config::files, set_duration<&FileSourceOptions::poll_interval, ZeroDuration::allowed>>,
+        "How often globs are re-scanned and files checked, in addition to inotify wake-ups."},
+    Var{"LOGFERRY_INOTIFY", "true", in_part<&Config::files, set_bool<&FileSourceOptions::inotify>>,
+        "Use inotify for prompt wake-ups; false: polling only (for file systems without inotify "
+        "events, e.g. some network mounts). Polling is also the fallback when inotify fails."},
+    Var{"LOGFERRY_READ_BUDGET_BYTES", "1MiB", [](Config& c, std::string_view v) { return set_size<&ReadOptions::read_budget_bytes>(c.read, v, 4096); },
+        "Bytes read from one file before moving to the next (round-robin fairness)."},
+    Var{"LOGFERRY_MAX_OPEN_FILES", "512", [](Config& c, std::string_view v) { return set_count<&FileSourceOptions::max_open_files>(c.files, v, 1, 65536); },
+        "Most files held open at once; further files wait their turn."},
+};
+
+const std::array kLifecycleVars{
     Var{"LOGFERRY_SHUTDOWN_TIMEOUT", "25s", set_duration<&Config::shutdown_timeout, ZeroDuration::allowed>,
         "On SIGTERM: read to the end, flush and wait for acks at most this long (keep it below the Pod's "
         "terminationGracePeriodSeconds)."},
-    Var{"LOGFERRY_DRAIN_QUIET", "1s", set_duration<&Config::drain_quiet, ZeroDuration::allowed>,
+    Var{"LOGFERRY_DRAIN_QUIET", "1s", in_part<&Config::files, set_duration<&FileSourceOptions::drain_quiet, ZeroDuration::allowed>>,
         "On SIGTERM: keep reading each file until it had no new data for this long (lines the app writes "
         "while it stops are still sent), bounded by LOGFERRY_SHUTDOWN_TIMEOUT."},
     Var{"LOGFERRY_HTTP_ADDR", "", set_string<&Config::http_addr>,
         "HOST:PORT for /healthz, /readyz and /metrics; unset: no HTTP endpoint."},
-    Var{"LOGFERRY_LOG_LEVEL", "info", set_enum<&Config::log_level, kLogLevelChoices>,
-        "Threshold of logferry's own log lines (on stderr)."},
-    Var{"LOGFERRY_LOG_FORMAT", "json", set_enum<&Config::log_format, kLogFormatChoices>,
-        "Format of logferry's own log lines on stderr."},
 };
+
+const auto kTable = join_tables(kSourceVars, lift_table<&Config::output, kOutputTargetVars>(), kStateVars,
+                                lift_table<&Config::identity, kIdentityVars>(), kParseVars, kReadVars,
+                                lift_table<&Config::batch, kBatchVars>(), lift_table<&Config::output, kDeliveryVars>(),
+                                kLifecycleVars, lift_table<&Config::log, kLogVars>());
 
 }  // namespace
 
 std::span<const EnvVar<Config>> config_table() { return kTable; }
+std::span<const EnvVar<OutputOptions>> output_table() { return kOutputVars; }
+std::span<const EnvVar<BatchPolicy>> batch_table() { return kBatchVars; }
+std::span<const EnvVar<IdentityOptions>> identity_table() { return kIdentityVars; }
+std::span<const EnvVar<LogOptions>> log_table() { return kLogVars; }
 
 std::optional<std::vector<Endpoint>> parse_outputs(std::string_view text) {
   std::vector<Endpoint> out;
@@ -356,7 +403,7 @@ std::optional<std::vector<Endpoint>> parse_outputs(std::string_view text) {
   return out;
 }
 
-Labels Config::resource_labels() const {
+Labels IdentityOptions::resource_labels() const {
   Labels out;
   if (!pod_name.empty()) out.emplace_back("k8s.pod.name", pod_name);
   if (!pod_namespace.empty()) out.emplace_back("k8s.namespace.name", pod_namespace);
@@ -364,6 +411,50 @@ Labels Config::resource_labels() const {
   if (!container_name.empty()) out.emplace_back("k8s.container.name", container_name);
   for (const auto& kv : labels) out.push_back(kv);
   return out;
+}
+
+std::optional<EnvError> missing_output(const OutputOptions& o) {
+  if (!o.outputs.empty()) return std::nullopt;
+  return EnvError{"LOGFERRY_OUTPUT", env_error_text("LOGFERRY_OUTPUT", "", "required: expected tcp://HOST:PORT")};
+}
+
+std::vector<EnvError> check_output_options(const OutputOptions& o, const BatchPolicy* batch) {
+  std::vector<EnvError> errors;
+  if (!o.auth_token_file.empty()) {
+    // Checked at start-up so a missing Secret mount is a configuration error,
+    // not an endless series of refused handshakes.
+    const UniqueFd fd(::open(o.auth_token_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    struct stat st {};
+    std::string why;
+    if (!fd) why = fmt::format("cannot read the token file: {}", std::strerror(errno));
+    else if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) why = "the token file is not a regular file";
+    if (!why.empty()) {
+      errors.push_back({"LOGFERRY_AUTH_TOKEN_FILE", env_error_text("LOGFERRY_AUTH_TOKEN_FILE", o.auth_token_file, why)});
+    }
+  }
+  if (batch != nullptr && o.buffer_max_bytes < 2 * batch->max_bytes) {
+    errors.push_back({"LOGFERRY_BUFFER_MAX_BYTES",
+                      env_error_text("LOGFERRY_BUFFER_MAX_BYTES", format_size(o.buffer_max_bytes),
+                                     fmt::format("must be at least twice LOGFERRY_BATCH_MAX_BYTES ({})",
+                                                 format_size(batch->max_bytes)))});
+  }
+  if (o.backoff_max < o.backoff_initial) {
+    errors.push_back({"LOGFERRY_BACKOFF_MAX", env_error_text("LOGFERRY_BACKOFF_MAX", format_duration(o.backoff_max),
+                                                             "must not be shorter than LOGFERRY_BACKOFF_INITIAL")});
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    errors.push_back({"LOGFERRY_TLS_KEY", env_error_text("LOGFERRY_TLS_KEY", o.tls_key.empty() ? "" : "<set>",
+                                                         "LOGFERRY_TLS_CERT and LOGFERRY_TLS_KEY go together")});
+  }
+  return errors;
+}
+
+void repair_utf8(IdentityOptions& identity, OutputOptions& output) {
+  for (auto* s : {&identity.pod_name, &identity.pod_namespace, &identity.node_name, &identity.container_name,
+                  &output.service_name}) {
+    *s = utf8_repaired(*s);
+  }
+  for (auto& [k, v] : identity.labels) k = utf8_repaired(k), v = utf8_repaired(v);
 }
 
 ConfigResult load_config(const Environment& env, const ParserCatalog& parsers) {
@@ -377,12 +468,12 @@ ConfigResult load_config(const Environment& env, const ParserCatalog& parsers) {
   };
   Config& c = r.config;
   // Parser names, where the table's setters would have reported them.
-  if (!has_error("LOGFERRY_PARSER") && !parsers.is_name(c.parser)) {
-    r.errors.push_back({"LOGFERRY_PARSER", env_error_text("LOGFERRY_PARSER", c.parser,
+  if (!has_error("LOGFERRY_PARSER") && !parsers.is_name(c.parse.parser)) {
+    r.errors.push_back({"LOGFERRY_PARSER", env_error_text("LOGFERRY_PARSER", c.parse.parser,
                                                           "expected one of: " + parsers.names_text())});
   }
   if (!has_error("LOGFERRY_PARSERS")) {
-    for (const auto& [glob, name] : c.parser_overrides) {
+    for (const auto& [glob, name] : c.parse.parser_overrides) {
       if (parsers.is_name(name)) continue;
       const auto it = env.find("LOGFERRY_PARSERS");
       r.errors.push_back({"LOGFERRY_PARSERS",
@@ -392,79 +483,49 @@ ConfigResult load_config(const Environment& env, const ParserCatalog& parsers) {
       break;
     }
   }
-  if (c.mode == Mode::node) {
+  if (c.files.mode == Mode::node) {
     // A node agent's defaults: the kubelet's container logs, in CRI format.
     if (!env.contains("LOGFERRY_FILES")) {
-      c.files = {std::string(kNodeLogGlob)};
+      c.files.globs = {std::string(kNodeLogGlob)};
       r.implied.push_back({"LOGFERRY_FILES", std::string(kNodeLogGlob), "LOGFERRY_MODE=node"});
     }
     if (!env.contains("LOGFERRY_PARSER")) {
-      c.parser = "cri";
+      c.parse.parser = "cri";
       r.implied.push_back({"LOGFERRY_PARSER", "cri", "LOGFERRY_MODE=node"});
     }
   }
-  if (c.outputs.empty() && !has_error("LOGFERRY_OUTPUT")) {
-    r.errors.push_back({"LOGFERRY_OUTPUT", env_error_text("LOGFERRY_OUTPUT", "", "required: expected tcp://HOST:PORT")});
-  }
-  if (c.files.empty() && c.pipe.empty() && !c.read_stdin && !has_error("LOGFERRY_FILES") &&
+  if (auto e = missing_output(c.output); e && !has_error("LOGFERRY_OUTPUT")) r.errors.push_back(std::move(*e));
+  if (c.files.globs.empty() && c.pipe.path.empty() && !c.read_stdin && !has_error("LOGFERRY_FILES") &&
       !has_error("LOGFERRY_PIPE") && !has_error("LOGFERRY_STDIN")) {
     r.errors.push_back({"LOGFERRY_FILES",
                         env_error_text("LOGFERRY_FILES", "",
                                        "no source configured: set LOGFERRY_FILES (globs), LOGFERRY_PIPE or "
                                        "LOGFERRY_STDIN=true")});
   }
-  if (!c.pipe.empty()) {
+  if (!c.pipe.path.empty()) {
     struct stat st {};
-    if (::lstat(c.pipe.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
-      r.errors.push_back({"LOGFERRY_PIPE", env_error_text("LOGFERRY_PIPE", c.pipe,
+    if (::lstat(c.pipe.path.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
+      r.errors.push_back({"LOGFERRY_PIPE", env_error_text("LOGFERRY_PIPE", c.pipe.path,
                                                           S_ISLNK(st.st_mode) ? "is a symbolic link (never followed)"
                                                                               : "exists and is not a named pipe")});
     }
-    if (c.spill_dir.empty()) c.spill_dir = (std::filesystem::path(c.checkpoint_dir) / "pipe-spill").string();
-    if (c.spill_max_bytes > 0 && !has_error("LOGFERRY_SPILL_DIR") && !has_error("LOGFERRY_CHECKPOINT_DIR")) {
-      if (auto why = check_writable_dir(c.spill_dir); !why.empty()) {
-        r.errors.push_back({"LOGFERRY_SPILL_DIR", env_error_text("LOGFERRY_SPILL_DIR", c.spill_dir, why)});
+    if (c.pipe.spill_dir.empty()) c.pipe.spill_dir = (std::filesystem::path(c.checkpoint_dir) / "pipe-spill").string();
+    if (c.pipe.spill_max_bytes > 0 && !has_error("LOGFERRY_SPILL_DIR") && !has_error("LOGFERRY_CHECKPOINT_DIR")) {
+      if (auto why = check_writable_dir(c.pipe.spill_dir); !why.empty()) {
+        r.errors.push_back({"LOGFERRY_SPILL_DIR", env_error_text("LOGFERRY_SPILL_DIR", c.pipe.spill_dir, why)});
       }
     }
   }
-  if (!c.auth_token_file.empty() && !has_error("LOGFERRY_AUTH_TOKEN_FILE")) {
-    // Checked at start-up so a missing Secret mount is a configuration error,
-    // not an endless series of refused handshakes.
-    const UniqueFd fd(::open(c.auth_token_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-    struct stat st {};
-    std::string why;
-    if (!fd) why = fmt::format("cannot read the token file: {}", std::strerror(errno));
-    else if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) why = "the token file is not a regular file";
-    if (!why.empty()) {
-      r.errors.push_back({"LOGFERRY_AUTH_TOKEN_FILE", env_error_text("LOGFERRY_AUTH_TOKEN_FILE", c.auth_token_file, why)});
-    }
-  }
-  // Labels travel as protobuf strings, Prometheus labels and JSON: valid UTF-8 from here on.
-  for (auto* s : {&c.pod_name, &c.pod_namespace, &c.node_name, &c.container_name, &c.service_name}) {
-    *s = utf8_repaired(*s);
-  }
-  for (auto& [k, v] : c.labels) k = utf8_repaired(k), v = utf8_repaired(v);
+  repair_utf8(c.identity, c.output);
   if (!has_error("LOGFERRY_CHECKPOINT_DIR")) {
     if (auto why = check_writable_dir(c.checkpoint_dir); !why.empty()) {
       r.errors.push_back({"LOGFERRY_CHECKPOINT_DIR", env_error_text("LOGFERRY_CHECKPOINT_DIR", c.checkpoint_dir, why)});
     }
   }
-  if (c.buffer_max_bytes < 2 * c.batch_max_bytes && !has_error("LOGFERRY_BUFFER_MAX_BYTES")) {
-    r.errors.push_back({"LOGFERRY_BUFFER_MAX_BYTES",
-                        env_error_text("LOGFERRY_BUFFER_MAX_BYTES", format_size(c.buffer_max_bytes),
-                                       fmt::format("must be at least twice LOGFERRY_BATCH_MAX_BYTES ({})",
-                                                   format_size(c.batch_max_bytes)))});
+  for (auto& e : check_output_options(c.output, &c.batch)) {
+    if (!has_error(e.variable)) r.errors.push_back(std::move(e));
   }
-  if (c.backoff_max < c.backoff_initial && !has_error("LOGFERRY_BACKOFF_MAX")) {
-    r.errors.push_back({"LOGFERRY_BACKOFF_MAX",
-                        env_error_text("LOGFERRY_BACKOFF_MAX", format_duration(c.backoff_max),
-                                       "must not be shorter than LOGFERRY_BACKOFF_INITIAL")});
-  }
-  if ((c.tls_cert.empty() != c.tls_key.empty()) && !has_error("LOGFERRY_TLS_KEY")) {
-    r.errors.push_back({"LOGFERRY_TLS_KEY", env_error_text("LOGFERRY_TLS_KEY", c.tls_key.empty() ? "" : "<set>",
-                                                           "LOGFERRY_TLS_CERT and LOGFERRY_TLS_KEY go together")});
-  }
-  for (auto& e : parsers.check(c)) {
+  for (auto& e : parsers.check(c.parse)) {
     if (!has_error(e.variable)) r.errors.push_back(std::move(e));
   }
   return r;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,117 +12,82 @@
 #include <vector>
 
 #include "sidecar/config/env_table.hpp"
+#include "sidecar/core/batch_policy.hpp"
+#include "sidecar/core/labels.hpp"
 #include "sidecar/core/logger.hpp"
+#include "sidecar/core/output_options.hpp"
+#include "sidecar/core/parse_options.hpp"
+#include "sidecar/core/source_options.hpp"
 
 namespace logferry {
 
-using Labels = std::vector<std::pair<std::string, std::string>>;
 using std::chrono::milliseconds;
 
-enum class ReadFrom { head, tail };
-enum class PipeOverflow { block, drop_oldest, drop_newest };
-// sidecar: next to one app in its Pod; node: a DaemonSet agent reading the
-// kubelet's container logs, labelled per file from the file name.
-enum class Mode { sidecar, node };
-
-// The files a node agent reads when LOGFERRY_FILES is unset.
-inline constexpr std::string_view kNodeLogGlob = "/var/log/containers/*.log";
-
-// One destination: scheme "tcp" / "tls" (native protocol), "otlp+http(s)"
-// or "loki+http(s)".
-struct Endpoint {
-  std::string scheme;
-  std::string host;
-  uint16_t port = 0;
-  std::string path;  // for HTTP outputs; "" otherwise
-  std::string text;  // as written, for messages
-};
-
-struct Config {
-  Mode mode = Mode::sidecar;  // LOGFERRY_MODE
-
-  // Sources.
-  std::vector<std::string> files;    // globs
-  std::vector<std::string> exclude;  // globs
-  std::string pipe;                  // FIFO path; "" = none
-  uint32_t pipe_mode = 0622;
-  bool read_stdin = false;
-  ReadFrom read_from = ReadFrom::head;
-  uint64_t max_line_bytes = 0;
-  milliseconds partial_flush{0};
-  milliseconds rotate_wait{0};
-  milliseconds poll_interval{0};
-  bool inotify = true;
-  uint64_t read_budget_bytes = 0;
-  uint64_t max_open_files = 0;
-  std::string spill_dir;
-  uint64_t spill_max_bytes = 0;
-  PipeOverflow pipe_overflow = PipeOverflow::block;
-  // Sidecar mode: follow symlinks among the files (off: the app could point
-  // one at the sidecar's own secrets). Node mode always follows links whose
-  // target is beneath pods_root, and only those.
-  bool follow_symlinks = false;
-  std::string pods_root = "/var/log/pods";
-
-  // Parsing.
-  std::string parser;
-  std::vector<std::pair<std::string, std::string>> parser_overrides;  // (path glob, parser), first match wins
-  std::string regex;                                                   // LOGFERRY_REGEX
-  std::vector<std::string> message_fields, time_fields, level_fields;  // "" = built-in defaults
-  std::string multiline;                                               // preset java|python|go; "" = none
-  std::string multiline_start;                                         // RE2: first line of a record
-  milliseconds multiline_timeout{0};
-  uint64_t multiline_max_lines = 0;
-  uint64_t multiline_max_bytes = 0;
-  std::string drop;          // RE2: matching lines are dropped
-  int32_t min_severity = 0;  // OTel severity number; 0 = keep all
-
-  // Delivery.
-  std::vector<Endpoint> outputs;
-  uint64_t batch_max_entries = 0;
-  uint64_t batch_max_bytes = 0;
-  milliseconds batch_timeout{0};
-  uint64_t buffer_max_bytes = 0;
-  uint64_t max_in_flight = 0;
-  milliseconds backoff_initial{0};
-  milliseconds backoff_max{0};
-  milliseconds connect_timeout{0};
-  milliseconds ack_timeout{0};
-  bool compress = false;
-  std::string auth_token;
-  std::string auth_token_file;
-  std::string tls_ca, tls_cert, tls_key, tls_server_name;
-  // HTTP outputs (otlp+http(s), loki+http(s)).
-  Labels http_headers;                   // LOGFERRY_OTLP_HEADERS, sent with every request
-  bool otlp_gzip = false;                // LOGFERRY_OTLP_COMPRESSION=gzip
-  std::string loki_tenant;               // X-Scope-OrgID; "" = none
-  std::vector<std::string> loki_labels;  // stream label names (see LOGFERRY_LOKI_LABELS)
-  bool loki_structured_metadata = true;           // send level, trace ids, attributes as structured metadata
-  bool loki_structured_metadata_fallback = true;  // auto: on Loki's refusal, append them as logfmt instead
-  std::string service_name;              // resource service.name; "" = from labels
-
-  // State and lifecycle.
-  std::string checkpoint_dir;
-  milliseconds checkpoint_interval{0};
-  milliseconds shutdown_timeout{0};
-  milliseconds drain_quiet{0};  // drain: a source is done once quiet this long
-
-  // Identity: resource labels on every batch.
-  Labels labels;
+// Who this Pod is: resource labels on every batch (Downward API names first,
+// then LOGFERRY_LABELS), and the downwardAPI files of its labels and annotations.
+struct IdentityOptions {
+  Labels labels;                                      // LOGFERRY_LABELS
   std::string pod_name, pod_namespace, node_name, container_name;
   std::string pod_labels_file, pod_annotations_file;  // downwardAPI volume files; "" = none
-
-  // Operability.
-  std::string http_addr;
-  LogLevel log_level = LogLevel::info;
-  LogFormat log_format = LogFormat::json;
 
   // Resource labels in wire order: Downward API names first, then LOGFERRY_LABELS.
   Labels resource_labels() const;
 };
 
-// The table behind parsing, --help and --check-config.
+// logferry's own log lines.
+struct LogOptions {
+  LogLevel level = LogLevel::info;
+  LogFormat format = LogFormat::json;
+};
+
+// The sidecar's settings: one options struct per stage, each filled by its
+// variables of the one table below (config_table()), validated as a whole.
+struct Config {
+  FileSourceOptions files;  // files.mode is LOGFERRY_MODE
+  PipeSourceOptions pipe;
+  bool read_stdin = false;
+  ReadOptions read;
+  ParseOptions parse;
+  BatchPolicy batch;
+  OutputOptions output;
+  IdentityOptions identity;
+
+  // State and lifecycle.
+  std::string checkpoint_dir = "/var/lib/logferry";
+  milliseconds checkpoint_interval{1000};
+  milliseconds shutdown_timeout{25000};
+
+  // Operability.
+  std::string http_addr;
+  LogOptions log;
+
+  Mode mode() const { return files.mode; }
+};
+
+// The table behind parsing, --help and --check-config: every variable of the
+// sidecar, including those of the parts below.
 std::span<const EnvVar<Config>> config_table();
+
+// The parts of the table that other programs reuse with their own structs:
+// the client library (identity, batch, output, logging) and the aggregator's
+// relay (output).
+std::span<const EnvVar<OutputOptions>> output_table();
+std::span<const EnvVar<BatchPolicy>> batch_table();
+std::span<const EnvVar<IdentityOptions>> identity_table();
+std::span<const EnvVar<LogOptions>> log_table();
+
+// The checks across the output's variables (token file readable, backoff
+// order, TLS pairs, and with `batch` the buffer against the batch size) that
+// load_config runs; for the client and the relay, which fill OutputOptions
+// themselves.
+std::vector<EnvError> check_output_options(const OutputOptions& output, const BatchPolicy* batch = nullptr);
+
+// LOGFERRY_OUTPUT is required: the error when `output` has none.
+std::optional<EnvError> missing_output(const OutputOptions& output);
+
+// Labels travel as protobuf strings, Prometheus labels and JSON: names and
+// labels made valid UTF-8 (invalid bytes become U+FFFD) once, at start-up.
+void repair_utf8(IdentityOptions& identity, OutputOptions& output);
 
 struct ConfigResult {
   Config config;
@@ -136,7 +102,7 @@ struct ConfigResult {
 struct ParserCatalog {
   std::function<bool(std::string_view)> is_name;               // is this a registered parser?
   std::function<std::string()> names_text;                      // "plain, json, ..." for error texts
-  std::function<std::vector<EnvError>(const Config&)> check;    // start-up checks across the parsing variables
+  std::function<std::vector<EnvError>(const ParseOptions&)> check;  // start-up checks across the parsing variables
 };
 
 // Parses and validates the environment (including that the checkpoint

@@ -55,25 +55,14 @@ inline std::string env_error_text(std::string_view name, std::string_view value,
   return fmt::format("{}=\"{}\": {}", name, value, allowed);
 }
 
-// Applies every table entry to `config`: the environment's value, else the default.
-// Unknown variables with `prefix` (except those starting with one of `foreign`)
-// are errors with a "did you mean" hint.
+// Variables with `prefix` that `table` does not know (except those starting
+// with one of `foreign`): one error each, with a "did you mean" hint. An
+// empty `prefix` checks none.
 template <class Config>
-std::vector<EnvError> apply_environment(std::span<const EnvVar<Config>> table, const Environment& env,
-                                        Config& config, std::string_view prefix,
-                                        std::span<const std::string_view> foreign = {}) {
+std::vector<EnvError> unknown_variable_errors(std::span<const EnvVar<Config>> table, const Environment& env,
+                                              std::string_view prefix, std::span<const std::string_view> foreign = {}) {
   std::vector<EnvError> errors;
-  for (const auto& var : table) {
-    const auto it = env.find(var.name);
-    const bool set = it != env.end();
-    const std::string_view value = set ? std::string_view(it->second) : var.default_value;
-    if (!set && value.empty()) continue;
-    std::string allowed = var.apply(config, value);
-    if (!allowed.empty()) {
-      const std::string shown = shown_value(var.secret, value);
-      errors.push_back({std::string(var.name), env_error_text(var.name, shown, allowed)});
-    }
-  }
+  if (prefix.empty()) return errors;
   for (const auto& [name, value] : env) {
     if (!name.starts_with(prefix)) continue;
     bool known = false;
@@ -90,6 +79,30 @@ std::vector<EnvError> apply_environment(std::span<const EnvVar<Config>> table, c
     if (!best.empty()) msg += fmt::format("; did you mean {}?", best);
     errors.push_back({name, std::move(msg)});
   }
+  return errors;
+}
+
+// Applies every table entry to `config`: the environment's value, else the default.
+// Unknown variables with `prefix` (except those starting with one of `foreign`)
+// are errors with a "did you mean" hint; an empty `prefix` checks none (a part
+// of a program's table, applied to an environment that holds the rest).
+template <class Config>
+std::vector<EnvError> apply_environment(std::span<const EnvVar<Config>> table, const Environment& env,
+                                        Config& config, std::string_view prefix,
+                                        std::span<const std::string_view> foreign = {}) {
+  std::vector<EnvError> errors;
+  for (const auto& var : table) {
+    const auto it = env.find(var.name);
+    const bool set = it != env.end();
+    const std::string_view value = set ? std::string_view(it->second) : var.default_value;
+    if (!set && value.empty()) continue;
+    std::string allowed = var.apply(config, value);
+    if (!allowed.empty()) {
+      const std::string shown = shown_value(var.secret, value);
+      errors.push_back({std::string(var.name), env_error_text(var.name, shown, allowed)});
+    }
+  }
+  for (auto& e : unknown_variable_errors(table, env, prefix, foreign)) errors.push_back(std::move(e));
   return errors;
 }
 

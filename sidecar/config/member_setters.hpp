@@ -3,7 +3,12 @@
 // that sets one member of a configuration struct: set_string<&Config::x>.
 // Shared by the sidecar's and the aggregator's tables, so a kind of value is
 // accepted, and refused with the same words, by both programs.
+#include <algorithm>
 #include <array>
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -11,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "sidecar/config/env_table.hpp"
 #include "sidecar/config/value_parsers.hpp"
 #include "sidecar/core/logger.hpp"
 
@@ -106,5 +112,43 @@ inline constexpr std::array kLogLevelChoices{Choice<LogLevel>{"debug", LogLevel:
                                              Choice<LogLevel>{"error", LogLevel::error}};
 inline constexpr std::array kLogFormatChoices{Choice<LogFormat>{"json", LogFormat::json},
                                               Choice<LogFormat>{"text", LogFormat::text}};
+
+// A setter of one member of a part of a bigger struct:
+// in_part<&Config::files, set_string<&FileSourceOptions::pods_root>>.
+template <auto Part, auto Set>
+std::string in_part(ConfigOf<Part>& c, std::string_view v) {
+  return Set(c.*Part, v);
+}
+
+namespace detail {
+template <auto Part, const auto& Table, size_t I>
+std::string apply_in_part(ConfigOf<Part>& c, std::string_view v) {
+  return Table[I].apply(c.*Part, v);
+}
+template <auto Part, const auto& Table, size_t... I>
+constexpr auto lift_table(std::index_sequence<I...>) {
+  using Var = EnvVar<ConfigOf<Part>>;
+  return std::array<Var, sizeof...(I)>{
+      Var{Table[I].name, Table[I].default_value, &apply_in_part<Part, Table, I>, Table[I].description,
+          Table[I].secret}...};
+}
+}  // namespace detail
+
+// The entries of `Table` (an array of EnvVar<Part's type> with static
+// storage), as entries of the bigger struct's table that apply them to its
+// member `Part`: a part's variables are written once and reused whole.
+template <auto Part, const auto& Table>
+constexpr auto lift_table() {
+  return detail::lift_table<Part, Table>(std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<decltype(Table)>>>{});
+}
+
+// Tables joined in order, into one.
+template <class T, size_t... N>
+constexpr std::array<T, (N + ...)> join_tables(const std::array<T, N>&... tables) {
+  std::array<T, (N + ...)> out{};
+  size_t i = 0;
+  ((std::copy(tables.begin(), tables.end(), out.begin() + static_cast<std::ptrdiff_t>(i)), i += N), ...);
+  return out;
+}
 
 }  // namespace logferry

@@ -8,7 +8,6 @@
 #include "sidecar/core/clock.hpp"
 #include "sidecar/core/logger.hpp"
 #include "sidecar/parse/entry_writer.hpp"
-#include "sidecar/parse/registry.hpp"
 
 namespace logferry {
 
@@ -55,8 +54,15 @@ size_t find_event_time(std::string_view fields) {
 
 }  // namespace
 
-Batcher::Batcher(asio::any_io_executor ex, const Config& config, Forwarder& forwarder, PipelineMetrics& metrics)
-    : ex_(ex), config_(config), forwarder_(forwarder), metrics_(metrics), resource_(config.resource_labels()), wake_(ex) {
+Batcher::Batcher(asio::any_io_executor ex, const BatchPolicy& policy, const ParseStage& parse, Labels resource,
+                 Forwarder& forwarder, PipelineMetrics& metrics)
+    : ex_(ex),
+      policy_(policy),
+      parse_(parse),
+      forwarder_(forwarder),
+      metrics_(metrics),
+      resource_(std::move(resource)),
+      wake_(ex) {
   start_batch();
 }
 
@@ -83,7 +89,7 @@ Batcher::OriginState& Batcher::state_for(const OriginPtr& origin) {
   auto it = origins_.find(origin);
   if (it == origins_.end()) {
     OriginState st;
-    st.parser = make_parser_for(config_, origin->path, &metrics_.multiline_records);
+    st.parser = parse_.chain_for(*origin);
     st.commit_offset = origin->read_offset;
     it = origins_.emplace(origin, std::move(st)).first;
   }
@@ -171,7 +177,7 @@ void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
       if (!st.holding) st.commit_offset = line.end_offset;
       break;
   }
-  if (entry_count_ >= config_.batch_max_entries || entries_.size() >= config_.batch_max_bytes) {
+  if (entry_count_ >= policy_.max_entries || entries_.size() >= policy_.max_bytes) {
     seal();
   } else if (entry_count_ == 1 || (st.holding && !was_holding)) {
     wake_.notify();  // a batch or a held record needs its timer
@@ -241,17 +247,17 @@ asio::awaitable<void> Batcher::run() {
   // Sleeps until the open batch is due (its first entry waited
   // LOGFERRY_BATCH_TIMEOUT) or a held multiline record is; with nothing open
   // or held it sleeps until accept() starts a batch: no wake-up of its own.
-  const auto multiline_timeout = multiline_flush_timeout(config_);
+  const auto multiline_timeout = parse_.flush_timeout();
   while (!stopping_) {
     auto deadline = std::chrono::steady_clock::time_point::max();
-    if (entry_count_ > 0) deadline = batch_started_ + config_.batch_timeout;
+    if (entry_count_ > 0) deadline = batch_started_ + policy_.timeout;
     if (multiline_timeout.count() > 0) {
       for (const auto& [origin, st] : origins_)
         if (st.holding) deadline = std::min(deadline, st.last_line + multiline_timeout);
     }
     co_await wake_.wait_until(deadline);
     const auto now = std::chrono::steady_clock::now();
-    if (entry_count_ > 0 && now >= batch_started_ + config_.batch_timeout) seal();
+    if (entry_count_ > 0 && now >= batch_started_ + policy_.timeout) seal();
     if (multiline_timeout.count() > 0) {
       bool flushed = false;
       for (auto& [origin, st] : origins_) {

@@ -1,6 +1,6 @@
 #pragma once
-// The pipeline's intake: each line is parsed (by its origin's parser chain)
-// into the current batch, as wire-format bytes: written directly by parsers
+// The pipeline's intake: each line is parsed (by the chain the parse stage
+// gives its origin) into the current batch, as wire-format bytes: written directly by parsers
 // that can (Parser::encode), else filled into a reused v1::Entry and
 // serialized. A batch is sealed when it reaches LOGFERRY_BATCH_MAX_ENTRIES or
 // _MAX_BYTES, or when its first entry has waited LOGFERRY_BATCH_TIMEOUT, and
@@ -16,11 +16,13 @@
 
 #include "logferry/v1/logferry.pb.h"
 #include "sidecar/core/pipeline_metrics.hpp"
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/batch_policy.hpp"
+#include "sidecar/core/labels.hpp"
 #include "sidecar/core/wakeup.hpp"
 #include "sidecar/core/wire_buffer.hpp"
 #include "sidecar/forward/forwarder.hpp"
 #include "sidecar/forward/source_clock.hpp"
+#include "sidecar/parse/parse_stage.hpp"
 #include "sidecar/parse/parser.hpp"
 #include "sidecar/source/source.hpp"
 
@@ -28,7 +30,10 @@ namespace logferry {
 
 class Batcher final : public Intake {
  public:
-  Batcher(boost::asio::any_io_executor ex, const Config& config, Forwarder& forwarder, PipelineMetrics& metrics);
+  // `resource`: the labels of every batch (the Pod's identity). `parse` and
+  // `forwarder` must outlive the batcher.
+  Batcher(boost::asio::any_io_executor ex, const BatchPolicy& policy, const ParseStage& parse, Labels resource,
+          Forwarder& forwarder, PipelineMetrics& metrics);
   ~Batcher() override;
 
   boost::asio::awaitable<void> wait_for_room() override { co_await forwarder_.wait_for_room(); }
@@ -86,7 +91,8 @@ class Batcher final : public Intake {
   void start_batch();
 
   boost::asio::any_io_executor ex_;
-  const Config& config_;
+  const BatchPolicy& policy_;
+  const ParseStage& parse_;
   Forwarder& forwarder_;
   PipelineMetrics& metrics_;
   std::map<OriginPtr, OriginState> origins_;

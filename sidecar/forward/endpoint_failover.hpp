@@ -15,7 +15,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/output_options.hpp"
 #include "sidecar/config/value_parsers.hpp"
 
 namespace logferry {

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "logferry/v1/logferry.pb.h"
+#include "sidecar/config/value_parsers.hpp"
 #include "sidecar/core/errors.hpp"
 #include "sidecar/core/logger.hpp"
 
@@ -15,13 +16,13 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 using boost::system::error_code;
 
-Forwarder::Forwarder(asio::any_io_executor ex, Sink& sink, const Config& config, PipelineMetrics& metrics)
+Forwarder::Forwarder(asio::any_io_executor ex, Sink& sink, const OutputOptions& options, PipelineMetrics& metrics)
     : ex_(ex),
       sink_(sink),
-      config_(config),
+      options_(options),
       metrics_(metrics),
-      budget_(config.buffer_max_bytes),
-      backoff_(config.backoff_initial, config.backoff_max),
+      budget_(options.buffer_max_bytes),
+      backoff_(options.backoff_initial, options.backoff_max),
       changed_(ex),
       room_(ex),
       done_(ex),
@@ -104,7 +105,7 @@ void Forwarder::complete_front(const DeliveryReport& report) {
 }
 
 asio::awaitable<error_code> Forwarder::writer(SinkSession& s) {
-  const size_t window = std::min<size_t>(config_.max_in_flight, sink_.max_in_flight());
+  const size_t window = std::min<size_t>(options_.max_in_flight, sink_.max_in_flight());
   while (!stopping_) {
     if (written_ < queue_.size() && written_ < window) {
       const auto batch = queue_[written_];  // keep it alive while writing
@@ -148,11 +149,11 @@ asio::awaitable<error_code> Forwarder::watchdog() {
   // written when none is waiting: an idle connection costs no wake-ups.
   asio::steady_timer t(ex_);
   while (!stopping_) {
-    if (written_at_.empty() || config_.ack_timeout.count() == 0) {  // 0: no ack timeout
+    if (written_at_.empty() || options_.ack_timeout.count() == 0) {  // 0: no ack timeout
       co_await written_event_.wait();
       continue;
     }
-    const auto due = written_at_.front() + config_.ack_timeout;
+    const auto due = written_at_.front() + options_.ack_timeout;
     if (std::chrono::steady_clock::now() >= due) co_return make_error_code(Errc::ack_timeout);
     t.expires_at(due);
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));

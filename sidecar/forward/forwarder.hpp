@@ -15,7 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "sidecar/core/pipeline_metrics.hpp"
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/output_options.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/forward/backoff.hpp"
 #include "sidecar/forward/sink.hpp"
@@ -27,7 +27,7 @@ class Batch;
 
 class Forwarder {
  public:
-  Forwarder(boost::asio::any_io_executor ex, Sink& sink, const Config& config, PipelineMetrics& metrics);
+  Forwarder(boost::asio::any_io_executor ex, Sink& sink, const OutputOptions& options, PipelineMetrics& metrics);
 
   // Queues a batch for delivery (never blocks; callers respect full()).
   void push(std::shared_ptr<SealedBatch> batch);
@@ -64,7 +64,7 @@ class Forwarder {
 
   boost::asio::any_io_executor ex_;
   Sink& sink_;
-  const Config& config_;
+  const OutputOptions& options_;
   PipelineMetrics& metrics_;
   uint64_t budget_;
   std::deque<std::shared_ptr<SealedBatch>> queue_;  // unacknowledged, oldest first

@@ -94,7 +94,7 @@ class HttpSession final : public SinkSession {
     req.set(http::field::content_type, body.content_type);
     if (!body.content_encoding.empty()) req.set(http::field::content_encoding, body.content_encoding);
     for (const auto& [name, value] : sink_.encoder_->headers()) req.set(name, value);
-    for (const auto& [name, value] : sink_.config_.http_headers) req.set(name, value);
+    for (const auto& [name, value] : sink_.options_.http_headers) req.set(name, value);
     req.keep_alive(true);
     req.body() = std::move(body.data);
     req.prepare_payload();
@@ -179,14 +179,14 @@ class HttpSession final : public SinkSession {
   std::optional<DeliveryReport> local_;
 };
 
-HttpSink::HttpSink(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics, std::unique_ptr<HttpEncoder> encoder)
-    : ex_(ex), config_(config), metrics_(metrics), encoder_(std::move(encoder)), tls_(tls_client_context_if_needed(config)) {}
+HttpSink::HttpSink(asio::any_io_executor ex, const OutputOptions& options, PipelineMetrics& metrics, std::unique_ptr<HttpEncoder> encoder)
+    : ex_(ex), options_(options), metrics_(metrics), encoder_(std::move(encoder)), tls_(tls_client_context_if_needed(options)) {}
 
 HttpSink::~HttpSink() = default;
 
-std::string HttpSink::describe() const { return describe_outputs(config_.outputs); }
+std::string HttpSink::describe() const { return describe_outputs(options_.outputs); }
 
-std::string HttpSink::current_output() const { return preferred_output(config_.outputs, preferred_); }
+std::string HttpSink::current_output() const { return preferred_output(options_.outputs, preferred_); }
 
 asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> HttpSink::open() {
   auto c = co_await connect_any();
@@ -196,12 +196,12 @@ asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> HttpSink::o
 
 asio::awaitable<boost::system::result<std::unique_ptr<HttpSink::Connection>>> HttpSink::connect_any() {
   return open_with_failover<std::unique_ptr<Connection>>(
-      config_.outputs, preferred_, metrics_.output_errors, [this](const Endpoint& ep) { return connect(ep); }, never_stop);
+      options_.outputs, preferred_, metrics_.output_errors, [this](const Endpoint& ep) { return connect(ep); }, never_stop);
 }
 
 asio::awaitable<boost::system::result<std::unique_ptr<HttpSink::Connection>>> HttpSink::connect(const Endpoint& ep) {
   tcp::resolver resolver(ex_);
-  asio::steady_timer timer(ex_, config_.connect_timeout);
+  asio::steady_timer timer(ex_, options_.connect_timeout);
   auto resolved = co_await (resolver.async_resolve(ep.host, std::to_string(ep.port), asio::as_tuple(asio::use_awaitable)) ||
                             timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   if (resolved.index() != 0) co_return asio::error::timed_out;
@@ -213,7 +213,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<HttpSink::Connection>>> Ht
   conn->host_header = v6 ? fmt::format("[{}]:{}", ep.host, ep.port) : fmt::format("{}:{}", ep.host, ep.port);
   conn->target = ep.path.empty() ? std::string(encoder_->default_path()) : ep.path;
   auto stream = std::make_unique<beast::tcp_stream>(ex_);
-  stream->expires_after(config_.connect_timeout);
+  stream->expires_after(options_.connect_timeout);
   auto [cec, endpoint] = co_await stream->async_connect(results, asio::as_tuple(asio::use_awaitable));
   if (cec) co_return cec;
   stream->socket().set_option(tcp::no_delay(true));
@@ -223,7 +223,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<HttpSink::Connection>>> Ht
     co_return conn;
   }
   auto tls = std::make_unique<Connection::Tls>(std::move(*stream), *tls_);
-  verify_server_name(*tls, tls_server_name(config_, ep));
+  verify_server_name(*tls, tls_server_name(options_, ep));
   auto [hec] = co_await tls->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
   if (hec) {
     log_limited(LogLevel::error, "TLS handshake failed", {{"output", ep.text}, {"error", hec.message()}});

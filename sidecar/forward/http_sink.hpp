@@ -12,7 +12,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "sidecar/core/pipeline_metrics.hpp"
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/output_options.hpp"
 #include "sidecar/forward/sink.hpp"
 
 namespace logferry {
@@ -54,7 +54,7 @@ class HttpEncoder {
 class HttpSink final : public Sink {
  public:
   // Throws std::runtime_error at start-up when TLS material cannot be loaded.
-  HttpSink(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics,
+  HttpSink(boost::asio::any_io_executor ex, const OutputOptions& options, PipelineMetrics& metrics,
            std::unique_ptr<HttpEncoder> encoder);
   ~HttpSink() override;
 
@@ -72,7 +72,7 @@ class HttpSink final : public Sink {
   boost::asio::awaitable<boost::system::result<std::unique_ptr<Connection>>> connect_any();
 
   boost::asio::any_io_executor ex_;
-  const Config& config_;
+  const OutputOptions& options_;
   PipelineMetrics& metrics_;
   std::unique_ptr<HttpEncoder> encoder_;
   std::optional<boost::asio::ssl::context> tls_;

@@ -221,20 +221,20 @@ bool refuses_structured_metadata(unsigned status, std::string_view body) {
           body.find("allow_structured_metadata") != std::string_view::npos);
 }
 
-LokiEncoder::LokiEncoder(const Config& config)
-    : config_(config),
-      labels_(loki_label_sources(config.loki_labels)),
-      structured_metadata_(config.loki_structured_metadata) {}
+LokiEncoder::LokiEncoder(const OutputOptions& options)
+    : options_(options),
+      labels_(loki_label_sources(options.loki_labels)),
+      structured_metadata_(options.loki_structured_metadata) {}
 
 bool LokiEncoder::fall_back(unsigned status, std::string_view body) {
-  if (!structured_metadata_ || !config_.loki_structured_metadata_fallback ||
+  if (!structured_metadata_ || !options_.loki_structured_metadata_fallback ||
       !refuses_structured_metadata(status, body)) {
     return false;
   }
   structured_metadata_ = false;
   log_warn("Loki does not allow structured metadata: level, trace ids and attributes are appended to the lines "
            "as logfmt from now on (LOGFERRY_LOKI_STRUCTURED_METADATA=auto); the refused batch is re-sent",
-           {{"output", config_.outputs.empty() ? std::string() : config_.outputs.front().text}});
+           {{"output", options_.outputs.empty() ? std::string() : options_.outputs.front().text}});
   return true;
 }
 
@@ -243,7 +243,7 @@ bool LokiEncoder::encode(std::string_view batch_payload, HttpBody& out) {
   auto* batch = google::protobuf::Arena::CreateMessage<v1::Batch>(&arena);
   if (!batch->ParseFromArray(batch_payload.data(), static_cast<int>(batch_payload.size()))) return false;
   auto* request = google::protobuf::Arena::CreateMessage<logproto::PushRequest>(&arena);
-  batch_to_loki(*batch, labels_, config_.service_name, structured_metadata_, *request);
+  batch_to_loki(*batch, labels_, options_.service_name, structured_metadata_, *request);
   std::string plain;
   if (!request->SerializeToString(&plain)) return false;
   out.data.clear();
@@ -254,8 +254,8 @@ bool LokiEncoder::encode(std::string_view batch_payload, HttpBody& out) {
 }
 
 Labels LokiEncoder::headers() const {
-  if (config_.loki_tenant.empty()) return {};
-  return {{"X-Scope-OrgID", config_.loki_tenant}};
+  if (options_.loki_tenant.empty()) return {};
+  return {{"X-Scope-OrgID", options_.loki_tenant}};
 }
 
 }  // namespace logferry

@@ -16,7 +16,7 @@
 
 #include "logferry/v1/logferry.pb.h"
 #include "loki/push.pb.h"
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/output_options.hpp"
 #include "sidecar/forward/http_sink.hpp"
 
 namespace logferry {
@@ -48,7 +48,7 @@ void batch_to_loki(const v1::Batch& batch, const std::vector<LokiLabelSource>& l
 
 class LokiEncoder final : public HttpEncoder {
  public:
-  explicit LokiEncoder(const Config& config);
+  explicit LokiEncoder(const OutputOptions& options);
   std::string_view default_path() const override { return "/loki/api/v1/push"; }
   bool encode(std::string_view batch_payload, HttpBody& out) override;
   Labels headers() const override;
@@ -58,7 +58,7 @@ class LokiEncoder final : public HttpEncoder {
   bool structured_metadata() const { return structured_metadata_; }
 
  private:
-  const Config& config_;
+  const OutputOptions& options_;
   std::vector<LokiLabelSource> labels_;
   bool structured_metadata_;
 };

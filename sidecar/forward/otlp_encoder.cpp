@@ -205,9 +205,9 @@ bool OtlpEncoder::encode(std::string_view batch_payload, HttpBody& out) {
   auto* batch = google::protobuf::Arena::CreateMessage<v1::Batch>(&arena);
   if (!batch->ParseFromArray(batch_payload.data(), static_cast<int>(batch_payload.size()))) return false;
   auto* request = google::protobuf::Arena::CreateMessage<otlp::collector::ExportLogsServiceRequest>(&arena);
-  batch_to_otlp(*batch, config_.service_name, *request);
+  batch_to_otlp(*batch, options_.service_name, *request);
   out.content_type = "application/x-protobuf";
-  if (!config_.otlp_gzip) return request->SerializeToString(&out.data);
+  if (!options_.otlp_gzip) return request->SerializeToString(&out.data);
   std::string plain;
   if (!request->SerializeToString(&plain)) return false;
   out.content_encoding = "gzip";

@@ -16,7 +16,7 @@
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "logferry/v1/logferry.pb.h"
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/output_options.hpp"
 #include "sidecar/forward/http_sink.hpp"
 
 namespace logferry {
@@ -44,13 +44,13 @@ bool gzip_compress(std::string_view in, std::string& out);
 
 class OtlpEncoder final : public HttpEncoder {
  public:
-  explicit OtlpEncoder(const Config& config) : config_(config) {}
+  explicit OtlpEncoder(const OutputOptions& options) : options_(options) {}
   std::string_view default_path() const override { return "/v1/logs"; }
   bool encode(std::string_view batch_payload, HttpBody& out) override;
   uint64_t partially_rejected(std::string_view body, std::string& error) const override;
 
  private:
-  const Config& config_;
+  const OutputOptions& options_;
 };
 
 }  // namespace logferry

@@ -11,16 +11,16 @@
 
 namespace logferry {
 
-std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config, PipelineMetrics& metrics) {
-  if (config.outputs.empty()) throw std::runtime_error("LOGFERRY_OUTPUT: no output configured");
-  const std::string& scheme = config.outputs.front().scheme;
-  if (scheme == "tcp" || scheme == "tls") return std::make_unique<TcpSink>(executor, config, metrics);
+std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const OutputOptions& options, PipelineMetrics& metrics) {
+  if (options.outputs.empty()) throw std::runtime_error("LOGFERRY_OUTPUT: no output configured");
+  const std::string& scheme = options.outputs.front().scheme;
+  if (scheme == "tcp" || scheme == "tls") return std::make_unique<TcpSink>(executor, options, metrics);
   if (scheme.starts_with("otlp+"))
-    return std::make_unique<HttpSink>(executor, config, metrics, std::make_unique<OtlpEncoder>(config));
+    return std::make_unique<HttpSink>(executor, options, metrics, std::make_unique<OtlpEncoder>(options));
   if (scheme.starts_with("loki+"))
-    return std::make_unique<HttpSink>(executor, config, metrics, std::make_unique<LokiEncoder>(config));
+    return std::make_unique<HttpSink>(executor, options, metrics, std::make_unique<LokiEncoder>(options));
   throw std::runtime_error(fmt::format("LOGFERRY_OUTPUT=\"{}\": no sink for the scheme {}",
-                                       config.outputs.front().text, scheme));
+                                       options.outputs.front().text, scheme));
 }
 
 }  // namespace logferry

@@ -75,30 +75,30 @@ uint32_t server_frame_limit(const v1::HelloAck& ack) {
   return std::min(announced, kMaxServerFrameBytes);
 }
 
-TcpSink::TcpSink(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics)
-    : ex_(ex), config_(config), metrics_(metrics), tls_(tls_client_context_if_needed(config)) {}
+TcpSink::TcpSink(asio::any_io_executor ex, const OutputOptions& options, PipelineMetrics& metrics)
+    : ex_(ex), options_(options), metrics_(metrics), tls_(tls_client_context_if_needed(options)) {}
 
 TcpSink::~TcpSink() = default;
 
-std::string TcpSink::describe() const { return describe_outputs(config_.outputs); }
+std::string TcpSink::describe() const { return describe_outputs(options_.outputs); }
 
-std::string TcpSink::current_output() const { return preferred_output(config_.outputs, preferred_); }
+std::string TcpSink::current_output() const { return preferred_output(options_.outputs, preferred_); }
 
 std::string TcpSink::current_token() const {
   // A token file is re-read for every connection: mounted Secrets are rotated in place.
-  if (!config_.auth_token_file.empty()) return read_token_file(config_.auth_token_file).value_or("");
-  return config_.auth_token;
+  if (!options_.auth_token_file.empty()) return read_token_file(options_.auth_token_file).value_or("");
+  return options_.auth_token;
 }
 
 asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::open() {
   // A refused handshake (wrong token) is not a reason to fail over: every output would refuse it.
   return open_with_failover<std::unique_ptr<SinkSession>>(
-      config_.outputs, preferred_, metrics_.output_errors, [this](const Endpoint& ep) { return open_endpoint(ep); },
+      options_.outputs, preferred_, metrics_.output_errors, [this](const Endpoint& ep) { return open_endpoint(ep); },
       [](const error_code& ec) { return ec == Errc::handshake_refused; });
 }
 
 asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::open_endpoint(const Endpoint& ep) {
-  const auto deadline = config_.connect_timeout;
+  const auto deadline = options_.connect_timeout;
   tcp::resolver resolver(ex_);
   auto resolved = co_await with_deadline(
       resolver.async_resolve(ep.host, std::to_string(ep.port), asio::as_tuple(asio::use_awaitable)), deadline);
@@ -117,7 +117,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::op
   hello.set_protocol_version(kProtocolVersion);
   hello.set_token(current_token());
   hello.set_agent(fmt::format("logferry/{}", LOGFERRY_VERSION));
-  if (config_.compress) hello.add_compressions(v1::COMPRESSION_ZSTD);
+  if (options_.compress) hello.add_compressions(v1::COMPRESSION_ZSTD);
 
   auto finish = [&](const v1::HelloAck& ack) -> boost::system::result<bool> {
     if (!ack.accepted()) {
@@ -130,7 +130,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> TcpSink::op
   if (ep.scheme == "tls") {
     using TlsStream = ssl::stream<tcp::socket>;
     auto stream = std::make_unique<TlsStream>(std::move(*socket), *tls_);
-    verify_server_name(*stream, tls_server_name(config_, ep));
+    verify_server_name(*stream, tls_server_name(options_, ep));
     auto hs = co_await with_deadline(stream->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable)),
                                      deadline);
     if (!hs) co_return asio::error::timed_out;

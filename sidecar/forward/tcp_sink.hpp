@@ -13,7 +13,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "sidecar/core/pipeline_metrics.hpp"
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/output_options.hpp"
 #include "sidecar/forward/sink.hpp"
 
 namespace logferry {
@@ -21,7 +21,7 @@ namespace logferry {
 class TcpSink final : public Sink {
  public:
   // Throws std::runtime_error at start-up when TLS material cannot be loaded.
-  TcpSink(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics);
+  TcpSink(boost::asio::any_io_executor ex, const OutputOptions& options, PipelineMetrics& metrics);
   ~TcpSink() override;
 
   boost::asio::awaitable<boost::system::result<std::unique_ptr<SinkSession>>> open() override;
@@ -34,7 +34,7 @@ class TcpSink final : public Sink {
   std::string current_token() const;
 
   boost::asio::any_io_executor ex_;
-  const Config& config_;
+  const OutputOptions& options_;
   PipelineMetrics& metrics_;
   std::optional<boost::asio::ssl::context> tls_;
   size_t preferred_ = 0;  // index of the output that worked last

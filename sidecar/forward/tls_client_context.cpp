@@ -11,34 +11,34 @@ using boost::system::error_code;
 
 bool uses_tls(const Endpoint& ep) { return ep.scheme == "tls" || ep.scheme.ends_with("+https"); }
 
-ssl::context make_tls_client_context(const Config& config) {
+ssl::context make_tls_client_context(const OutputOptions& options) {
   ssl::context tls(ssl::context::tls_client);
   tls.set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
   error_code ec;
-  if (config.tls_ca.empty()) {
+  if (options.tls_ca.empty()) {
     tls.set_default_verify_paths(ec);
   } else {
-    tls.load_verify_file(config.tls_ca, ec);
-    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_CA=\"{}\": cannot load: {}", config.tls_ca, ec.message()));
+    tls.load_verify_file(options.tls_ca, ec);
+    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_CA=\"{}\": cannot load: {}", options.tls_ca, ec.message()));
   }
   tls.set_verify_mode(ssl::verify_peer);
-  if (!config.tls_cert.empty()) {
-    tls.use_certificate_chain_file(config.tls_cert, ec);
-    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_CERT=\"{}\": cannot load: {}", config.tls_cert, ec.message()));
-    tls.use_private_key_file(config.tls_key, ssl::context::pem, ec);
-    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_KEY=\"{}\": cannot load: {}", config.tls_key, ec.message()));
+  if (!options.tls_cert.empty()) {
+    tls.use_certificate_chain_file(options.tls_cert, ec);
+    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_CERT=\"{}\": cannot load: {}", options.tls_cert, ec.message()));
+    tls.use_private_key_file(options.tls_key, ssl::context::pem, ec);
+    if (ec) throw std::runtime_error(fmt::format("LOGFERRY_TLS_KEY=\"{}\": cannot load: {}", options.tls_key, ec.message()));
   }
   return tls;
 }
 
-std::optional<ssl::context> tls_client_context_if_needed(const Config& config) {
-  for (const auto& ep : config.outputs)
-    if (uses_tls(ep)) return make_tls_client_context(config);
+std::optional<ssl::context> tls_client_context_if_needed(const OutputOptions& options) {
+  for (const auto& ep : options.outputs)
+    if (uses_tls(ep)) return make_tls_client_context(options);
   return std::nullopt;
 }
 
-std::string tls_server_name(const Config& config, const Endpoint& ep) {
-  return config.tls_server_name.empty() ? ep.host : config.tls_server_name;
+std::string tls_server_name(const OutputOptions& options, const Endpoint& ep) {
+  return options.tls_server_name.empty() ? ep.host : options.tls_server_name;
 }
 
 }  // namespace logferry

@@ -8,7 +8,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/output_options.hpp"
 
 namespace logferry {
 
@@ -18,13 +18,13 @@ bool uses_tls(const Endpoint& ep);
 // Loads the TLS client context: LOGFERRY_TLS_CA (system CAs when unset), peer
 // verification on, TLS 1.2+, and LOGFERRY_TLS_CERT/KEY for mutual TLS.
 // Throws std::runtime_error naming the variable at start-up.
-boost::asio::ssl::context make_tls_client_context(const Config& config);
+boost::asio::ssl::context make_tls_client_context(const OutputOptions& options);
 
 // make_tls_client_context when some output uses TLS, else nothing. Throws as it does.
-std::optional<boost::asio::ssl::context> tls_client_context_if_needed(const Config& config);
+std::optional<boost::asio::ssl::context> tls_client_context_if_needed(const OutputOptions& options);
 
 // The name the server's certificate must carry: LOGFERRY_TLS_SERVER_NAME, else the output's host.
-std::string tls_server_name(const Config& config, const Endpoint& ep);
+std::string tls_server_name(const OutputOptions& options, const Endpoint& ep);
 
 // Sends `name` as SNI and makes the handshake fail unless the certificate matches it.
 template <class SslStream>

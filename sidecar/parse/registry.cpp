@@ -4,7 +4,6 @@
 
 #include <array>
 
-#include "sidecar/config/config.hpp"
 #include "sidecar/parse/access_log_parser.hpp"
 #include "sidecar/parse/auto_parser.hpp"
 #include "sidecar/parse/container_parser.hpp"
@@ -21,9 +20,9 @@
 namespace logferry {
 namespace {
 
-// What a factory needs besides the Config.
+// What a factory needs besides the options.
 struct ParserContext {
-  const Config& config;
+  const ParseOptions& options;
   FieldNames fields;
   uint64_t* multiline_records;  // may be null
   // Wraps a message parser in the multiline stage when one is configured.
@@ -37,13 +36,13 @@ struct ParserSpec {
 
 std::unique_ptr<Parser> make_regex(const ParserContext& c) {
   std::string error;
-  auto re = compile_regex(c.config.regex, error);
+  auto re = compile_regex(c.options.regex, error);
   if (!re) re = compile_regex("(?s).*", error);  // unreachable: validated at start-up
   return c.with_multiline(std::make_unique<RegexParser>(std::move(re), c.fields));
 }
 
 std::unique_ptr<Parser> make_container(const ParserContext& c, ContainerParser::Format format) {
-  const size_t max_bytes = c.config.max_line_bytes > 0 ? c.config.max_line_bytes : 256 * 1024;
+  const size_t max_bytes = c.options.max_line_bytes > 0 ? c.options.max_line_bytes : 256 * 1024;
   return std::make_unique<ContainerParser>(format, c.with_multiline(std::make_unique<AutoParser>(c.fields)),
                                            max_bytes);
 }
@@ -71,21 +70,21 @@ const std::array kParsers{
 std::unique_ptr<Parser> ParserContext::with_multiline(std::unique_ptr<Parser> inner) const {
   MultilineRule rule;
   std::string error;
-  if (!config.multiline_start.empty()) {
-    rule.start = compile_regex(config.multiline_start, error);
-  } else if (auto preset = multiline_preset(config.multiline)) {
+  if (!options.multiline_start.empty()) {
+    rule.start = compile_regex(options.multiline_start, error);
+  } else if (auto preset = multiline_preset(options.multiline)) {
     rule = std::move(*preset);
   }
   if (!rule.start && !rule.continuation) return inner;
-  return std::make_unique<MultilineParser>(std::move(inner), std::move(rule), config.multiline_max_lines,
-                                           config.multiline_max_bytes, multiline_records);
+  return std::make_unique<MultilineParser>(std::move(inner), std::move(rule), options.multiline_max_lines,
+                                           options.multiline_max_bytes, multiline_records);
 }
 
-FieldNames field_names(const Config& config) {
+FieldNames field_names(const ParseOptions& options) {
   FieldNames names;
-  if (!config.message_fields.empty()) names.message = config.message_fields;
-  if (!config.time_fields.empty()) names.time = config.time_fields;
-  if (!config.level_fields.empty()) names.level = config.level_fields;
+  if (!options.message_fields.empty()) names.message = options.message_fields;
+  if (!options.time_fields.empty()) names.time = options.time_fields;
+  if (!options.level_fields.empty()) names.level = options.level_fields;
   return names;
 }
 
@@ -112,31 +111,29 @@ bool is_parser_name(std::string_view name) {
   return false;
 }
 
-std::string_view parser_name_for(const Config& config, std::string_view path) {
+std::string_view parser_name_for(const ParseOptions& options, std::string_view path) {
   const std::string p(path);
-  for (const auto& [glob, name] : config.parser_overrides) {
+  for (const auto& [glob, name] : options.parser_overrides) {
     if (::fnmatch(glob.c_str(), p.c_str(), 0) == 0) return name;
   }
-  return config.parser;
+  return options.parser;
 }
 
-std::unique_ptr<Parser> make_parser_for(const Config& config, std::string_view path,
+std::unique_ptr<Parser> make_parser_for(const ParseOptions& options, std::string_view path,
                                         uint64_t* multiline_records) {
-  const std::string_view name = parser_name_for(config, path);
-  const ParserContext context{config, field_names(config), multiline_records};
+  const std::string_view name = parser_name_for(options, path);
+  const ParserContext context{options, field_names(options), multiline_records};
   std::unique_ptr<Parser> chain;
   for (const auto& spec : kParsers)
     if (spec.name == name) chain = spec.make(context);
   if (!chain) chain = context.with_multiline(std::make_unique<PlainParser>());  // unreachable: validated
-  if (config.drop.empty() && config.min_severity == 0) return chain;
+  if (options.drop.empty() && options.min_severity == 0) return chain;
   std::string error;
-  auto drop = config.drop.empty() ? nullptr : compile_regex(config.drop, error);
-  return std::make_unique<FilterParser>(std::move(chain), std::move(drop), config.min_severity);
+  auto drop = options.drop.empty() ? nullptr : compile_regex(options.drop, error);
+  return std::make_unique<FilterParser>(std::move(chain), std::move(drop), options.min_severity);
 }
 
-std::chrono::milliseconds multiline_flush_timeout(const Config& config) { return config.multiline_timeout; }
-
-std::vector<EnvError> check_parse_config(const Config& config) {
+std::vector<EnvError> check_parse_config(const ParseOptions& options) {
   std::vector<EnvError> errors;
   auto check_pattern = [&](std::string_view variable, const std::string& pattern) {
     std::string why;
@@ -144,19 +141,19 @@ std::vector<EnvError> check_parse_config(const Config& config) {
       errors.push_back({std::string(variable),
                         env_error_text(variable, pattern, "not a valid RE2 regular expression: " + why)});
   };
-  check_pattern("LOGFERRY_REGEX", config.regex);
-  check_pattern("LOGFERRY_MULTILINE_START", config.multiline_start);
-  check_pattern("LOGFERRY_DROP", config.drop);
-  bool uses_regex = config.parser == "regex";
-  for (const auto& [glob, name] : config.parser_overrides) uses_regex = uses_regex || name == "regex";
-  if (uses_regex && config.regex.empty()) {
+  check_pattern("LOGFERRY_REGEX", options.regex);
+  check_pattern("LOGFERRY_MULTILINE_START", options.multiline_start);
+  check_pattern("LOGFERRY_DROP", options.drop);
+  bool uses_regex = options.parser == "regex";
+  for (const auto& [glob, name] : options.parser_overrides) uses_regex = uses_regex || name == "regex";
+  if (uses_regex && options.regex.empty()) {
     errors.push_back({"LOGFERRY_REGEX", env_error_text("LOGFERRY_REGEX", "",
                                                        "required by the regex parser: a pattern with named groups "
                                                        "such as ^(?P<level>\\w+) (?P<msg>.*)$")});
   }
-  if (!config.multiline.empty() && !config.multiline_start.empty()) {
+  if (!options.multiline.empty() && !options.multiline_start.empty()) {
     errors.push_back({"LOGFERRY_MULTILINE_START",
-                      env_error_text("LOGFERRY_MULTILINE_START", config.multiline_start,
+                      env_error_text("LOGFERRY_MULTILINE_START", options.multiline_start,
                                      "set either LOGFERRY_MULTILINE (a preset) or LOGFERRY_MULTILINE_START, not both")});
   }
   return errors;

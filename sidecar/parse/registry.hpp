@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sidecar/config/env_table.hpp"
 #include "sidecar/config/config.hpp"
 #include "sidecar/parse/parser.hpp"
 
@@ -38,23 +39,19 @@ bool is_parser_name(std::string_view name);
 
 // The parser name for lines read from `path`: the first LOGFERRY_PARSERS glob
 // matching it (fnmatch), else LOGFERRY_PARSER.
-std::string_view parser_name_for(const Config& config, std::string_view path);
+std::string_view parser_name_for(const ParseOptions& options, std::string_view path);
 
 // Builds the parser chain for lines read from `path` (per-source overrides
 // applied). The configuration was validated at start-up, so this cannot fail.
 // The multiline stage counts records joined from several lines in
 // `multiline_records` (may be null; it must outlive the chain).
-std::unique_ptr<Parser> make_parser_for(const Config& config, std::string_view path,
+std::unique_ptr<Parser> make_parser_for(const ParseOptions& options, std::string_view path,
                                         uint64_t* multiline_records = nullptr);
-
-// How long a held record (multiline, CRI/docker partial line) may wait for
-// more lines before the caller flushes it (LOGFERRY_MULTILINE_TIMEOUT).
-std::chrono::milliseconds multiline_flush_timeout(const Config& config);
 
 // Start-up checks across the parsing variables: patterns compile
 // (LOGFERRY_REGEX, LOGFERRY_MULTILINE_START, LOGFERRY_DROP), LOGFERRY_REGEX is
 // set when a regex parser is used, presets and start patterns exclude each other.
-std::vector<EnvError> check_parse_config(const Config& config);
+std::vector<EnvError> check_parse_config(const ParseOptions& options);
 
 // The parser names and checks above, for load_config (the config layer does not link the parsers).
 ParserCatalog parser_catalog();

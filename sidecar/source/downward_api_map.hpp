@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/labels.hpp"
 
 namespace logferry {
 

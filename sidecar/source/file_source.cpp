@@ -45,17 +45,19 @@ bool record_matches(int fd, const struct stat& st, const CheckpointRecord& r) {
 }
 }  // namespace
 
-FileSource::FileSource(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics,
+FileSource::FileSource(asio::any_io_executor ex, const FileSourceOptions& options, const ReadOptions& read,
+                       PipelineMetrics& metrics,
                        std::vector<CheckpointRecord> checkpoints, std::function<void()> save_checkpoints,
                        SteadyClock now)
     : ex_(ex),
-      config_(config),
+      options_(options),
+      read_(read),
       now_(std::move(now)),
       metrics_(metrics),
-      include_(config.files),
-      exclude_(config.exclude),
-      link_policy_(config.mode == Mode::node ? LinkPolicy::beneath_root
-                   : config.follow_symlinks  ? LinkPolicy::follow
+      include_(options.globs),
+      exclude_(options.exclude),
+      link_policy_(options.mode == Mode::node ? LinkPolicy::beneath_root
+                   : options.follow_symlinks  ? LinkPolicy::follow
                                              : LinkPolicy::refuse),
       pending_checkpoints_(std::move(checkpoints)),
       save_checkpoints_(std::move(save_checkpoints)),
@@ -64,8 +66,8 @@ FileSource::FileSource(asio::any_io_executor ex, const Config& config, PipelineM
       rng_(std::random_device{}()) {
   // The pods root as the kernel reports paths of open files (it may itself be a link).
   std::error_code ec;
-  const auto canonical = std::filesystem::canonical(config.pods_root, ec);
-  pods_root_ = ec ? std::filesystem::path(config.pods_root).lexically_normal().string() : canonical.string();
+  const auto canonical = std::filesystem::canonical(options.pods_root, ec);
+  pods_root_ = ec ? std::filesystem::path(options.pods_root).lexically_normal().string() : canonical.string();
 }
 
 FileSource::~FileSource() {
@@ -103,11 +105,11 @@ OriginPtr file_origin(std::string id, std::string_view path, Mode mode) {
 OriginPtr FileSource::new_origin(const std::string& path, dev_t dev, ino_t ino) {
   return file_origin(
       fmt::format("file:{}:{}:{:016x}", static_cast<uint64_t>(dev), static_cast<uint64_t>(ino), rng_()), path,
-      config_.mode);
+      options_.mode);
 }
 
 void FileSource::label_origin(Origin& origin, bool count_unparsed) {
-  if (config_.mode != Mode::node) return;
+  if (options_.mode != Mode::node) return;
   if (auto name = parse_container_log_name(origin.path)) {
     origin.resource = container_log_labels(*name);
     return;
@@ -120,14 +122,14 @@ void FileSource::label_origin(Origin& origin, bool count_unparsed) {
 }
 
 void FileSource::start_inotify() {
-  if (!config_.inotify) {
-    log_info("inotify disabled; polling", {{"poll_interval", format_duration(config_.poll_interval)}});
+  if (!options_.inotify) {
+    log_info("inotify disabled; polling", {{"poll_interval", format_duration(options_.poll_interval)}});
     return;
   }
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0) {
     log_warn("inotify unavailable; relying on polling", {{"error", std::strerror(errno)},
-                                                         {"poll_interval", format_duration(config_.poll_interval)}});
+                                                         {"poll_interval", format_duration(options_.poll_interval)}});
     return;
   }
   inotify_.emplace(ex_, inotify_fd_);
@@ -156,9 +158,9 @@ asio::awaitable<void> FileSource::watch_inotify() {
 void FileSource::open_file(const std::string& path, const struct stat& st, Intake& intake, bool first,
                            const std::string& open_path) {
   (void)st;
-  if (watchers_.size() >= config_.max_open_files && !park_one(intake)) {
+  if (watchers_.size() >= options_.max_open_files && !park_one(intake)) {
     log_limited(LogLevel::warn, "open file limit reached; file waits for a free slot",
-                {{"path", path}, {"limit", config_.max_open_files}});
+                {{"path", path}, {"limit", options_.max_open_files}});
     return;
   }
   // A rotated file found through a link's target is checked as a link would be.
@@ -197,7 +199,7 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
   });
   if (it != pending_checkpoints_.end()) {
     if (record_matches(fd.get(), fst, *it)) {
-      origin = file_origin(it->id, path, config_.mode);
+      origin = file_origin(it->id, path, options_.mode);
       origin->acked_offset = it->offset;
       offset = it->offset;
       log_debug("resuming file", {{"path", path}, {"offset", offset}});
@@ -208,15 +210,15 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
   }
   if (!origin) {
     origin = new_origin(path, fst.st_dev, fst.st_ino);
-    if (first && config_.read_from == ReadFrom::tail) offset = static_cast<uint64_t>(fst.st_size);
+    if (first && options_.read_from == ReadFrom::tail) offset = static_cast<uint64_t>(fst.st_size);
     origin->acked_offset = offset;
     new_origins_ = true;
     log_info("watching new file", {{"path", path}, {"offset", offset}});
   }
-  if (config_.mode == Mode::node && origin->resource.empty()) label_origin(*origin, true);
+  if (options_.mode == Mode::node && origin->resource.empty()) label_origin(*origin, true);
   (void)intake;
   watchers_.emplace(key, std::make_unique<FileWatcher>(origin, std::move(fd), fst.st_dev, fst.st_ino, offset,
-                                                       WatcherLimits{config_.max_line_bytes, config_.partial_flush, now_}));
+                                                       WatcherLimits{read_.max_line_bytes, read_.partial_flush, now_}));
   by_path_[path] = key;
   ++metrics_.files_discovered;
   metrics_.files_watched = watchers_.size();
@@ -236,7 +238,7 @@ void FileSource::rescan(Intake& intake, bool first) {
     else if (link_policy_ == LinkPolicy::refuse) skip_file(path, SkipReason::symlink);
     else files.push_back(path);
   }
-  if (inotify_ && config_.mode == Mode::node) {
+  if (inotify_ && options_.mode == Mode::node) {
     // Writes to a symlink's target are reported in the target's directory only.
     std::set<std::string> wanted(dirs.begin(), dirs.end());
     for (const auto& path : files) {
@@ -297,11 +299,11 @@ void FileSource::rescan(Intake& intake, bool first) {
         log_info("file rotated", {{"path", path}});
       }
     }
-    if (!first && config_.mode == Mode::node) read_missed_rotations(path, intake);
+    if (!first && options_.mode == Mode::node) read_missed_rotations(path, intake);
     // A file that appeared after start-up is new: always read from its head.
     open_file(path, st, intake, first);
   }
-  if (first && config_.mode == Mode::node) recover_rotated(intake);
+  if (first && options_.mode == Mode::node) recover_rotated(intake);
   if (first) log_info("initial scan done", {{"files", watchers_.size()}});
   for (auto& [key, w] : watchers_) {
     bool still_there = false;
@@ -531,9 +533,9 @@ FileSource::TimePoint FileSource::check_watchers(Intake& intake, bool draining) 
   std::vector<Key> to_close;
   for (auto& [key, w] : watchers_) {
     w->flush_partial(intake, metrics_, draining);
-    if (w->has_partial()) next = std::min(next, w->last_data() + config_.partial_flush);
+    if (w->has_partial()) next = std::min(next, w->last_data() + read_.partial_flush);
     if (!w->rotated) continue;
-    const auto due = std::max(w->last_data(), rotated_at_[key]) + config_.rotate_wait;
+    const auto due = std::max(w->last_data(), rotated_at_[key]) + options_.rotate_wait;
     if (!w->has_unread_bytes() && (draining || now >= due)) {
       to_close.push_back(key);
     } else {
@@ -567,14 +569,14 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
   auto last_scan = now_();
   auto last_check = last_scan;
   auto last_head_check = last_scan;
-  auto scan_at = std::chrono::steady_clock::now() + config_.poll_interval;  // the wake-up clock
+  auto scan_at = std::chrono::steady_clock::now() + options_.poll_interval;  // the wake-up clock
   while (true) {
     bool progress = false;
     bool more = false;
     std::vector<Key> replaced;
     for (auto& [key, w] : watchers_) {
       if (intake.full()) co_await intake.wait_for_room();
-      switch (w->read_some(buffer_, config_.read_budget_bytes, intake, metrics_)) {
+      switch (w->read_some(buffer_, read_.read_budget_bytes, intake, metrics_)) {
         case FileWatcher::Status::replaced:
           replaced.push_back(key);
           more = true;  // read again from its start
@@ -603,9 +605,9 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
       // Done once every file was quiet for LOGFERRY_DRAIN_QUIET (counted from the
       // signal at the earliest): lines an app writes while it stops still go out.
       const auto quiet_since = std::max(last_data_, drain_started_);
-      if (!progress && now - quiet_since >= config_.drain_quiet) co_return;
-    } else if (rescan_wanted_ || now - last_scan >= config_.poll_interval) {
-      if (now - last_head_check >= config_.poll_interval) {
+      if (!progress && now - quiet_since >= options_.drain_quiet) co_return;
+    } else if (rescan_wanted_ || now - last_scan >= options_.poll_interval) {
+      if (now - last_head_check >= options_.poll_interval) {
         // A file truncated and written again past our offset whose byte before
         // the offset happens to match is found by its head, once per interval.
         replaced.clear();  // those were restarted above
@@ -616,7 +618,7 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
       }
       rescan(intake, false);
       last_scan = now;
-      scan_at = std::chrono::steady_clock::now() + config_.poll_interval;
+      scan_at = std::chrono::steady_clock::now() + options_.poll_interval;
       continue;
     }
     if (more) {
@@ -625,7 +627,7 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
       co_await wake_.wait_until(std::chrono::steady_clock::now() + kDrainPoll);
     } else {
       // (Only a test's clock can be behind: then the next rescan is a poll interval away.)
-      if (scan_at <= std::chrono::steady_clock::now()) scan_at = std::chrono::steady_clock::now() + config_.poll_interval;
+      if (scan_at <= std::chrono::steady_clock::now()) scan_at = std::chrono::steady_clock::now() + options_.poll_interval;
       auto deadline = scan_at;
       if (due != TimePoint::max()) {
         now = now_();

@@ -28,7 +28,8 @@
 
 #include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/checkpoint/checkpoint_store.hpp"
-#include "sidecar/config/config.hpp"
+#include "sidecar/config/value_parsers.hpp"
+#include "sidecar/core/source_options.hpp"
 #include "sidecar/core/clock.hpp"
 #include "sidecar/core/wakeup.hpp"
 #include "sidecar/source/file_watcher.hpp"
@@ -49,7 +50,8 @@ class FileSource final : public Source {
   // `save_checkpoints` is called when new file identities must be persisted
   // before any of their lines can be acknowledged. `now` decides rotate waits,
   // partial flushes and rescans (tests inject their own clock).
-  FileSource(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics,
+  FileSource(boost::asio::any_io_executor ex, const FileSourceOptions& options, const ReadOptions& read,
+             PipelineMetrics& metrics,
              std::vector<CheckpointRecord> checkpoints, std::function<void()> save_checkpoints,
              SteadyClock now = steady_now);
   ~FileSource() override;
@@ -117,7 +119,8 @@ class FileSource final : public Source {
   void forget_series(const std::string& path);
 
   boost::asio::any_io_executor ex_;
-  const Config& config_;
+  const FileSourceOptions& options_;
+  const ReadOptions& read_;
   SteadyClock now_;
   PipelineMetrics& metrics_;
   GlobSet include_;

@@ -60,23 +60,25 @@ UniqueFd ensure_fifo(const std::string& path, uint32_t mode) {
   return fd;
 }
 
-PipeSource::PipeSource(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics)
+PipeSource::PipeSource(asio::any_io_executor ex, const PipeSourceOptions& options, const ReadOptions& read,
+                       PipelineMetrics& metrics)
     : ex_(ex),
-      config_(config),
+      options_(options),
+      read_(read),
       metrics_(metrics),
       pipe_(ex),
-      splitter_(config.max_line_bytes),
+      splitter_(read.max_line_bytes),
       buffer_(kReadChunkBytes),
       last_data_(std::chrono::steady_clock::now()),
       wake_(ex) {
-  const UniqueFd fd = ensure_fifo(config.pipe, config.pipe_mode);
+  const UniqueFd fd = ensure_fifo(options.path, options.file_mode);
   const int own = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0);  // the stream descriptor owns this one
-  if (own < 0) throw std::runtime_error(fmt::format("LOGFERRY_PIPE: cannot open {}: {}", config.pipe, std::strerror(errno)));
+  if (own < 0) throw std::runtime_error(fmt::format("LOGFERRY_PIPE: cannot open {}: {}", options.path, std::strerror(errno)));
   pipe_.assign(own);
   origin_ = std::make_shared<Origin>();
-  origin_->path = utf8_repaired(config.pipe);
+  origin_->path = utf8_repaired(options.path);
   origin_->id = fmt::format("pipe:{}:{:016x}", origin_->path, random_u64());
-  if (config.spill_max_bytes > 0 && !config.spill_dir.empty()) spill_.emplace(config.spill_dir, config.spill_max_bytes);
+  if (options.spill_max_bytes > 0 && !options.spill_dir.empty()) spill_.emplace(options.spill_dir, options.spill_max_bytes);
   update_gauges();
 }
 
@@ -99,12 +101,12 @@ void PipeSource::accept(Intake& intake, const OriginPtr& origin, const RawLine& 
 void PipeSource::drop_line() {
   ++metrics_.dropped_lines["pipe_overflow"];
   log_limited(LogLevel::warn, "pipe overflow: dropping lines",
-              {{"policy", config_.pipe_overflow == PipeOverflow::drop_oldest ? "drop_oldest" : "drop_newest"},
+              {{"policy", options_.overflow == PipeOverflow::drop_oldest ? "drop_oldest" : "drop_newest"},
                {"dropped_total", metrics_.dropped_lines["pipe_overflow"]}});
 }
 
 bool PipeSource::blocked(const Intake& intake) const {
-  if (config_.pipe_overflow != PipeOverflow::block) return false;
+  if (options_.overflow != PipeOverflow::block) return false;
   const bool backlog = spill_ && spill_->has_pending();
   if (!backlog && !intake.full()) return false;
   return !spill_ || spill_->bytes() + kReadChunkBytes > spill_->max_bytes();
@@ -118,20 +120,20 @@ void PipeSource::route(Intake& intake, const RawLine& line) {
   if (!backlog && !intake.full()) return accept(intake, origin_, line);
   if (!spill_) {
     // Block: only the rest of the current read gets here (reading then stops).
-    if (config_.pipe_overflow == PipeOverflow::block) return accept(intake, origin_, line);
+    if (options_.overflow == PipeOverflow::block) return accept(intake, origin_, line);
     return drop_line();
   }
   // The line's observed time is now, not when it is replayed (docs/ordering.md).
   RawLine read = line;
   read.read_unix_nano = now_unix_nano();
   auto r = spill_->push(origin_, read);
-  while (r == SpillQueue::Push::full && config_.pipe_overflow == PipeOverflow::drop_oldest) {
+  while (r == SpillQueue::Push::full && options_.overflow == PipeOverflow::drop_oldest) {
     const uint64_t dropped = spill_->drop_oldest();
     if (dropped == 0) break;
     metrics_.dropped_lines["pipe_overflow"] += dropped;
     r = spill_->push(origin_, read);
   }
-  if (r == SpillQueue::Push::full && config_.pipe_overflow == PipeOverflow::block) {
+  if (r == SpillQueue::Push::full && options_.overflow == PipeOverflow::block) {
     r = spill_->push(origin_, read, SpillQueue::Bound::exceed);
   }
   if (r == SpillQueue::Push::stored) return;
@@ -142,7 +144,7 @@ void PipeSource::route(Intake& intake, const RawLine& line) {
 
 void PipeSource::replay(Intake& intake) {
   if (!spill_) return;
-  uint64_t budget = config_.read_budget_bytes;
+  uint64_t budget = read_.read_budget_bytes;
   while (true) {
     const OriginPtr next = spill_->pending_origin();
     if (replaying_ && replaying_ != next) {
@@ -164,7 +166,7 @@ void PipeSource::replay(Intake& intake) {
 size_t PipeSource::read_available(Intake& intake) {
   const LineSplitter::Emit emit = [&](const RawLine& line) { route(intake, line); };
   size_t total = 0;
-  while (total < config_.read_budget_bytes && !blocked(intake)) {
+  while (total < read_.read_budget_bytes && !blocked(intake)) {
     const ssize_t n = ::read(pipe_.native_handle(), buffer_.data(), buffer_.size());
     if (n > 0) {
       metrics_.bytes_read += static_cast<uint64_t>(n);
@@ -187,7 +189,7 @@ size_t PipeSource::read_available(Intake& intake) {
 
 void PipeSource::flush_partial(Intake& intake, bool force) {
   if (!splitter_.has_partial()) return;
-  if (!force && std::chrono::steady_clock::now() - last_data_ < config_.partial_flush) return;
+  if (!force && std::chrono::steady_clock::now() - last_data_ < read_.partial_flush) return;
   splitter_.flush([&](const RawLine& line) { route(intake, line); });
   ++metrics_.partial_lines_flushed;
   if (spill_) spill_->flush();
@@ -211,13 +213,13 @@ asio::awaitable<void> PipeSource::run(Intake& intake) {
     flush_partial(intake, false);
     update_gauges();
     const bool more_to_replay = spill_ && spill_->has_pending() && !intake.full();
-    if (n >= config_.read_budget_bytes || more_to_replay) {
+    if (n >= read_.read_budget_bytes || more_to_replay) {
       co_await asio::post(ex_, asio::use_awaitable);  // let delivery run between passes
       continue;
     }
     auto timeout = std::chrono::steady_clock::duration(kTick);
     if (splitter_.has_partial()) {
-      const auto left = last_data_ + config_.partial_flush - std::chrono::steady_clock::now();
+      const auto left = last_data_ + read_.partial_flush - std::chrono::steady_clock::now();
       timeout = std::clamp<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(1), kTick);
     }
     if (spill_ && spill_->has_pending()) {

@@ -46,7 +46,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include "sidecar/core/pipeline_metrics.hpp"
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/source_options.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/source/file_watcher.hpp"
 #include "sidecar/source/line_splitter.hpp"
@@ -66,7 +66,8 @@ class PipeSource final : public Source {
  public:
   // Creates/opens the FIFO and the spill directory (adopting leftover
   // segments). Throws std::runtime_error on failure (start-up only).
-  PipeSource(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics);
+  PipeSource(boost::asio::any_io_executor ex, const PipeSourceOptions& options, const ReadOptions& read,
+             PipelineMetrics& metrics);
   ~PipeSource() override;
 
   boost::asio::awaitable<void> run(Intake& intake) override;
@@ -90,7 +91,8 @@ class PipeSource final : public Source {
   void update_gauges();
 
   boost::asio::any_io_executor ex_;
-  const Config& config_;
+  const PipeSourceOptions& options_;
+  const ReadOptions& read_;
   PipelineMetrics& metrics_;
   boost::asio::posix::stream_descriptor pipe_;
   OriginPtr origin_;

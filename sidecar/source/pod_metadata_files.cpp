@@ -24,11 +24,12 @@ std::error_code last_error() { return {errno, std::generic_category()}; }
 
 }  // namespace
 
-PodMetadataFiles::PodMetadataFiles(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics)
+PodMetadataFiles::PodMetadataFiles(asio::any_io_executor ex, const std::string& labels_file,
+                                   const std::string& annotations_file, PipelineMetrics& metrics)
     : timer_(ex), metrics_(metrics) {
-  if (!config.pod_labels_file.empty()) files_.push_back({config.pod_labels_file, "k8s.pod.label.", {}, {}});
-  if (!config.pod_annotations_file.empty())
-    files_.push_back({config.pod_annotations_file, "k8s.pod.annotation.", {}, {}});
+  if (!labels_file.empty()) files_.push_back({labels_file, "k8s.pod.label.", {}, {}});
+  if (!annotations_file.empty())
+    files_.push_back({annotations_file, "k8s.pod.annotation.", {}, {}});
   for (auto& f : files_) {
     std::error_code ec;
     reload(f, ec);

@@ -20,7 +20,7 @@
 
 #include "sidecar/core/file_stamp.hpp"
 #include "sidecar/core/pipeline_metrics.hpp"
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/labels.hpp"
 
 namespace logferry {
 
@@ -31,7 +31,9 @@ class PodMetadataFiles {
  public:
   // Reads the configured files once; throws std::runtime_error (start-up)
   // when one cannot be read.
-  PodMetadataFiles(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics);
+  // `labels_file`, `annotations_file`: "" = none.
+  PodMetadataFiles(boost::asio::any_io_executor ex, const std::string& labels_file,
+                   const std::string& annotations_file, PipelineMetrics& metrics);
 
   bool enabled() const { return !files_.empty(); }
   // k8s.pod.label.<key>... then k8s.pod.annotation.<key>..., in file order.

@@ -27,12 +27,12 @@ constexpr size_t kStdinChunkBytes = 64 * 1024;
 constexpr auto kStdinTick = std::chrono::seconds(1);
 }  // namespace
 
-StdinSource::StdinSource(asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics, int fd)
+StdinSource::StdinSource(asio::any_io_executor ex, const ReadOptions& read, PipelineMetrics& metrics, int fd)
     : ex_(ex),
-      config_(config),
+      read_(read),
       metrics_(metrics),
       fd_(fd),
-      splitter_(config.max_line_bytes),
+      splitter_(read.max_line_bytes),
       buffer_(kStdinChunkBytes),
       last_data_(std::chrono::steady_clock::now()),
       wake_(ex) {
@@ -108,17 +108,17 @@ asio::awaitable<void> StdinSource::run(Intake& intake) {
       auto timeout = std::chrono::steady_clock::duration(kStdinTick);
       if (splitter_.has_partial()) {
         timeout = std::clamp<std::chrono::steady_clock::duration>(
-            last_data_ + config_.partial_flush - std::chrono::steady_clock::now(), std::chrono::milliseconds(1), kStdinTick);
+            last_data_ + read_.partial_flush - std::chrono::steady_clock::now(), std::chrono::milliseconds(1), kStdinTick);
       }
       co_await (waiter_->async_wait(asio::posix::stream_descriptor::wait_read, asio::as_tuple(asio::use_awaitable)) ||
                 wake_.wait_for(timeout));
-      if (std::chrono::steady_clock::now() - last_data_ >= config_.partial_flush) flush_partial(intake);
+      if (std::chrono::steady_clock::now() - last_data_ >= read_.partial_flush) flush_partial(intake);
       continue;
     }
     const Read r = read_once(intake);
     at_end = r == Read::end;
     if (r == Read::data) since_yield += kStdinChunkBytes;
-    if (since_yield >= config_.read_budget_bytes) {
+    if (since_yield >= read_.read_budget_bytes) {
       since_yield = 0;
       co_await asio::post(ex_, asio::use_awaitable);  // let delivery run between reads
     }

@@ -13,7 +13,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include "sidecar/core/pipeline_metrics.hpp"
-#include "sidecar/config/config.hpp"
+#include "sidecar/core/source_options.hpp"
 #include "sidecar/core/event.hpp"
 #include "sidecar/source/line_splitter.hpp"
 #include "sidecar/source/source.hpp"
@@ -23,7 +23,7 @@ namespace logferry {
 class StdinSource final : public Source {
  public:
   // Reads `fd` (standard input by default; not closed by the source).
-  StdinSource(boost::asio::any_io_executor ex, const Config& config, PipelineMetrics& metrics, int fd = 0);
+  StdinSource(boost::asio::any_io_executor ex, const ReadOptions& read, PipelineMetrics& metrics, int fd = 0);
   ~StdinSource() override;
 
   // Returns at end-of-file (or after drain()), having retired its origin.
@@ -42,7 +42,7 @@ class StdinSource final : public Source {
   void flush_partial(Intake& intake);
 
   boost::asio::any_io_executor ex_;
-  const Config& config_;
+  const ReadOptions& read_;
   PipelineMetrics& metrics_;
   int fd_;
   // A duplicate of fd_ for readiness waits; unset when fd_ cannot be polled

@@ -66,7 +66,7 @@ std::unique_ptr<Parser> parser_named(const std::string& name) {
     fmt::print(stderr, "{}: {}\n", name, cr.errors.front().message);
     std::exit(1);
   }
-  return make_parser_for(cr.config, "/tmp/x.log");
+  return make_parser_for(cr.config.parse, "/tmp/x.log");
 }
 
 // Parses every line of `path` into batches of wire bytes, like the batcher.
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "{}: {}\n", w.parser, cr.errors.front().message);
       return 1;
     }
-    auto parser = make_parser_for(cr.config, "/tmp/x.log");
+    auto parser = make_parser_for(cr.config.parse, "/tmp/x.log");
     size_t bytes = 0, entries = 0;
     WireBuffer wire;
     v1::Entry reused;

@@ -49,9 +49,9 @@ v1::Batch pod_batch(std::string_view pod, uint64_t first, int count) {
 }
 
 // `buffer`: the relay's in-memory budget (LOGFERRY_BUFFER_MAX_BYTES).
-Config relay_config(uint16_t port, const std::string& buffer = "16MiB") {
-  Config c;
-  const auto errors = relay_sink_config({{"LOGFERRY_BACKOFF_INITIAL", "20ms"}, {"LOGFERRY_BACKOFF_MAX", "100ms"},
+OutputOptions relay_config(uint16_t port, const std::string& buffer = "16MiB") {
+  OutputOptions c;
+  const auto errors = relay_output_options({{"LOGFERRY_BACKOFF_INITIAL", "20ms"}, {"LOGFERRY_BACKOFF_MAX", "100ms"},
                                          {"LOGFERRY_BUFFER_MAX_BYTES", buffer}},
                                         fmt::format("otlp+http://127.0.0.1:{}", port), c);
   REQUIRE(errors.empty());
@@ -83,7 +83,7 @@ TEST_CASE("StoreRelay: the store's lines reach the downstream once; a restart re
           "[aggregator][relay]") {
   TempDir tmp("logferry-store-relay");
   OtlpLogsReceiver down;
-  const Config config = relay_config(down.port());
+  const OutputOptions config = relay_config(down.port());
   AggregatorMetrics metrics;
   {
     boost::asio::io_context io;
@@ -138,7 +138,7 @@ TEST_CASE("StoreRelay: a cursor not saved before a crash re-sends from the saved
           "[aggregator][relay]") {
   TempDir tmp("logferry-store-relay-crash");
   OtlpLogsReceiver down;
-  const Config config = relay_config(down.port());
+  const OutputOptions config = relay_config(down.port());
   AggregatorMetrics metrics;
   boost::asio::io_context io;
   SegmentStore store(io.get_executor(), store_options(tmp / "data"), metrics);
@@ -175,7 +175,7 @@ TEST_CASE("StoreRelay: drain stops submitting, waits for the batches in flight a
           "[aggregator][relay]") {
   TempDir tmp("logferry-store-relay-drain");
   OtlpLogsReceiver down;
-  const Config config = relay_config(down.port(), "4KiB");  // about one batch in flight
+  const OutputOptions config = relay_config(down.port(), "4KiB");  // about one batch in flight
   AggregatorMetrics metrics;
   boost::asio::io_context io;
   SegmentStore store(io.get_executor(), store_options(tmp / "data"), metrics);
@@ -271,7 +271,7 @@ TEST_CASE("StoreRetention with a relay: at the cap the store slows down until th
   TempDir tmp("logferry-retention-relay");
   OtlpLogsReceiver down;
   down.set_down(true);  // the downstream is down
-  const Config config = relay_config(down.port());
+  const OutputOptions config = relay_config(down.port());
   AggregatorMetrics metrics;
   boost::asio::io_context io;
   SegmentStore store(io.get_executor(), store_options(tmp / "data", 4096), metrics);

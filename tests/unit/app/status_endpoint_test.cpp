@@ -10,7 +10,7 @@ using namespace logferry;
 
 TEST_CASE("status endpoint: /healthz, /readyz and /metrics", "[ops][http]") {
   Config config;
-  config.ack_timeout = std::chrono::seconds(30);
+  config.output.ack_timeout = std::chrono::seconds(30);
   Metrics metrics;
   std::string extra;
   auto routes = sidecar_routes(config, metrics, [&] { return extra; });

@@ -77,6 +77,6 @@ TEST_CASE("client settings: every problem reported at once, named by its variabl
   c.output = "tcp://127.0.0.1:7070";
   const ClientSettings s = make_client_settings(c);
   CHECK(s.queue_max_entries == 128);
-  CHECK(s.config.outputs.size() == 1);
+  CHECK(s.output.outputs.size() == 1);
   CHECK(s.source_name == "library");
 }

@@ -15,19 +15,42 @@ TEST_CASE("a minimal environment loads with the documented defaults", "[config]"
   test::TempDir tmp;
   auto r = load_config(files_environment(tmp), parser_catalog());
   REQUIRE(r.errors.empty());
-  CHECK(r.config.files == std::vector<std::string>{(tmp / "*.log").string()});
-  REQUIRE(r.config.outputs.size() == 1);
-  CHECK(r.config.outputs[0].host == "127.0.0.1");
-  CHECK(r.config.outputs[0].port == 7070);
-  CHECK(r.config.read_from == ReadFrom::head);
-  CHECK(r.config.batch_max_entries == 4096);
-  CHECK(r.config.batch_max_bytes == 512 * 1024);
-  CHECK(r.config.buffer_max_bytes == 4 * 1024 * 1024);
-  CHECK(r.config.batch_timeout == std::chrono::milliseconds(200));
+  CHECK(r.config.files.globs == std::vector<std::string>{(tmp / "*.log").string()});
+  REQUIRE(r.config.output.outputs.size() == 1);
+  CHECK(r.config.output.outputs[0].host == "127.0.0.1");
+  CHECK(r.config.output.outputs[0].port == 7070);
+  CHECK(r.config.files.read_from == ReadFrom::head);
+  CHECK(r.config.batch.max_entries == 4096);
+  CHECK(r.config.batch.max_bytes == 512 * 1024);
+  CHECK(r.config.output.buffer_max_bytes == 4 * 1024 * 1024);
+  CHECK(r.config.batch.timeout == std::chrono::milliseconds(200));
   CHECK(r.config.shutdown_timeout == std::chrono::seconds(25));
-  // One default for compression: the table's (off), also in a default-built Config.
-  CHECK_FALSE(r.config.compress);
-  CHECK(Config{}.compress == r.config.compress);
+  // One default for compression: the table's (off), also in default-built options.
+  CHECK_FALSE(r.config.output.compress);
+}
+
+TEST_CASE("default-built options hold the table's defaults, so tests and programs that build them agree", "[config]") {
+  test::TempDir tmp;
+  const auto r = load_config(files_environment(tmp), parser_catalog());
+  REQUIRE(r.errors.empty());
+  const Config& c = r.config;
+  CHECK(c.read == ReadOptions{});
+  CHECK(c.batch == BatchPolicy{});
+  CHECK(c.pipe == PipeSourceOptions{});
+  ParseOptions parse;
+  CHECK(c.parse.max_line_bytes == parse.max_line_bytes);
+  CHECK(c.parse.multiline_timeout == parse.multiline_timeout);
+  CHECK(c.parse.multiline_max_lines == parse.multiline_max_lines);
+  CHECK(c.parse.multiline_max_bytes == parse.multiline_max_bytes);
+  CHECK(c.parse.parser == parse.parser);
+  FileSourceOptions files;
+  files.globs = c.files.globs;  // set by the test's environment
+  CHECK(c.files == files);
+  OutputOptions output;
+  output.outputs = c.output.outputs;  // required, no default
+  CHECK(c.output == output);
+  CHECK(c.checkpoint_interval == Config{}.checkpoint_interval);
+  CHECK(c.shutdown_timeout == Config{}.shutdown_timeout);
 }
 
 TEST_CASE("every bad value is reported at once with its name, value and what is allowed", "[config]") {
@@ -166,8 +189,8 @@ TEST_CASE("credentials and query strings are redacted from every echoed URL", "[
   env["LOGFERRY_OUTPUT"] = "otlp+https://collector/v1/logs?api_key=k3y";
   r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
-  CHECK(r.config.outputs[0].text == "otlp+https://collector/v1/logs?***");
-  CHECK(r.config.outputs[0].path == "/v1/logs?api_key=k3y");
+  CHECK(r.config.output.outputs[0].text == "otlp+https://collector/v1/logs?***");
+  CHECK(r.config.output.outputs[0].path == "/v1/logs?api_key=k3y");
   const auto effective = render_effective<Config>(config_table(), env);
   CHECK(effective.find("k3y") == std::string::npos);
   CHECK(effective.find("LOGFERRY_OUTPUT=otlp+https://collector/v1/logs?***\n") != std::string::npos);
@@ -180,7 +203,7 @@ TEST_CASE("labels from the environment are valid UTF-8 once loaded", "[config][s
   env["LOGFERRY_LABELS"] = "t\xE9" "am=caf\xE9";
   auto r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
-  const auto labels = r.config.resource_labels();
+  const auto labels = r.config.identity.resource_labels();
   REQUIRE(labels.size() == 2);
   CHECK(labels[0].second == "web\xEF\xBF\xBD");
   CHECK(labels[1].first == "t\xEF\xBF\xBD" "am");
@@ -193,6 +216,6 @@ TEST_CASE("--help documents the symlink opt-in and the pods root", "[config][sec
   CHECK(help.find("LOGFERRY_PODS_ROOT") != std::string::npos);
   test::TempDir tmp;
   auto r = load_config(files_environment(tmp), parser_catalog());
-  CHECK_FALSE(r.config.follow_symlinks);
-  CHECK(r.config.pods_root == "/var/log/pods");
+  CHECK_FALSE(r.config.files.follow_symlinks);
+  CHECK(r.config.files.pods_root == "/var/log/pods");
 }

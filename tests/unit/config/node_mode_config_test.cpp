@@ -16,8 +16,8 @@ TEST_CASE("LOGFERRY_MODE defaults to sidecar, which keeps its defaults", "[confi
   env["LOGFERRY_FILES"] = (tmp / "*.log").string();
   const auto r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
-  CHECK(r.config.mode == Mode::sidecar);
-  CHECK(r.config.parser == "plain");
+  CHECK(r.config.files.mode == Mode::sidecar);
+  CHECK(r.config.parse.parser == "plain");
   CHECK(r.implied.empty());
   CHECK_THAT(render_effective<Config>(config_table(), env, r.implied),
              Catch::Contains("\nLOGFERRY_PARSER=plain  (default)\n"));
@@ -29,9 +29,9 @@ TEST_CASE("node mode reads the kubelet's container logs with the cri parser", "[
   env["LOGFERRY_MODE"] = "node";
   auto r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
-  CHECK(r.config.mode == Mode::node);
-  CHECK(r.config.files == std::vector<std::string>{"/var/log/containers/*.log"});
-  CHECK(r.config.parser == "cri");
+  CHECK(r.config.files.mode == Mode::node);
+  CHECK(r.config.files.globs == std::vector<std::string>{"/var/log/containers/*.log"});
+  CHECK(r.config.parse.parser == "cri");
   // --check-config shows what node mode reads, not the sidecar's defaults.
   std::string effective = render_effective<Config>(config_table(), env, r.implied);
   CHECK_THAT(effective,
@@ -43,8 +43,8 @@ TEST_CASE("node mode reads the kubelet's container logs with the cri parser", "[
   env["LOGFERRY_PARSER"] = "docker";
   r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
-  CHECK(r.config.files == std::vector<std::string>{(tmp / "containers/*.log").string()});
-  CHECK(r.config.parser == "docker");
+  CHECK(r.config.files.globs == std::vector<std::string>{(tmp / "containers/*.log").string()});
+  CHECK(r.config.parse.parser == "docker");
   CHECK(r.implied.empty());
   effective = render_effective<Config>(config_table(), env, r.implied);
   CHECK_THAT(effective, Catch::Contains("\nLOGFERRY_PARSER=docker\n"));

@@ -17,11 +17,11 @@ TEST_CASE("pipe config: a pipe alone is a source, with the documented defaults",
   test::TempDir tmp;
   auto r = load_config(pipe_environment(tmp), parser_catalog());
   REQUIRE(messages(r).empty());
-  CHECK(r.config.pipe == (tmp / "app.pipe").string());
-  CHECK(r.config.pipe_mode == 0622);
-  CHECK(r.config.spill_dir == (tmp / "state" / "pipe-spill").string());
-  CHECK(r.config.spill_max_bytes == 64 * 1024 * 1024);
-  CHECK(r.config.pipe_overflow == PipeOverflow::block);
+  CHECK(r.config.pipe.path == (tmp / "app.pipe").string());
+  CHECK(r.config.pipe.file_mode == 0622);
+  CHECK(r.config.pipe.spill_dir == (tmp / "state" / "pipe-spill").string());
+  CHECK(r.config.pipe.spill_max_bytes == 64 * 1024 * 1024);
+  CHECK(r.config.pipe.overflow == PipeOverflow::block);
   CHECK_FALSE(r.config.read_stdin);
 }
 
@@ -44,18 +44,18 @@ TEST_CASE("pipe config: values are parsed, bad ones have exact messages", "[pipe
     env["LOGFERRY_PIPE_OVERFLOW"] = "drop_oldest";
     auto r = load_config(env, parser_catalog());
     REQUIRE(messages(r).empty());
-    CHECK(r.config.pipe_mode == 0660);
-    CHECK(r.config.spill_dir == (tmp / "spill").string());
-    CHECK(r.config.spill_max_bytes == 1024ull * 1024 * 1024);
-    CHECK(r.config.pipe_overflow == PipeOverflow::drop_oldest);
+    CHECK(r.config.pipe.file_mode == 0660);
+    CHECK(r.config.pipe.spill_dir == (tmp / "spill").string());
+    CHECK(r.config.pipe.spill_max_bytes == 1024ull * 1024 * 1024);
+    CHECK(r.config.pipe.overflow == PipeOverflow::drop_oldest);
     env["LOGFERRY_SPILL_MAX_BYTES"] = "0";
     env["LOGFERRY_PIPE_OVERFLOW"] = "drop_newest";
     env["LOGFERRY_PIPE_MODE"] = "0o600";
     r = load_config(env, parser_catalog());
     REQUIRE(messages(r).empty());
-    CHECK(r.config.spill_max_bytes == 0);
-    CHECK(r.config.pipe_overflow == PipeOverflow::drop_newest);
-    CHECK(r.config.pipe_mode == 0600);
+    CHECK(r.config.pipe.spill_max_bytes == 0);
+    CHECK(r.config.pipe.overflow == PipeOverflow::drop_newest);
+    CHECK(r.config.pipe.file_mode == 0600);
   }
   SECTION("bad values") {
     env["LOGFERRY_PIPE_MODE"] = "0400";  // logferry must read and write it

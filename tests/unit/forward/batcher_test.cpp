@@ -13,19 +13,22 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Fixture : test::ForwarderBench {
+  std::unique_ptr<ParseStage> parse;
   std::unique_ptr<Batcher> batcher;
 
   Fixture() {
-    config.batch_max_entries = 3;
-    config.batch_max_bytes = 1 << 20;
-    config.batch_timeout = 50ms;
-    config.buffer_max_bytes = 4 << 20;
-    config.max_in_flight = 8;
-    config.pod_name = "web-0";
-    config.labels = {{"team", "shop"}};
-    config.parser = "plain";
+    config.batch.max_entries = 3;
+    config.batch.max_bytes = 1 << 20;
+    config.batch.timeout = 50ms;
+    config.output.buffer_max_bytes = 4 << 20;
+    config.output.max_in_flight = 8;
+    config.identity.pod_name = "web-0";
+    config.identity.labels = {{"team", "shop"}};
+    config.parse.parser = "plain";
     make_forwarder();
-    batcher = std::make_unique<Batcher>(io.get_executor(), config, *forwarder, metrics);
+    parse = std::make_unique<ParseStage>(config.parse, &metrics.multiline_records);
+    batcher = std::make_unique<Batcher>(io.get_executor(), config.batch, *parse, config.identity.resource_labels(),
+                                        *forwarder, metrics);
   }
   OriginPtr origin(const std::string& id, const std::string& path) {
     auto o = std::make_shared<Origin>();
@@ -133,7 +136,7 @@ std::vector<v1::Batch> delivered(Fixture& f, size_t n) {
 
 TEST_CASE("entries of one source get strictly increasing observed times in file order, one per line", "[forward][order]") {
   Fixture f;
-  f.config.batch_max_entries = 100;
+  f.config.batch.max_entries = 100;
   auto a = f.origin("file:a", "/logs/a.log");
   auto b = f.origin("file:b", "/logs/b.log");
   // One event-loop turn: the batcher reads the clock once for all of them.
@@ -170,11 +173,11 @@ TEST_CASE("a line read earlier (replayed from the spill) keeps its read time as 
 
 TEST_CASE("second-resolution event times of one source tie in file order, on both parser paths", "[forward][order]") {
   Fixture f;
-  f.config.batch_max_entries = 100;
+  f.config.batch.max_entries = 100;
   // json: the wire fast path; logfmt: a filled message, serialized.
   const std::string parser = GENERATE(std::string("json"), std::string("logfmt"));
   INFO(parser);
-  f.config.parser = parser;
+  f.config.parse.parser = parser;
   auto a = f.origin("file:a", "/logs/a.log");
   const uint64_t t = 1'767'225'600ull * 1'000'000'000;  // 2026-01-01T00:00:00Z
   const char* json[] = {R"({"time":"2026-01-01T00:00:00Z","msg":"z first"})", R"({"time":"2026-01-01T00:00:00Z","msg":"y second"})",

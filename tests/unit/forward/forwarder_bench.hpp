@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "sidecar/config/config.hpp"
 #include "sidecar/forward/forwarder.hpp"
 #include "unit/forward/fake_sink.hpp"
 
@@ -19,7 +20,7 @@ struct ForwarderBench {
   std::unique_ptr<Forwarder> forwarder;
 
   // Creates the forwarder from `config` as set so far.
-  void make_forwarder() { forwarder = std::make_unique<Forwarder>(io.get_executor(), sink, config, metrics); }
+  void make_forwarder() { forwarder = std::make_unique<Forwarder>(io.get_executor(), sink, config.output, metrics); }
 };
 
 }  // namespace logferry::test

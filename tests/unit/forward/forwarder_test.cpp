@@ -16,11 +16,11 @@ struct Fixture : test::ForwarderBench {
   OriginPtr origin = std::make_shared<Origin>();
 
   explicit Fixture(uint64_t in_flight = 8, uint64_t budget = 1 << 20) {
-    config.max_in_flight = in_flight;
-    config.buffer_max_bytes = budget;
-    config.backoff_initial = 1ms;
-    config.backoff_max = 5ms;
-    config.ack_timeout = 10s;
+    config.output.max_in_flight = in_flight;
+    config.output.buffer_max_bytes = budget;
+    config.output.backoff_initial = 1ms;
+    config.output.backoff_max = 5ms;
+    config.output.ack_timeout = 10s;
     make_forwarder();
     boost::asio::co_spawn(io, forwarder->run(), boost::asio::detached);
   }

@@ -94,12 +94,12 @@ TEST_CASE("HTTP output settings: headers are secret, bad values are named", "[ou
   env["LOGFERRY_SERVICE_NAME"] = "checkout";
   r = load_config(env, parser_catalog());
   REQUIRE(r.errors.empty());
-  CHECK(r.config.http_headers == Labels{{"Authorization", "Bearer abc"}});
-  CHECK(r.config.otlp_gzip);
-  CHECK(r.config.loki_labels == std::vector<std::string>{"namespace", "app=app.kubernetes.io/name"});
-  CHECK(r.config.loki_tenant == "team-a");
-  CHECK(r.config.loki_structured_metadata);
-  CHECK(r.config.service_name == "checkout");
+  CHECK(r.config.output.http_headers == Labels{{"Authorization", "Bearer abc"}});
+  CHECK(r.config.output.otlp_gzip);
+  CHECK(r.config.output.loki_labels == std::vector<std::string>{"namespace", "app=app.kubernetes.io/name"});
+  CHECK(r.config.output.loki_tenant == "team-a");
+  CHECK(r.config.output.loki_structured_metadata);
+  CHECK(r.config.output.service_name == "checkout");
   const std::string effective = render_effective<Config>(config_table(), env);
   CHECK(effective.find("Bearer abc") == std::string::npos);
 }

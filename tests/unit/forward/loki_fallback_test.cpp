@@ -75,7 +75,7 @@ TEST_CASE("Loki auto: a Loki refusing structured metadata gets every entry once,
 
 TEST_CASE("Loki true: a refusal of structured metadata is a rejection (no fallback)", "[output][loki]") {
   LokiFake loki(LokiFakeOptions{.allow_structured_metadata = false, .after_store = {}});
-  OutputHarness h(output(loki), [](Config& c) { c.loki_structured_metadata_fallback = false; });
+  OutputHarness h(output(loki), [](Config& c) { c.output.loki_structured_metadata_fallback = false; });
   h.push(mixed_batch("a", 2, 0), 100);
   REQUIRE(h.run_until([&] { return h.origin->acked_offset == 100; }));
   CHECK(h.metrics.batches_rejected == 1);
@@ -103,12 +103,12 @@ TEST_CASE("LOGFERRY_LOKI_STRUCTURED_METADATA: auto (default), true, false", "[ou
   };
   auto r = parse(nullptr);
   REQUIRE(r.errors.empty());
-  CHECK(r.config.loki_structured_metadata);
-  CHECK(r.config.loki_structured_metadata_fallback);
+  CHECK(r.config.output.loki_structured_metadata);
+  CHECK(r.config.output.loki_structured_metadata_fallback);
   r = parse("true");
-  CHECK((r.config.loki_structured_metadata && !r.config.loki_structured_metadata_fallback));
+  CHECK((r.config.output.loki_structured_metadata && !r.config.output.loki_structured_metadata_fallback));
   r = parse("false");
-  CHECK((!r.config.loki_structured_metadata && !r.config.loki_structured_metadata_fallback));
+  CHECK((!r.config.output.loki_structured_metadata && !r.config.output.loki_structured_metadata_fallback));
   r = parse("sometimes");
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].message.find("expected auto, true or false") != std::string::npos);

@@ -59,9 +59,9 @@ v1::Batch loki_batch() {
 TEST_CASE("Loki: streams by labels, entries in time order, logfmt line, snappy, tenant", "[output]") {
   TestReceiver rx(/*snappy_bodies=*/true);
   OutputHarness h("loki+http://127.0.0.1:" + std::to_string(rx.port()), [](Config& c) {
-    c.loki_tenant = "tenant-a";
-    c.loki_structured_metadata = false;
-    c.loki_labels = {"namespace", "pod", "container", "filename", "team"};
+    c.output.loki_tenant = "tenant-a";
+    c.output.loki_structured_metadata = false;
+    c.output.loki_labels = {"namespace", "pod", "container", "filename", "team"};
   });
   h.push(loki_batch(), 100);
   REQUIRE(h.run_until([&] { return h.origin->acked_offset == 100; }));
@@ -95,7 +95,7 @@ TEST_CASE("Loki: streams by labels, entries in time order, logfmt line, snappy, 
 TEST_CASE("Loki: structured metadata instead of logfmt", "[output]") {
   TestReceiver rx(true);
   OutputHarness h("loki+http://127.0.0.1:" + std::to_string(rx.port()) + "/custom/push",
-                  [](Config& c) { c.loki_structured_metadata = true; });
+                  [](Config& c) { c.output.loki_structured_metadata = true; });
   h.push(loki_batch(), 100);
   REQUIRE(h.run_until([&] { return h.origin->acked_offset == 100; }));
   const auto reqs = rx.requests();

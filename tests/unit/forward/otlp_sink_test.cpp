@@ -130,8 +130,8 @@ void check_rich_request(const col::ExportLogsServiceRequest& req) {
 TEST_CASE("OTLP: every field of an entry arrives in the ExportLogsServiceRequest", "[output]") {
   TestReceiver rx;
   OutputHarness h("otlp+http://127.0.0.1:" + std::to_string(rx.port()), [](Config& c) {
-    c.service_name = "checkout";
-    c.http_headers = {{"X-Api-Key", "s3cret"}};
+    c.output.service_name = "checkout";
+    c.output.http_headers = {{"X-Api-Key", "s3cret"}};
   });
   h.push(rich_batch(), 100);
   REQUIRE(h.run_until([&] { return h.origin->acked_offset == 100; }));
@@ -150,8 +150,8 @@ TEST_CASE("OTLP: every field of an entry arrives in the ExportLogsServiceRequest
 TEST_CASE("OTLP: gzip bodies, a custom path and keep-alive", "[output]") {
   TestReceiver rx;
   OutputHarness h("otlp+http://127.0.0.1:" + std::to_string(rx.port()) + "/custom/logs", [](Config& c) {
-    c.service_name = "checkout";
-    c.otlp_gzip = true;
+    c.output.service_name = "checkout";
+    c.output.otlp_gzip = true;
   });
   h.push(rich_batch(), 100);
   h.push(rich_batch(), 200);

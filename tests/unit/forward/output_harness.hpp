@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "logferry/v1/logferry.pb.h"
+#include "sidecar/config/config.hpp"
 #include "sidecar/forward/forwarder.hpp"
 #include "sidecar/forward/sink_factory.hpp"
 #include "support/test_receiver.hpp"
@@ -27,17 +28,17 @@ struct OutputHarness {
   // `output` e.g. "otlp+http://127.0.0.1:PORT"; `tweak` adjusts the config first.
   template <class F>
   OutputHarness(const std::string& output, F tweak) {
-    config.outputs = *parse_outputs(output);
-    config.max_in_flight = 8;
-    config.buffer_max_bytes = 64 << 20;
-    config.backoff_initial = 5ms;
-    config.backoff_max = 20ms;
-    config.ack_timeout = 10s;
-    config.connect_timeout = 2s;
-    config.loki_labels = {"namespace", "pod", "container", "filename"};
+    config.output.outputs = *parse_outputs(output);
+    config.output.max_in_flight = 8;
+    config.output.buffer_max_bytes = 64 << 20;
+    config.output.backoff_initial = 5ms;
+    config.output.backoff_max = 20ms;
+    config.output.ack_timeout = 10s;
+    config.output.connect_timeout = 2s;
+    config.output.loki_labels = {"namespace", "pod", "container", "filename"};
     tweak(config);
-    sink = make_sink(io.get_executor(), config, metrics);
-    forwarder = std::make_unique<Forwarder>(io.get_executor(), *sink, config, metrics);
+    sink = make_sink(io.get_executor(), config.output, metrics);
+    forwarder = std::make_unique<Forwarder>(io.get_executor(), *sink, config.output, metrics);
     boost::asio::co_spawn(io, forwarder->run(), boost::asio::detached);
   }
   explicit OutputHarness(const std::string& output) : OutputHarness(output, [](Config&) {}) {}

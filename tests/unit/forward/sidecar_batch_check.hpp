@@ -121,14 +121,15 @@ inline bool sidecar_batches_accepted(const uint8_t* data, size_t size, std::stri
   boost::asio::io_context io;
   PipelineMetrics metrics;
   CaptureSink sink(io.get_executor());
-  Forwarder forwarder(io.get_executor(), sink, config, metrics);
-  Batcher batcher(io.get_executor(), config, forwarder, metrics);
+  Forwarder forwarder(io.get_executor(), sink, config.output, metrics);
+  const ParseStage parse(config.parse, &metrics.multiline_records);
+  Batcher batcher(io.get_executor(), config.batch, parse, config.identity.resource_labels(), forwarder, metrics);
   std::vector<OriginPtr> origins;
   const size_t sources = 1 + (flags >> 4) % 3;
   for (size_t i = 0; i < sources; ++i) {
     std::string name = in.text(true);
     std::erase(name, '/');
-    origins.push_back(file_origin("file:1:" + std::to_string(i) + ":" + in.text(), "/logs/" + name + ".log", config.mode));
+    origins.push_back(file_origin("file:1:" + std::to_string(i) + ":" + in.text(), "/logs/" + name + ".log", config.files.mode));
   }
   std::vector<uint64_t> offsets(origins.size(), 0);
   while (!in.empty()) {

@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include "logferry/v1/logferry.pb.h"
+#include "sidecar/config/config.hpp"
 #include "sidecar/core/errors.hpp"
 #include "sidecar/forward/framing.hpp"
 #include "sidecar/forward/tcp_session.hpp"
@@ -61,11 +62,11 @@ Outcome run_against(uint32_t hello_ack_padding, uint32_t ack_length) {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   Config config;
-  config.outputs = *parse_outputs("tcp://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()));
-  config.connect_timeout = 5s;
-  config.compress = false;
+  config.output.outputs = *parse_outputs("tcp://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()));
+  config.output.connect_timeout = 5s;
+  config.output.compress = false;
   PipelineMetrics metrics;
-  TcpSink sink(io.get_executor(), config, metrics);
+  TcpSink sink(io.get_executor(), config.output, metrics);
   Outcome result;
   bool done = false;
   asio::co_spawn(io, hostile_server(acceptor, hello_ack_padding, ack_length), asio::detached);

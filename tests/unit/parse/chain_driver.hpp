@@ -76,7 +76,7 @@ class ChainDriver {
 };
 
 inline ChainDriver driver_for(const Environment& env, const std::string& path = "/var/log/app/x.log") {
-  return ChainDriver(make_parser_for(make_config(env), path));
+  return ChainDriver(make_parser_for(make_config(env).parse, path));
 }
 
 }  // namespace logferry::test

@@ -16,8 +16,8 @@ namespace {
 // wrote it (then the two must agree), false when it declined.
 bool encoded_same(const Config& config, const std::string& line) {
   INFO("line: " << line);
-  const auto slow = make_parser_for(config, "/var/log/app/x.log");
-  const auto fast = make_parser_for(config, "/var/log/app/x.log");
+  const auto slow = make_parser_for(config.parse, "/var/log/app/x.log");
+  const auto fast = make_parser_for(config.parse, "/var/log/app/x.log");
   v1::Entry want;
   const ParseResult r = slow->parse(line, want);
   WireBuffer wire;

@@ -1,4 +1,5 @@
 #include "sidecar/parse/multiline_parser.hpp"
+#include "sidecar/parse/parse_stage.hpp"
 
 #include "tests/unit/parse/chain_driver.hpp"
 
@@ -131,7 +132,7 @@ TEST_CASE("multiline records are cut at max lines and max bytes, no line lost", 
 
 TEST_CASE("multiline records joined from several lines are counted, single lines are not", "[parse]") {
   uint64_t joined = 0;
-  ChainDriver d(make_parser_for(make_config({{"LOGFERRY_MULTILINE", "java"}, {"LOGFERRY_MULTILINE_MAX_LINES", "3"}}),
+  ChainDriver d(make_parser_for(make_config({{"LOGFERRY_MULTILINE", "java"}, {"LOGFERRY_MULTILINE_MAX_LINES", "3"}}).parse,
                                 "/var/log/app/x.log", &joined));
   // Records: "one" (1 line), "two" + 2 frames, a cut: "three" + 2 frames | 1 frame (2 joined
   // records), "four" (1 line, emitted by flush).
@@ -146,7 +147,7 @@ TEST_CASE("multiline records joined from several lines are counted, single lines
 
   // CRI partial lines reassembled into one line are not multiline records.
   uint64_t cri_joined = 0;
-  ChainDriver cri(make_parser_for(make_config({{"LOGFERRY_PARSER", "cri"}, {"LOGFERRY_MULTILINE", "java"}}),
+  ChainDriver cri(make_parser_for(make_config({{"LOGFERRY_PARSER", "cri"}, {"LOGFERRY_MULTILINE", "java"}}).parse,
                                   "/var/log/app/x.log", &cri_joined));
   cri.feed("2024-01-02T15:04:05.000000001Z stdout P first ");
   cri.feed("2024-01-02T15:04:05.000000002Z stdout F half");
@@ -157,7 +158,7 @@ TEST_CASE("multiline records joined from several lines are counted, single lines
 }
 
 TEST_CASE("multiline flush emits the held record once, then nothing", "[parse]") {
-  auto chain = make_parser_for(make_config({{"LOGFERRY_MULTILINE", "java"}}), "/var/log/app/x.log");
+  auto chain = make_parser_for(make_config({{"LOGFERRY_MULTILINE", "java"}}).parse, "/var/log/app/x.log");
   v1::Entry e;
   CHECK(chain->flush(e) == ParseResult::pending);
   CHECK(chain->parse("only line", e) == ParseResult::pending);
@@ -166,9 +167,10 @@ TEST_CASE("multiline flush emits the held record once, then nothing", "[parse]")
   CHECK(out.body().string_value() == "only line");
   v1::Entry again;
   CHECK(chain->flush(again) == ParseResult::pending);
-  CHECK(multiline_flush_timeout(make_config()) == std::chrono::seconds(1));
-  CHECK(multiline_flush_timeout(make_config({{"LOGFERRY_MULTILINE_TIMEOUT", "250ms"}})) ==
-        std::chrono::milliseconds(250));
+  const Config defaults = make_config();
+  CHECK(ParseStage(defaults.parse).flush_timeout() == std::chrono::seconds(1));
+  const Config quick = make_config({{"LOGFERRY_MULTILINE_TIMEOUT", "250ms"}});
+  CHECK(ParseStage(quick.parse).flush_timeout() == std::chrono::milliseconds(250));
 }
 
 TEST_CASE("cri partial lines are reassembled before multiline grouping", "[parse]") {

@@ -34,17 +34,17 @@ TEST_CASE("parsing variables: valid values", "[parse]") {
                                 {"LOGFERRY_PARSERS", "/var/log/app/access.log=nginx; /var/log/app/*.json=json;/var/log/*=syslog"},
                                 {"LOGFERRY_MIN_SEVERITY", "WARN"},
                                 {"LOGFERRY_MESSAGE_FIELDS", "text"}});
-  CHECK(parser_name_for(c, "/var/log/app/access.log") == "nginx");
-  CHECK(parser_name_for(c, "/var/log/app/a.json") == "json");
-  CHECK(parser_name_for(c, "/var/log/messages") == "syslog");
-  CHECK(parser_name_for(c, "/srv/other.log") == "json");
-  CHECK(c.min_severity == 13);
-  CHECK(make_parser_for(c, "/var/log/app/access.log")->name() == "nginx");
+  CHECK(parser_name_for(c.parse, "/var/log/app/access.log") == "nginx");
+  CHECK(parser_name_for(c.parse, "/var/log/app/a.json") == "json");
+  CHECK(parser_name_for(c.parse, "/var/log/messages") == "syslog");
+  CHECK(parser_name_for(c.parse, "/srv/other.log") == "json");
+  CHECK(c.parse.min_severity == 13);
+  CHECK(make_parser_for(c.parse, "/var/log/app/access.log")->name() == "nginx");
   // The configured message field is used.
   v1::Entry e;
-  make_parser_for(c, "/srv/x.log")->parse(R"({"text":"t","msg":"m"})", e);
+  make_parser_for(c.parse, "/srv/x.log")->parse(R"({"text":"t","msg":"m"})", e);
   CHECK(e.body().string_value() == "t");
-  CHECK(make_config({{"LOGFERRY_MIN_SEVERITY", "17"}}).min_severity == 17);
+  CHECK(make_config({{"LOGFERRY_MIN_SEVERITY", "17"}}).parse.min_severity == 17);
 }
 
 TEST_CASE("parsing variables: exact error texts", "[parse]") {

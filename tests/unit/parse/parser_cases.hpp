@@ -154,7 +154,7 @@ inline void run_case(const ParserCase& c) {
   Environment env = c.env;
   env["LOGFERRY_PARSER"] = c.parser;
   const Config config = make_config(env);
-  const auto parser = make_parser_for(config, "/var/log/app/x.log");
+  const auto parser = make_parser_for(config.parse, "/var/log/app/x.log");
   REQUIRE(parser);
   v1::Entry entry;
   const ParseResult r = parser->parse(c.line, entry);
@@ -167,7 +167,7 @@ inline void run_case(const ParserCase& c) {
   check_fields(entry, c.expect);
   // The fast path on a fresh chain: encode() declines and writes nothing, or
   // writes bytes that decode to the very entry parse() filled.
-  const auto fast = make_parser_for(config, "/var/log/app/x.log");
+  const auto fast = make_parser_for(config.parse, "/var/log/app/x.log");
   const std::string_view before = "before";
   WireBuffer wire;
   wire.append(before);

@@ -72,25 +72,25 @@ struct Fixture {
   bool done = false;  // run() returned
 
   Fixture() {
-    config.files = {(tmp / "*.log").string()};
-    config.inotify = false;
-    config.poll_interval = 20ms;  // also the loop's real idle wait
-    config.partial_flush = 5s;
-    config.rotate_wait = 10s;
-    config.read_from = ReadFrom::head;
-    config.max_line_bytes = 256 * 1024;
-    config.read_budget_bytes = 1024 * 1024;
-    config.max_open_files = 512;
-    config.drain_quiet = 1s;
+    config.files.globs = {(tmp / "*.log").string()};
+    config.files.inotify = false;
+    config.files.poll_interval = 20ms;  // also the loop's real idle wait
+    config.read.partial_flush = 5s;
+    config.files.rotate_wait = 10s;
+    config.files.read_from = ReadFrom::head;
+    config.read.max_line_bytes = 256 * 1024;
+    config.read.read_budget_bytes = 1024 * 1024;
+    config.files.max_open_files = 512;
+    config.files.drain_quiet = 1s;
   }
   ~Fixture() {
     if (!source) return;
     source->drain();
-    clock += config.drain_quiet;
+    clock += config.files.drain_quiet;
     run_until([&] { return done; });
   }
   void start() {
-    source = std::make_unique<FileSource>(io.get_executor(), config, metrics, std::vector<CheckpointRecord>{}, nullptr,
+    source = std::make_unique<FileSource>(io.get_executor(), config.files, config.read, metrics, std::vector<CheckpointRecord>{}, nullptr,
                                           [this] { return clock; });
     boost::asio::co_spawn(io, source->run(intake), [this](std::exception_ptr) { done = true; });
   }
@@ -121,9 +121,9 @@ struct Fixture {
     fs::create_directories(links);
     append(dir / "0.log", text);
     fs::create_symlink(dir / "0.log", links / fmt::format("pod_ns_c-{:064x}.log", 1));
-    config.mode = Mode::node;
-    config.files = {(links / "*.log").string()};
-    config.pods_root = (tmp / "pods").string();
+    config.files.mode = Mode::node;
+    config.files.globs = {(links / "*.log").string()};
+    config.files.pods_root = (tmp / "pods").string();
     return dir;
   }
 };
@@ -146,7 +146,7 @@ TEST_CASE("FileSource: existing lines are read from the head with their offsets"
 
 TEST_CASE("FileSource: read_from=tail skips what a new file held at start-up", "[source][file_source]") {
   Fixture f;
-  f.config.read_from = ReadFrom::tail;
+  f.config.files.read_from = ReadFrom::tail;
   append(f.file, "old\n");
   f.start();
   f.advance(0ms);
@@ -166,7 +166,7 @@ TEST_CASE("FileSource: rename+create rotation reads the old file to its end, the
   fs::rename(f.file, f.tmp / "app.log.1");
   append(f.tmp / "app.log.1", "b\n");  // the writer still has the old file open
   append(f.file, "c\n");
-  f.advance(f.config.poll_interval);  // the rescan sees the path lead to another file
+  f.advance(f.config.files.poll_interval);  // the rescan sees the path lead to another file
   REQUIRE(f.run_until([&] { return f.line_count() == 3; }));
   CHECK(f.metrics.rotations == 1);
   // Both files are read; the old one under its identity, the new one under another.
@@ -175,7 +175,7 @@ TEST_CASE("FileSource: rename+create rotation reads the old file to its end, the
   CHECK(old_lines == std::vector<std::string>{"a", "b"});
   CHECK(new_lines == std::vector<std::string>{"c"});
   // The rotated file stays open until it was quiet for LOGFERRY_ROTATE_WAIT.
-  f.advance(f.config.rotate_wait - 1s);
+  f.advance(f.config.files.rotate_wait - 1s);
   CHECK(f.intake.retired.empty());
   CHECK(f.metrics.files_watched == 2);
   f.advance(2s);
@@ -211,7 +211,7 @@ TEST_CASE("FileSource: a truncation found while the head check is due restarts t
   REQUIRE(f.run_until([&] { return f.line_count() == 2; }));
   fs::resize_file(f.file, 0);
   append(f.file, "x\n");
-  f.clock += f.config.poll_interval;  // the same pass also checks heads and rescans
+  f.clock += f.config.files.poll_interval;  // the same pass also checks heads and rescans
   REQUIRE(f.run_until([&] { return f.line_count() == 3; }));
   f.advance(0ms);
   CHECK(f.metrics.truncations == 1);
@@ -241,7 +241,7 @@ TEST_CASE("FileSource: after copytruncate, lines not read before the truncate ar
   CHECK(old_lines == std::vector<std::string>{"one", "two", "three", "four"});
   CHECK(new_lines == std::vector<std::string>{"x"});
   // The copy is closed once quiet for LOGFERRY_ROTATE_WAIT; the path is read on.
-  f.advance(f.config.rotate_wait + 1s);
+  f.advance(f.config.files.rotate_wait + 1s);
   REQUIRE(f.run_until([&] { return f.intake.retired.size() == 1; }));
   CHECK(f.intake.retired[0] == old_id);
   append(f.file, "y\n");
@@ -272,8 +272,8 @@ TEST_CASE("FileSource: node mode keeps watching a log directory while its link d
   // is seen only at the next poll interval, and missed if rotated before it.
   Fixture f;
   const fs::path dir = f.node_layout("a\n");
-  f.config.inotify = true;
-  f.config.poll_interval = 10min;  // no rescan by time: only inotify can tell
+  f.config.files.inotify = true;
+  f.config.files.poll_interval = 10min;  // no rescan by time: only inotify can tell
   f.start();
   REQUIRE(f.run_until([&] { return f.line_count() == 1; }));
   fs::rename(dir / "0.log", dir / "0.log.20260102-150400");
@@ -287,7 +287,7 @@ TEST_CASE("FileSource: node mode reads a file the kubelet created and rotated aw
           "[source][file_source]") {
   Fixture f;
   const fs::path dir = f.node_layout("a\n");
-  f.config.inotify = false;  // polling: nothing is seen between two rescans
+  f.config.files.inotify = false;  // polling: nothing is seen between two rescans
   f.start();
   REQUIRE(f.run_until([&] { return f.line_count() == 1; }));
   // Two rotations within one poll interval: the middle file is never the link's target at a rescan.
@@ -295,15 +295,15 @@ TEST_CASE("FileSource: node mode reads a file the kubelet created and rotated aw
   append(dir / "0.log", "b\n");
   fs::rename(dir / "0.log", dir / "0.log.20260102-150401");
   append(dir / "0.log", "c\n");
-  f.advance(f.config.poll_interval);
+  f.advance(f.config.files.poll_interval);
   CHECK(f.run_until([&] { return f.line_count() == 3; }));
   auto texts = f.intake.texts();
   std::sort(texts.begin(), texts.end());
   CHECK(texts == std::vector<std::string>{"a", "b", "c"});
   // An older rotated file (compressed ones are never read) is not read again.
-  f.advance(f.config.poll_interval);
-  f.advance(f.config.rotate_wait);
-  f.advance(f.config.poll_interval);
+  f.advance(f.config.files.poll_interval);
+  f.advance(f.config.files.rotate_wait);
+  f.advance(f.config.files.poll_interval);
   CHECK(f.line_count() == 3);
 }
 
@@ -313,7 +313,7 @@ TEST_CASE("FileSource: a partial line waits for its newline, or for the partial 
   append(f.file, "whole\npart");
   f.start();
   REQUIRE(f.run_until([&] { return f.line_count() == 1; }));
-  f.advance(f.config.partial_flush - 1s);
+  f.advance(f.config.read.partial_flush - 1s);
   CHECK(f.line_count() == 1);  // still held
   append(f.file, "ial\n");     // its newline arrives: one line, not two
   REQUIRE(f.run_until([&] { return f.line_count() == 2; }));
@@ -323,7 +323,7 @@ TEST_CASE("FileSource: a partial line waits for its newline, or for the partial 
   append(f.file, "no newline");
   f.advance(1s);
   CHECK(f.line_count() == 2);
-  f.advance(f.config.partial_flush);
+  f.advance(f.config.read.partial_flush);
   REQUIRE(f.run_until([&] { return f.line_count() == 3; }));
   CHECK(f.intake.lines[2].text == "no newline");
   CHECK(f.intake.lines[2].end == 24);
@@ -332,7 +332,7 @@ TEST_CASE("FileSource: a partial line waits for its newline, or for the partial 
 
 TEST_CASE("FileSource: lines beyond max_line_bytes are cut and marked", "[source][file_source]") {
   Fixture f;
-  f.config.max_line_bytes = 8;
+  f.config.read.max_line_bytes = 8;
   append(f.file, "0123456789abcdef\nok\n");
   f.start();
   REQUIRE(f.run_until([&] { return f.line_count() == 2; }));
@@ -346,7 +346,7 @@ TEST_CASE("FileSource: lines beyond max_line_bytes are cut and marked", "[source
 
 TEST_CASE("FileSource: the read budget takes files in turns", "[source][file_source]") {
   Fixture f;
-  f.config.read_budget_bytes = 4096;
+  f.config.read.read_budget_bytes = 4096;
   std::string data;
   for (int i = 0; i < 2000; ++i) data += fmt::format("{:09}\n", i);  // 20000 bytes per file
   append(f.tmp / "a.log", data);
@@ -373,8 +373,8 @@ TEST_CASE("FileSource: a released file's per-source series leaves /metrics", "[s
   const std::string label = fmt::format("source=\"{}\"", f.file.string());
   CHECK(render_prometheus(f.metrics).find(label) != std::string::npos);
   fs::remove(f.file);                  // e.g. the Pod is gone
-  f.advance(f.config.poll_interval);  // the rescan notices
-  f.advance(f.config.rotate_wait);    // quiet long enough: released
+  f.advance(f.config.files.poll_interval);  // the rescan notices
+  f.advance(f.config.files.rotate_wait);    // quiet long enough: released
   REQUIRE(f.run_until([&] { return f.intake.retired.size() == 1; }));
   CHECK(f.metrics.files_watched == 0);
   CHECK(render_prometheus(f.metrics).find(label) == std::string::npos);
@@ -388,8 +388,8 @@ TEST_CASE("FileSource: a released file keeps its series until its lines are ackn
   f.start();
   REQUIRE(f.run_until([&] { return f.line_count() == 1; }));
   fs::remove(f.file);
-  f.advance(f.config.poll_interval);
-  f.advance(f.config.rotate_wait);
+  f.advance(f.config.files.poll_interval);
+  f.advance(f.config.files.rotate_wait);
   REQUIRE(f.run_until([&] { return f.intake.retired.size() == 1; }));
   CHECK(f.metrics.per_source.contains(f.file.string()));  // not acknowledged yet
   CHECK(f.source->unacked_bytes() == 4);

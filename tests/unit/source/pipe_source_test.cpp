@@ -53,7 +53,10 @@ class TestIntake final : public Intake {
 
 struct Fixture {
   test::TempDir tmp{"logferry-pipe"};
-  Config config;
+  struct Options {
+    PipeSourceOptions pipe;
+    ReadOptions read;
+  } config;
   PipelineMetrics metrics;
   boost::asio::io_context io;
   TestIntake intake{io.get_executor()};
@@ -61,18 +64,18 @@ struct Fixture {
   bool done = false;
 
   Fixture() {
-    config.pipe = (tmp / "app.pipe").string();
-    config.pipe_mode = 0622;
-    config.max_line_bytes = 1024;
-    config.partial_flush = 100ms;
-    config.read_budget_bytes = 1 << 20;
-    config.spill_dir = (tmp / "spill").string();
-    config.spill_max_bytes = 1 << 20;
-    config.pipe_overflow = PipeOverflow::block;
+    config.pipe.path = (tmp / "app.pipe").string();
+    config.pipe.file_mode = 0622;
+    config.read.max_line_bytes = 1024;
+    config.read.partial_flush = 100ms;
+    config.read.read_budget_bytes = 1 << 20;
+    config.pipe.spill_dir = (tmp / "spill").string();
+    config.pipe.spill_max_bytes = 1 << 20;
+    config.pipe.overflow = PipeOverflow::block;
   }
 
   void start() {
-    source = std::make_unique<PipeSource>(io.get_executor(), config, metrics);
+    source = std::make_unique<PipeSource>(io.get_executor(), config.pipe, config.read, metrics);
     boost::asio::co_spawn(io, source->run(intake), [this](std::exception_ptr) { done = true; });
   }
 
@@ -89,7 +92,7 @@ struct Fixture {
 
   // Writes `data` as one writer process would: open, write, close.
   void write(std::string_view data) {
-    const int fd = ::open(config.pipe.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    const int fd = ::open(config.pipe.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     REQUIRE(fd >= 0);
     while (!data.empty()) {
       const ssize_t n = ::write(fd, data.data(), data.size());
@@ -112,8 +115,8 @@ struct Fixture {
 
   size_t segment_files() const {
     size_t n = 0;
-    if (fs::exists(config.spill_dir))
-      for (const auto& e : fs::directory_iterator(config.spill_dir)) n += e.path().extension() == ".seg";
+    if (fs::exists(config.pipe.spill_dir))
+      for (const auto& e : fs::directory_iterator(config.pipe.spill_dir)) n += e.path().extension() == ".seg";
     return n;
   }
 };
@@ -157,7 +160,7 @@ TEST_CASE("pipe: writers come and go without ending the stream", "[pipe]") {
   Fixture f;
   f.start();
   const auto pipe_id = f.source->origin()->id;
-  CHECK(pipe_id.starts_with("pipe:" + f.config.pipe + ":"));
+  CHECK(pipe_id.starts_with("pipe:" + f.config.pipe.path + ":"));
   f.write("first\nsecond\n");  // the writer closed: no end-of-file for us
   REQUIRE(f.run_until([&] { return f.intake.lines.size() == 2; }));
   CHECK_FALSE(f.run_until([&] { return f.done; }, 200ms));
@@ -215,8 +218,8 @@ TEST_CASE("pipe: a restart replays the spill of the earlier run first, then reti
   std::string old_id;
   {
     Fixture first;
-    first.config.spill_dir = f.config.spill_dir;
-    first.config.pipe = (f.tmp / "app.pipe").string();
+    first.config.pipe.spill_dir = f.config.pipe.spill_dir;
+    first.config.pipe.path = (f.tmp / "app.pipe").string();
     first.start();
     old_id = first.source->origin()->id;
     first.intake.set_full(true);
@@ -239,8 +242,8 @@ TEST_CASE("pipe: a restart replays the spill of the earlier run first, then reti
 TEST_CASE("pipe: without spill, drop_newest drops and counts; block stops reading", "[pipe]") {
   SECTION("drop_newest") {
     Fixture f;
-    f.config.spill_max_bytes = 0;
-    f.config.pipe_overflow = PipeOverflow::drop_newest;
+    f.config.pipe.spill_max_bytes = 0;
+    f.config.pipe.overflow = PipeOverflow::drop_newest;
     f.start();
     f.intake.set_full(true);
     f.write(Fixture::lines("lost", 0, 5));
@@ -254,7 +257,7 @@ TEST_CASE("pipe: without spill, drop_newest drops and counts; block stops readin
   }
   SECTION("block") {
     Fixture f;
-    f.config.spill_max_bytes = 0;
+    f.config.pipe.spill_max_bytes = 0;
     f.start();
     f.intake.set_full(true);
     f.write(Fixture::lines("wait", 0, 3));
@@ -267,8 +270,8 @@ TEST_CASE("pipe: without spill, drop_newest drops and counts; block stops readin
 
 TEST_CASE("pipe: drop_oldest keeps the newest lines within the spill limit", "[pipe]") {
   Fixture f;
-  f.config.spill_max_bytes = 64 * 1024;
-  f.config.pipe_overflow = PipeOverflow::drop_oldest;
+  f.config.pipe.spill_max_bytes = 64 * 1024;
+  f.config.pipe.overflow = PipeOverflow::drop_oldest;
   f.start();
   f.intake.set_full(true);
   for (size_t chunk = 0; chunk < 40; ++chunk) {
@@ -278,7 +281,7 @@ TEST_CASE("pipe: drop_oldest keeps the newest lines within the spill limit", "[p
   REQUIRE(f.run_until([&] { return f.metrics.lines_read == 4000; }));
   const uint64_t dropped = f.metrics.dropped_lines["pipe_overflow"];
   CHECK(dropped > 0);
-  CHECK(f.metrics.spill_bytes <= f.config.spill_max_bytes);
+  CHECK(f.metrics.spill_bytes <= f.config.pipe.spill_max_bytes);
   f.intake.set_full(false);
   REQUIRE(f.run_until([&] { return f.intake.lines.size() == 4000 - dropped; }));
   CHECK(f.intake.lines.back().text.starts_with("n 003999"));  // the newest survived

@@ -35,10 +35,8 @@ TEST_CASE("Pod labels files are re-read after the kubelet swaps ..data", "[sourc
   TempDir tmp("logferry-podinfo");
   publish(tmp.path(), 0, "app=\"web\"\ntier=\"front\"");
   boost::asio::io_context io;
-  Config config;
-  config.pod_labels_file = (tmp / "labels").string();
   PipelineMetrics metrics;
-  PodMetadataFiles files(io.get_executor(), config, metrics);
+  PodMetadataFiles files(io.get_executor(), (tmp / "labels").string(), "", metrics);
   REQUIRE(files.enabled());
   CHECK(files.resource() == Labels{{"k8s.pod.label.app", "web"}, {"k8s.pod.label.tier", "front"}});
   CHECK(metrics.pod_metadata_reloads == 1);
@@ -69,11 +67,8 @@ TEST_CASE("labels and annotations files give their own prefixes", "[source][down
   const auto labels = tmp.write_file("labels", "app=\"web\"");
   const auto annotations = tmp.write_file("annotations", "team.example/owner=\"payments\"");
   boost::asio::io_context io;
-  Config config;
-  config.pod_labels_file = labels.string();
-  config.pod_annotations_file = annotations.string();
   PipelineMetrics metrics;
-  PodMetadataFiles files(io.get_executor(), config, metrics);
+  PodMetadataFiles files(io.get_executor(), labels.string(), annotations.string(), metrics);
   CHECK(files.resource() ==
         Labels{{"k8s.pod.label.app", "web"}, {"k8s.pod.annotation.team.example/owner", "payments"}});
 }
@@ -82,15 +77,10 @@ TEST_CASE("Pod metadata files are optional, but must be readable when set", "[so
   TempDir tmp("logferry-podinfo");
   boost::asio::io_context io;
   PipelineMetrics metrics;
-  Config none;
-  CHECK_FALSE(PodMetadataFiles(io.get_executor(), none, metrics).enabled());
+  CHECK_FALSE(PodMetadataFiles(io.get_executor(), "", "", metrics).enabled());
 
-  Config missing;
-  missing.pod_labels_file = (tmp / "nope").string();
-  CHECK_THROWS_WITH(PodMetadataFiles(io.get_executor(), missing, metrics),
+  CHECK_THROWS_WITH(PodMetadataFiles(io.get_executor(), (tmp / "nope").string(), "", metrics),
                     Catch::Contains("cannot read Pod metadata file") && Catch::Contains("nope"));
 
-  Config directory;
-  directory.pod_labels_file = tmp.path().string();
-  CHECK_THROWS_AS(PodMetadataFiles(io.get_executor(), directory, metrics), std::runtime_error);
+  CHECK_THROWS_AS(PodMetadataFiles(io.get_executor(), tmp.path().string(), "", metrics), std::runtime_error);
 }
