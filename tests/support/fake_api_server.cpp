@@ -102,7 +102,7 @@ struct FakeApiServer::Impl {
   asio::io_context io;
   ssl::context tls{ssl::context::tls_server};
   tcp::acceptor acceptor{io};
-  std::list<Watch> watches_open;  // server thread only
+  std::list<std::shared_ptr<Watch>> watches_open;  // server thread only
 
   mutable std::mutex mutex;
   std::string token;
@@ -128,18 +128,33 @@ struct FakeApiServer::Impl {
     co_return !ec;
   }
 
-  asio::awaitable<void> stream_watch(Stream& s) {
+  // Marks the watch cut when the client closes its end (a read ends), so that
+  // open_watches() counts only streams a client still reads.
+  static asio::awaitable<void> detect_close(std::shared_ptr<Stream> s, std::shared_ptr<Watch> w) {
+    char byte[64];
+    for (;;) {
+      auto [ec, n] = co_await s->async_read_some(asio::buffer(byte), kTuple);
+      if (ec) break;
+    }
+    w->cut = true;
+    w->wake.notify();
+  }
+
+  asio::awaitable<void> stream_watch(const std::shared_ptr<Stream>& stream) {
+    Stream& s = *stream;
     http::response<http::empty_body> res{http::status::ok, 11};
     res.set(http::field::content_type, "application/json");
     res.chunked(true);
     http::response_serializer<http::empty_body> sr{res};
-    auto& w = watches_open.emplace_back(io.get_executor());
-    const auto it = std::prev(watches_open.end());
+    auto watch = std::make_shared<Watch>(io.get_executor());
+    auto& w = *watch;
+    const auto it = watches_open.insert(watches_open.end(), watch);
     {
       std::lock_guard lock(mutex);
       ++open;
     }
     if (auto [ec, n] = co_await http::async_write_header(s, sr, kTuple); !ec) {
+      asio::co_spawn(io, detect_close(stream, watch), asio::detached);
       for (;;) {
         while (w.lines.empty() && !w.end && !w.cut) co_await w.wake.wait();
         if (w.cut) break;
@@ -159,7 +174,8 @@ struct FakeApiServer::Impl {
   }
 
   // Routes one request; false when the connection is to be closed.
-  asio::awaitable<bool> serve(Stream& s, const http::request<http::empty_body>& req) {
+  asio::awaitable<bool> serve(const std::shared_ptr<Stream>& stream, const http::request<http::empty_body>& req) {
+    Stream& s = *stream;
     const std::string target(req.target());
     const std::string path = target.substr(0, target.find('?'));
     const bool watch = path == "/api/v1/pods" && target.find("watch=true") != std::string::npos;
@@ -186,7 +202,7 @@ struct FakeApiServer::Impl {
         gone = std::exchange(gone_next, false);
       }
       if (gone) co_return co_await answer(s, 410, status_json(410, "Expired"), req.keep_alive());
-      co_await stream_watch(s);
+      co_await stream_watch(stream);
       co_return false;
     }
     if (path == "/api/v1/pods") {
@@ -218,13 +234,14 @@ struct FakeApiServer::Impl {
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
-    Stream s(std::move(socket), tls);
+    auto stream = std::make_shared<Stream>(std::move(socket), tls);
+    Stream& s = *stream;
     if (auto [ec] = co_await s.async_handshake(ssl::stream_base::server, kTuple); ec) co_return;
     beast::flat_buffer buffer;
     for (;;) {
       http::request<http::empty_body> req;
       if (auto [ec, n] = co_await http::async_read(s, buffer, req, kTuple); ec) break;
-      if (!co_await serve(s, req) || !req.keep_alive()) break;
+      if (!co_await serve(stream, req) || !req.keep_alive()) break;
     }
     beast::error_code ignored;
     beast::get_lowest_layer(s).socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -288,8 +305,8 @@ void FakeApiServer::answer_next_watch_gone() {
 void FakeApiServer::push_event(std::string line) {
   asio::post(impl_->io, [impl = impl_.get(), line = std::move(line) + "\n"] {
     for (auto& w : impl->watches_open) {
-      w.lines.push_back(line);
-      w.wake.notify();
+      w->lines.push_back(line);
+      w->wake.notify();
     }
   });
 }
@@ -297,8 +314,8 @@ void FakeApiServer::push_event(std::string line) {
 void FakeApiServer::end_watches() {
   asio::post(impl_->io, [impl = impl_.get()] {
     for (auto& w : impl->watches_open) {
-      w.end = true;
-      w.wake.notify();
+      w->end = true;
+      w->wake.notify();
     }
   });
 }
@@ -306,8 +323,8 @@ void FakeApiServer::end_watches() {
 void FakeApiServer::drop_watches() {
   asio::post(impl_->io, [impl = impl_.get()] {
     for (auto& w : impl->watches_open) {
-      w.cut = true;
-      w.wake.notify();
+      w->cut = true;
+      w->wake.notify();
     }
   });
 }

@@ -212,3 +212,35 @@ TEST_CASE("PodWatcher: a slow first list does not block the io_context; stop() e
   f.stop();
   CHECK(std::chrono::steady_clock::now() - t0 < 1000ms);
 }
+
+TEST_CASE("PodWatcher: an over-long event line breaks the watch, a bad line is skipped, both counted", "[kube]") {
+  Fixture f;
+  f.options.max_event_bytes = 4096;
+  f.api->set_pods({}, "1");
+  f.start();
+  REQUIRE(f.watching(1));
+  auto big = make_pod("big", "ub", "2");
+  big.labels = {{"app", std::string(10000, 'x')}};
+  f.api->push_event(watch_event_json("ADDED", pod_json(big)));
+  REQUIRE(f.watching(2));  // re-watched from the last resource version
+  CHECK(f.api->watch_targets()[1].find("resourceVersion=1&") != std::string::npos);
+  CHECK(f.metrics.api_errors >= 1);
+  CHECK_FALSE(f.cache.find("shop", "big"));
+  const uint64_t errors = f.metrics.api_errors;
+  f.api->push_event("{\"type\":\"ADDED\",\"object\":");
+  f.api->push_event(watch_event_json("ADDED", pod_json(make_pod("ok", "uo", "3"))));
+  REQUIRE(wait_until([&] { return f.has("ok", "ok"); }, 5s));
+  CHECK(f.metrics.api_errors == errors + 1);
+  CHECK(f.api->watches() == 2);
+}
+
+TEST_CASE("PodWatcher: a list larger than max_list_bytes is an error, retried", "[kube]") {
+  Fixture f;
+  f.options.max_list_bytes = 512;
+  f.api->set_pods({pod_json(make_pod("a", "ua")), pod_json(make_pod("b", "ub"))}, "1");
+  f.start();
+  REQUIRE(wait_until([&] { return f.api->lists() >= 2; }, 5s));
+  CHECK_FALSE(f.watcher->synced());
+  CHECK(f.metrics.api_errors >= 1);
+  CHECK(f.cache.size() == 0);
+}
