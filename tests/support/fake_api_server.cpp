@@ -109,7 +109,12 @@ struct FakeApiServer::Impl {
   std::vector<std::string> items;
   std::string list_rv = "1";
   std::chrono::milliseconds list_delay{0};
-  std::map<std::string, std::pair<unsigned, std::string>> objects;
+  struct Object {
+    unsigned status = 404;
+    std::string body;
+    std::chrono::milliseconds delay{0};
+  };
+  std::map<std::string, Object> objects;
   std::map<std::string, size_t> object_gets;
   bool gone_next = false;
   size_t lists = 0, watches = 0, unauthorized = 0, open = 0;
@@ -224,13 +229,17 @@ struct FakeApiServer::Impl {
       }
       co_return co_await answer(s, 200, std::move(body), req.keep_alive());
     }
-    std::pair<unsigned, std::string> object{404, status_json(404, "NotFound")};
+    Object object{404, status_json(404, "NotFound")};
     {
       std::lock_guard lock(mutex);
       ++object_gets[path];
       if (auto it = objects.find(path); it != objects.end()) object = it->second;
     }
-    co_return co_await answer(s, object.first, std::move(object.second), req.keep_alive());
+    if (object.delay.count() > 0) {
+      asio::steady_timer t(io, object.delay);
+      co_await t.async_wait(kTuple);
+    }
+    co_return co_await answer(s, object.status, std::move(object.body), req.keep_alive());
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
@@ -292,9 +301,9 @@ void FakeApiServer::set_list_delay(std::chrono::milliseconds delay) {
   impl_->list_delay = delay;
 }
 
-void FakeApiServer::set_object(std::string path, std::string body, unsigned status) {
+void FakeApiServer::set_object(std::string path, std::string body, unsigned status, std::chrono::milliseconds delay) {
   std::lock_guard lock(impl_->mutex);
-  impl_->objects[std::move(path)] = {status, std::move(body)};
+  impl_->objects[std::move(path)] = {status, std::move(body), delay};
 }
 
 void FakeApiServer::answer_next_watch_gone() {

@@ -62,8 +62,9 @@ class FakeApiServer {
   void set_pods(std::vector<std::string> items, std::string resource_version);
   // Lists are answered this late (the watcher must not block meanwhile).
   void set_list_delay(std::chrono::milliseconds delay);
-  // GET `path` answers `status` with `body` (e.g. a ReplicaSet; or 403).
-  void set_object(std::string path, std::string body, unsigned status = 200);
+  // GET `path` answers `status` with `body` (e.g. a ReplicaSet; or 403), `delay` late.
+  void set_object(std::string path, std::string body, unsigned status = 200,
+                  std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   // The next watch request is answered 410 Gone.
   void answer_next_watch_gone();
   // Sends `line` + "\n" as one chunk on every open watch; an ERROR event then ends the watch.

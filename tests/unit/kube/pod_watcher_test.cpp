@@ -244,3 +244,25 @@ TEST_CASE("PodWatcher: a list larger than max_list_bytes is an error, retried", 
   CHECK(f.metrics.api_errors >= 1);
   CHECK(f.cache.size() == 0);
 }
+
+TEST_CASE("PodWatcher: a hanging or refused owner lookup still updates the Pod, with its direct owner", "[kube]") {
+  Fixture f;
+  f.options.request_timeout = 300ms;
+  f.api->set_object("/apis/apps/v1/namespaces/shop/replicasets/slow", "{}", 200, 3000ms);
+  f.api->set_object("/apis/batch/v1/namespaces/shop/jobs/secret", "{}", 403);
+  f.api->set_pods({}, "1");
+  f.start();
+  REQUIRE(f.watching(1));
+  auto slow = make_pod("slow-1", "us", "2");
+  slow.owners = {{"ReplicaSet", "slow", true}};
+  auto job = make_pod("job-1", "uj", "3");
+  job.owners = {{"Job", "secret", true}};
+  const auto t0 = std::chrono::steady_clock::now();
+  f.api->push_event(watch_event_json("ADDED", pod_json(slow)));
+  f.api->push_event(watch_event_json("ADDED", pod_json(job)));
+  REQUIRE(wait_until([&] { return f.has("slow-1", "slow-1") && f.has("job-1", "job-1"); }, 5s));
+  CHECK(std::chrono::steady_clock::now() - t0 < 2000ms);
+  CHECK(f.cache.find("shop", "slow-1")->workload == KeyValues{{"k8s.replicaset.name", "slow"}});
+  CHECK(f.cache.find("shop", "job-1")->workload == KeyValues{{"k8s.job.name", "secret"}});
+  CHECK(f.metrics.owner_lookup_errors == 2);
+}
