@@ -17,7 +17,7 @@
 #include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/core/output_options.hpp"
 #include "sidecar/core/event.hpp"
-#include "sidecar/forward/backoff.hpp"
+#include "sidecar/core/backoff.hpp"
 #include "sidecar/forward/sink.hpp"
 
 namespace logferry {

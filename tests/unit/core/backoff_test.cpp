@@ -1,4 +1,4 @@
-#include "sidecar/forward/backoff.hpp"
+#include "sidecar/core/backoff.hpp"
 
 #include <set>
 
@@ -7,7 +7,7 @@
 using namespace logferry;
 using std::chrono::milliseconds;
 
-TEST_CASE("backoff doubles its ceiling up to the cap, with full jitter, and resets", "[forward]") {
+TEST_CASE("backoff doubles its ceiling up to the cap, with full jitter, and resets", "[core]") {
   Backoff b(milliseconds(100), milliseconds(1000));
   CHECK(b.ceiling_now() == milliseconds(100));
   for (int i = 0; i < 5; ++i) {
