@@ -34,15 +34,15 @@ namespace {
 constexpr size_t kRelayBufferBytes = 16 * 1024;
 
 // One terminated client: the TLS stream and the relay's end of the socketpair.
-struct Relay {
-  Relay(tcp::socket s, ssl::context& context) : tls(std::move(s), context), plain(tls.get_executor()) {}
+struct TlsPipe {
+  TlsPipe(tcp::socket s, ssl::context& context) : tls(std::move(s), context), plain(tls.get_executor()) {}
   ssl::stream<tcp::socket> tls;
   asio::local::stream_protocol::socket plain;
 };
 
 // Client to Connection; at the client's end, the Connection sees end-of-file
 // (it still sends the acks of batches it read).
-asio::awaitable<void> relay_up(std::shared_ptr<Relay> r) {
+asio::awaitable<void> relay_up(std::shared_ptr<TlsPipe> r) {
   std::array<char, kRelayBufferBytes> buf;
   for (;;) {
     auto [ec, n] = co_await r->tls.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
@@ -57,7 +57,7 @@ asio::awaitable<void> relay_up(std::shared_ptr<Relay> r) {
 }
 
 // Connection to client; when the Connection closes, so does the client's socket.
-asio::awaitable<void> relay_down(std::shared_ptr<Relay> r) {
+asio::awaitable<void> relay_down(std::shared_ptr<TlsPipe> r) {
   std::array<char, kRelayBufferBytes> buf;
   for (;;) {
     auto [ec, n] = co_await r->plain.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
@@ -117,8 +117,8 @@ asio::awaitable<std::optional<TlsTerminator::Client>> TlsTerminator::accept(tcp:
   auto ex = client.get_executor();
   const std::string peer = peer_of(client);
   // Built in place: the stream is never moved once it holds TLS state.
-  auto relay = std::make_shared<Relay>(std::move(client), context_);
-  pending.set_close([weak = std::weak_ptr<Relay>(relay)] {
+  auto relay = std::make_shared<TlsPipe>(std::move(client), context_);
+  pending.set_close([weak = std::weak_ptr<TlsPipe>(relay)] {
     if (const auto r = weak.lock()) {
       error_code ignored;
       r->tls.lowest_layer().close(ignored);

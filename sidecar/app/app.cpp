@@ -21,7 +21,13 @@
 #include "sidecar/core/wakeup.hpp"
 #include "sidecar/core/logger.hpp"
 #include "sidecar/forward/batcher.hpp"
+#include "sidecar/kube/kube_metrics.hpp"
+#include "sidecar/kube/kube_options.hpp"
+#include "sidecar/kube/pod_cache.hpp"
+#include "sidecar/kube/pod_metadata_source.hpp"
+#include "sidecar/kube/pod_watcher.hpp"
 #include "sidecar/parse/parse_stage.hpp"
+#include "sidecar/parse/registry.hpp"
 #include "sidecar/forward/forwarder.hpp"
 #include "sidecar/forward/sink_factory.hpp"
 #include "sidecar/source/file_source.hpp"
@@ -34,6 +40,20 @@ namespace logferry {
 namespace asio = boost::asio;
 
 namespace {
+
+// Node mode's API server, resolved: nullopt when off (or auto outside a Pod).
+std::optional<KubeOptions> kube_options(const Config& config) {
+  if (config.files.mode != Mode::node || config.kube_api == "off") return std::nullopt;
+  KubeOptions options = config.kube;
+  if (config.kube_api == "auto") {
+    const auto in_cluster = in_cluster_options(::getenv);
+    if (!in_cluster) return std::nullopt;
+    options.api_url = in_cluster->api_url;
+  } else {
+    options.api_url = config.kube_api;
+  }
+  return options;
+}
 
 class App {
  public:
@@ -64,6 +84,15 @@ class App {
     if (!config.pipe.path.empty())
       sources_.push_back(std::make_unique<PipeSource>(io.get_executor(), config.pipe, config.read, metrics_));
     if (config.read_stdin) sources_.push_back(std::make_unique<StdinSource>(io.get_executor(), config.read, metrics_));
+    if (auto kube = kube_options(config)) {
+      pod_cache_ = std::make_unique<PodCache>(kube->deleted_ttl);
+      pod_watcher_ = std::make_unique<PodWatcher>(io.get_executor(), *kube, *pod_cache_, kube_metrics_);
+      pod_metadata_ = std::make_unique<PodMetadataSource>(*pod_cache_, is_parser_name);
+      batcher_.set_metadata(pod_metadata_.get());
+      metrics_.kube = &kube_metrics_;
+      metrics_.kube_pods = [cache = pod_cache_.get()] { return static_cast<uint64_t>(cache->size()); };
+      log_info("Pod metadata from the API server", {{"api", kube->api_url}, {"node", kube->node_name}});
+    }
     http_ = start_http_server(io.get_executor(), config, metrics_, [this]() -> std::string {
       return draining_ ? "shutting down" : "";
     });
@@ -79,6 +108,39 @@ class App {
       update_resource();
       asio::co_spawn(ex, pod_files_.run(config_.files.poll_interval, [this] { update_resource(); }), asio::detached);
     }
+    if (pod_watcher_) {
+      watcher_running_ = true;
+      asio::co_spawn(ex, pod_watcher_->run(), [this](std::exception_ptr) {
+        watcher_running_ = false;
+        if (stopped_) io_.stop();  // finish() waited for it
+      });
+      asio::co_spawn(ex, start_sources_when_synced(), asio::detached);
+    } else {
+      start_sources();
+    }
+    asio::co_spawn(ex, lifecycle(), asio::detached);
+  }
+
+  // Node mode with the API server: the first Pod list, or config_.kube_wait,
+  // whichever comes first; the lines of Pods not known by then go out with
+  // their file-name labels (counted).
+  asio::awaitable<void> start_sources_when_synced() {
+    asio::steady_timer timer(io_);
+    const auto deadline = std::chrono::steady_clock::now() + config_.kube_wait;
+    while (!pod_watcher_->synced() && !draining_ && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    if (!pod_watcher_->synced()) {
+      log_warn("reading before the first Pod list; lines of unknown Pods are sent without Pod metadata",
+               {{"waited", format_duration(config_.kube_wait)}});
+    }
+    if (draining_) co_return;  // stopped before reading: the files keep their lines for the next start
+    start_sources();
+  }
+
+  void start_sources() {
+    auto ex = io_.get_executor();
     for (auto& s : sources_) {
       ++running_sources_;
       asio::co_spawn(ex, s->run(batcher_), [this](std::exception_ptr e) {
@@ -94,7 +156,6 @@ class App {
         sources_done_.notify();
       });
     }
-    asio::co_spawn(ex, lifecycle(), asio::detached);
   }
 
   int exit_code() const { return exit_code_; }
@@ -209,10 +270,13 @@ class App {
     if (stopped_) return;
     stopped_ = true;
     pod_files_.stop();
+    if (pod_watcher_) pod_watcher_->stop();
     save_checkpoints();
     exit_code_ = clean ? 0 : 1;
     if (clean) log_info("drained: every line acknowledged", {{"entries_acked", metrics_.entries_acked}});
-    io_.stop();
+    // The watcher's requests were cut by stop(): its run() returns within a
+    // turn or two, and its frame must not outlive it.
+    if (!watcher_running_) io_.stop();
   }
 
   asio::io_context& io_;
@@ -224,6 +288,11 @@ class App {
   ParseStage parse_;
   Batcher batcher_;
   PodMetadataFiles pod_files_;
+  KubeMetrics kube_metrics_;
+  std::unique_ptr<PodCache> pod_cache_;  // node mode with the API server
+  std::unique_ptr<PodWatcher> pod_watcher_;
+  std::unique_ptr<PodMetadataSource> pod_metadata_;
+  bool watcher_running_ = false;
   std::vector<std::unique_ptr<Source>> sources_;
   FileSource* file_source_ = nullptr;
   std::unique_ptr<HttpServer> http_;

@@ -103,6 +103,26 @@ std::string render_prometheus(const Metrics& m) {
            "Failed re-reads of the downwardAPI label/annotation files (their last labels stay).",
            m.pod_metadata_read_errors);
 
+  if (m.kube != nullptr) {
+    const KubeMetrics& k = *m.kube;
+    w.family("logferry_kube_pods", gauge, "Node mode: Pods of this node in the metadata cache (deleted ones kept a while).",
+             m.kube_pods ? m.kube_pods() : 0);
+    w.family("logferry_kube_api_errors_total", counter,
+             "Node mode: failed API server requests (network, TLS, timeouts, non-2xx answers, bad JSON).",
+             k.api_errors.load());
+    w.family("logferry_kube_unauthorized_total", counter, "Node mode: 401 answers (the token file is re-read).",
+             k.unauthorized.load());
+    w.family("logferry_kube_relists_total", counter, "Node mode: Pod lists forced by 410 Gone.", k.relists.load());
+    w.family("logferry_kube_watch_events_total", counter, "Node mode: watch events applied (bookmarks included).",
+             k.watch_events.load());
+    w.family("logferry_kube_owner_lookup_errors_total", counter,
+             "Node mode: failed ReplicaSet/Job lookups for workload names (the direct owner is kept).",
+             k.owner_lookup_errors.load());
+    w.family("logferry_lines_without_metadata_total", counter,
+             "Node mode: lines of Pods the API server had not (yet) described, sent with their file-name labels.",
+             m.lines_without_metadata);
+  }
+
   // Parsing.
   w.family("logferry_parse_errors_total", counter, "Lines the parser could not parse (forwarded as plain text).",
            m.parse_errors);

@@ -344,10 +344,41 @@ const std::array kLifecycleVars{
         "HOST:PORT for /healthz, /readyz and /metrics; unset: no HTTP endpoint."},
 };
 
+// Node mode: Pod metadata from the API server (sidecar/kube).
+const std::array kKubeVars{
+    Var{"LOGFERRY_KUBE_API", "auto",
+        [](Config& c, std::string_view v) {
+          if (v != "auto" && v != "off" && !v.starts_with("https://"))
+            return std::string("expected auto, off or https://HOST:PORT");
+          c.kube_api = std::string(v);
+          return std::string();
+        },
+        "Node mode: where Pod labels, annotations and workload names come from. auto: the in-cluster API "
+        "server (KUBERNETES_SERVICE_HOST/_PORT) when running in a Pod, else none; off; or https://HOST:PORT. "
+        "Only this node's Pods (NODE_NAME) are listed and watched; needs get/list/watch on pods, "
+        "apps/replicasets and batch/jobs (examples/kubernetes/daemonset.yaml)."},
+    Var{"LOGFERRY_KUBE_CA_FILE", kServiceAccountCa,
+        [](Config& c, std::string_view v) { c.kube.ca_file = std::string(v); return std::string(); },
+        "PEM file of the CA that signed the API server's certificate."},
+    Var{"LOGFERRY_KUBE_TOKEN_FILE", kServiceAccountToken,
+        [](Config& c, std::string_view v) { c.kube.token_file = std::string(v); return std::string(); },
+        "Bearer token for the API server; re-read when it changes (projected tokens expire)."},
+    Var{"LOGFERRY_KUBE_POD_LABELS", "*",
+        [](Config& c, std::string_view v) { c.kube.label_globs = split_list(v); return std::string(); },
+        "Comma-separated globs of the Pod label keys attached as k8s.pod.label.<key> (default: all)."},
+    Var{"LOGFERRY_KUBE_POD_ANNOTATIONS", "",
+        [](Config& c, std::string_view v) { c.kube.annotation_globs = split_list(v); return std::string(); },
+        "Comma-separated globs of the Pod annotation keys attached as k8s.pod.annotation.<key> (default: "
+        "none). The logferry.io/ annotations (exclude, parser, parser-<container>, multiline) are read anyway."},
+    Var{"LOGFERRY_KUBE_WAIT", "2s", set_duration<&Config::kube_wait, ZeroDuration::allowed>,
+        "At start-up, reading waits at most this long for the first Pod list; lines of Pods not (yet) known "
+        "are sent with their file-name labels and counted (logferry_lines_without_metadata_total)."},
+};
+
 const auto kTable = join_tables(kSourceVars, lift_table<&Config::output, kOutputTargetVars>(), kStateVars,
                                 lift_table<&Config::identity, kIdentityVars>(), kParseVars, kReadVars,
                                 lift_table<&Config::batch, kBatchVars>(), lift_table<&Config::output, kDeliveryVars>(),
-                                kLifecycleVars, lift_table<&Config::log, kLogVars>());
+                                kKubeVars, kLifecycleVars, lift_table<&Config::log, kLogVars>());
 
 }  // namespace
 
@@ -495,6 +526,13 @@ ConfigResult load_config(const Environment& env, const ParserCatalog& parsers) {
     }
   }
   if (auto e = missing_output(c.output); e && !has_error("LOGFERRY_OUTPUT")) r.errors.push_back(std::move(*e));
+  c.kube.node_name = c.identity.node_name;
+  if (c.files.mode == Mode::node && c.kube_api != "off" && c.identity.node_name.empty() &&
+      (c.kube_api != "auto" || env.contains("KUBERNETES_SERVICE_HOST"))) {
+    r.errors.push_back({"NODE_NAME", env_error_text("NODE_NAME", "",
+                                                    "required in node mode with the API server (LOGFERRY_KUBE_API): "
+                                                    "set it from the Downward API, fieldRef spec.nodeName")});
+  }
   if (c.files.globs.empty() && c.pipe.path.empty() && !c.read_stdin && !has_error("LOGFERRY_FILES") &&
       !has_error("LOGFERRY_PIPE") && !has_error("LOGFERRY_STDIN")) {
     r.errors.push_back({"LOGFERRY_FILES",

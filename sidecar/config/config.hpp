@@ -13,6 +13,7 @@
 
 #include "sidecar/config/env_table.hpp"
 #include "sidecar/core/batch_policy.hpp"
+#include "sidecar/core/kube_options.hpp"
 #include "sidecar/core/labels.hpp"
 #include "sidecar/core/logger.hpp"
 #include "sidecar/core/output_options.hpp"
@@ -51,6 +52,12 @@ struct Config {
   BatchPolicy batch;
   OutputOptions output;
   IdentityOptions identity;
+  // Node mode: Pod metadata from the API server. kube_api is auto (the
+  // in-cluster API server when running in a Pod), off, or https://HOST:PORT;
+  // kube.api_url is resolved from it by the application.
+  std::string kube_api = "auto";
+  KubeOptions kube;
+  milliseconds kube_wait{2000};  // start-up: reading waits this long at most for the first Pod list
 
   // State and lifecycle.
   std::string checkpoint_dir = "/var/lib/logferry";

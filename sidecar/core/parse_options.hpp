@@ -22,6 +22,9 @@ struct ParseOptions {
   std::string drop;          // RE2: matching lines are dropped
   int32_t min_severity = 0;  // OTel severity number; 0 = keep all
   uint64_t max_line_bytes = 256 * 1024;  // LOGFERRY_MAX_LINE_BYTES: cri/docker partial lines reassembled up to it
+  // The parser of the messages inside cri/docker lines; "" = auto. Set per
+  // origin by the parse stage (node mode: a Pod's logferry.io/parser annotation).
+  std::string container_message_parser;
 
   bool operator==(const ParseOptions&) const = default;
 };

@@ -29,6 +29,7 @@ struct PipelineMetrics {
   uint64_t truncation_copies_read = 0;  // of those, read on in logrotate's copy
   uint64_t container_log_names_unparsed = 0;  // node mode: files read without pod labels
   uint64_t read_errors = 0;
+  uint64_t lines_without_metadata = 0;    // node mode: lines of a Pod not (yet) known to the API server
   uint64_t pod_metadata_reloads = 0;      // downwardAPI label/annotation files (re-)read
   uint64_t pod_metadata_bad_lines = 0;    // lines of those files that are not key="value"
   uint64_t pod_metadata_read_errors = 0;  // failed re-reads (the last labels stay)

@@ -96,6 +96,19 @@ Batcher::OriginState& Batcher::state_for(const OriginPtr& origin) {
   return it->second;
 }
 
+void Batcher::refresh_metadata(const OriginPtr& origin, OriginState& st) {
+  const uint64_t version = metadata_->version();
+  if (!st.meta_valid || st.meta_version != version) {
+    st.meta = metadata_->lookup(*origin);
+    st.meta_version = version;
+    st.meta_valid = true;
+  }
+  if (st.holding || (st.meta.parser == st.chain_parser && st.meta.multiline == st.chain_multiline)) return;
+  st.parser = parse_.chain_for(*origin, st.meta.parser, st.meta.multiline);
+  st.chain_parser = st.meta.parser;
+  st.chain_multiline = st.meta.multiline;
+}
+
 Batcher::Slot Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
   if (!st.in_batch) {
     st.in_batch = true;
@@ -103,10 +116,12 @@ Batcher::Slot Batcher::new_entry(const OriginPtr& origin, OriginState& st) {
     auto* src = batch_->add_sources();
     src->set_id(origin->id);
     src->set_path(origin->path);
-    for (const auto& [k, v] : origin->resource) {
-      auto* kv = src->add_resource();
-      kv->set_key(k);
-      kv->mutable_value()->set_string_value(v);
+    for (const auto* labels : {&origin->resource, &st.meta.resource}) {
+      for (const auto& [k, v] : *labels) {
+        auto* kv = src->add_resource();
+        kv->set_key(k);
+        kv->mutable_value()->set_string_value(v);
+      }
     }
     batch_origins_.emplace_back(origin, &st);
   }
@@ -147,6 +162,15 @@ void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t e
 
 void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
   OriginState& st = state_for(origin);
+  if (metadata_ != nullptr) {
+    if (!st.in_batch) refresh_metadata(origin, st);  // once per batch of the origin
+    if (st.meta.exclude) {
+      metrics_.dropped_lines["excluded"]++;
+      if (!st.holding) st.commit_offset = line.end_offset;
+      return;
+    }
+    if (!st.meta.known) ++metrics_.lines_without_metadata;
+  }
   st.last_line = turn_clock().steady;
   const Slot slot = new_entry(origin, st);
   const ParseResult r = parse_to_wire(*st.parser, line.text, entry_, entries_);

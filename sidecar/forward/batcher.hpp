@@ -18,6 +18,7 @@
 #include "sidecar/core/pipeline_metrics.hpp"
 #include "sidecar/core/batch_policy.hpp"
 #include "sidecar/core/labels.hpp"
+#include "sidecar/core/origin_metadata.hpp"
 #include "sidecar/core/wakeup.hpp"
 #include "sidecar/core/wire_buffer.hpp"
 #include "sidecar/forward/forwarder.hpp"
@@ -43,6 +44,9 @@ class Batcher final : public Intake {
   // Replaces the resource labels of the batches sealed from now on (the
   // Pod's labels file changed).
   void set_resource(Labels resource) { resource_ = std::move(resource); }
+  // Node mode: each origin's Pod metadata (resource labels, exclusion, parser),
+  // looked up once per batch of the origin. `source` must outlive the batcher.
+  void set_metadata(const MetadataSource* source) { metadata_ = source; }
 
   // Seals the batch on time and flushes parser state (multiline) of quiet
   // origins; returns after stop().
@@ -61,6 +65,12 @@ class Batcher final : public Intake {
     bool in_batch = false;
     std::chrono::steady_clock::time_point last_line;
     SourceClock clock;           // observed and event times, in file order
+    // From the MetadataSource, as of meta_version; the chain was built for
+    // chain_parser/chain_multiline.
+    OriginMetadata meta;
+    uint64_t meta_version = 0;
+    bool meta_valid = false;
+    std::string chain_parser, chain_multiline;
   };
 
   // The clock of the current event-loop turn. A read pass hands thousands of
@@ -73,6 +83,10 @@ class Batcher final : public Intake {
   };
   const TurnClock& turn_clock();
   OriginState& state_for(const OriginPtr& origin);
+  // Looks the origin's metadata up again when the source's version moved, and
+  // rebuilds its chain for a parser its owner newly asked for (not while a
+  // record is held).
+  void refresh_metadata(const OriginPtr& origin, OriginState& st);
   // Emits every record the origin's parser chain holds; true when any was emitted.
   bool flush_origin(const OriginPtr& origin, OriginState& st);
   // Where an entry being written starts in entries_, and its open message.
@@ -95,6 +109,7 @@ class Batcher final : public Intake {
   const ParseStage& parse_;
   Forwarder& forwarder_;
   PipelineMetrics& metrics_;
+  const MetadataSource* metadata_ = nullptr;
   std::map<OriginPtr, OriginState> origins_;
   std::vector<std::pair<OriginPtr, OriginState*>> batch_origins_;
   google::protobuf::Arena arena_;

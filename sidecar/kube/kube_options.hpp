@@ -11,26 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "sidecar/core/kube_options.hpp"
+
 namespace logferry {
 
-struct KubeOptions {
-  std::string api_url;     // "https://host:port" ("https://[::1]:6443" for IPv6)
-  std::string ca_file;     // PEM bundle that signed the API server's certificate
-  std::string token_file;  // bearer token, re-read when it changes ("" = no Authorization header)
-  std::string node_name;   // only this node's Pods are listed and watched
-  std::vector<std::string> label_globs{"*"};     // fnmatch patterns of the label keys kept
-  std::vector<std::string> annotation_globs{};   // same for annotations (none by default)
-  std::chrono::milliseconds backoff_initial{500}, backoff_max{30000}, request_timeout{10000};
-  std::chrono::milliseconds deleted_ttl{60000};  // how long a deleted Pod's metadata stays resolvable
-  std::chrono::seconds watch_timeout{300};       // timeoutSeconds of each watch request
-  uint64_t max_list_bytes = 64ull << 20;         // cap of a one-shot response body (the Pod list)
-  uint64_t max_event_bytes = 4ull << 20;         // cap of one watch event line
-  size_t owner_cache_entries = 4096;             // ReplicaSets/Jobs remembered by the owner lookup
-};
 
-// The default in-cluster service account files.
-inline constexpr std::string_view kServiceAccountCa = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
-inline constexpr std::string_view kServiceAccountToken = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 // Options for a process running in a Pod: api_url from KUBERNETES_SERVICE_HOST
 // and KUBERNETES_SERVICE_PORT (an IPv6 host is bracketed), the service account's

@@ -73,6 +73,7 @@ std::optional<PodInfo> pod_from(Node pod, const KubeOptions& options) {
   info.node = std::string(string_at(member(pod, "spec"), "nodeName"));
   info.labels = filtered_pairs(member(metadata, "labels"), options.label_globs);
   info.annotations = filtered_pairs(member(metadata, "annotations"), options.annotation_globs);
+  info.settings = filtered_pairs(member(metadata, "annotations"), {std::string(kSettingsAnnotations)});
   info.owner = controller_owner(metadata);
   return info;
 }

@@ -15,9 +15,15 @@ namespace logferry {
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
+// The annotations logferry reads for itself (see PodInfo::settings).
+inline constexpr std::string_view kSettingsAnnotations = "logferry.io/*";
+
 struct PodInfo {
   std::string ns, name, uid, node;
   KeyValues labels, annotations;  // already filtered by the options' globs, sorted by key
+  // The annotations that steer logferry itself (logferry.io/...), whatever
+  // the allow-list: exclude, parser, parser-<container>, multiline.
+  KeyValues settings;
   struct Owner {
     std::string kind, name;
     bool operator==(const Owner&) const = default;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "sidecar/core/origin.hpp"
 #include "sidecar/core/parse_options.hpp"
@@ -21,8 +22,12 @@ class ParseStage {
   explicit ParseStage(const ParseOptions& options, uint64_t* multiline_records = nullptr)
       : options_(options), multiline_records_(multiline_records) {}
 
-  // The chain for lines of `origin` (LOGFERRY_PARSERS by its path, else LOGFERRY_PARSER).
-  std::unique_ptr<Parser> chain_for(const Origin& origin) const;
+  // The chain for lines of `origin` (LOGFERRY_PARSERS by its path, else
+  // LOGFERRY_PARSER), or with the parser and multiline preset its owner asked
+  // for (node mode: the Pod's logferry.io/ annotations; "" = as configured).
+  // Behind cri/docker the asked parser reads the message inside each line.
+  std::unique_ptr<Parser> chain_for(const Origin& origin, std::string_view parser = {},
+                                    std::string_view multiline = {}) const;
   // How long a held record (multiline, a cri/docker partial line) may wait
   // for more lines before the batcher flushes it (LOGFERRY_MULTILINE_TIMEOUT).
   std::chrono::milliseconds flush_timeout() const { return options_.multiline_timeout; }

@@ -41,10 +41,13 @@ std::unique_ptr<Parser> make_regex(const ParserContext& c) {
   return c.with_multiline(std::make_unique<RegexParser>(std::move(re), c.fields));
 }
 
+std::unique_ptr<Parser> make_message_parser(const ParserContext& c, std::string_view name);
+
 std::unique_ptr<Parser> make_container(const ParserContext& c, ContainerParser::Format format) {
   const size_t max_bytes = c.options.max_line_bytes > 0 ? c.options.max_line_bytes : 256 * 1024;
-  return std::make_unique<ContainerParser>(format, c.with_multiline(std::make_unique<AutoParser>(c.fields)),
-                                           max_bytes);
+  auto inner = make_message_parser(c, c.options.container_message_parser);
+  if (!inner) inner = c.with_multiline(std::make_unique<AutoParser>(c.fields));
+  return std::make_unique<ContainerParser>(format, std::move(inner), max_bytes);
 }
 
 // THE table of parsers. Add a parser here (and only here).
@@ -66,6 +69,14 @@ const std::array kParsers{
                [](const ParserContext& c) { return c.with_multiline(std::make_unique<K8sAuditParser>()); }},
     ParserSpec{"auto", [](const ParserContext& c) { return c.with_multiline(std::make_unique<AutoParser>(c.fields)); }},
 };
+
+// A message parser (not cri/docker) by name, with its multiline stage; nullptr for other names.
+std::unique_ptr<Parser> make_message_parser(const ParserContext& c, std::string_view name) {
+  if (name == "cri" || name == "docker") return nullptr;
+  for (const auto& spec : kParsers)
+    if (spec.name == name) return spec.make(c);
+  return nullptr;
+}
 
 std::unique_ptr<Parser> ParserContext::with_multiline(std::unique_ptr<Parser> inner) const {
   MultilineRule rule;

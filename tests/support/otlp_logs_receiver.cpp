@@ -11,10 +11,18 @@ OtlpLogsReceiver::OtlpLogsReceiver() {
     if (r.target != "/v1/logs" || !req.ParseFromString(r.decoded)) return ScriptedReply{400, {}, "undecodable"};
     std::lock_guard lock(mutex_);
     for (const auto& rl : req.resource_logs()) {
-      for (const auto& kv : rl.resource().attributes())
+      Record record;
+      for (const auto& kv : rl.resource().attributes()) {
         if (kv.key() == "k8s.pod.name") pods_.insert(kv.value().string_value());
-      for (const auto& sl : rl.scope_logs())
-        for (const auto& rec : sl.log_records()) bodies_.push_back(rec.body().string_value());
+        record.resource[kv.key()] = kv.value().string_value();
+      }
+      for (const auto& sl : rl.scope_logs()) {
+        for (const auto& rec : sl.log_records()) {
+          bodies_.push_back(rec.body().string_value());
+          record.body = rec.body().string_value();
+          records_.push_back(record);
+        }
+      }
     }
     return ScriptedReply{};
   });
@@ -33,6 +41,11 @@ size_t OtlpLogsReceiver::count() const {
 size_t OtlpLogsReceiver::distinct() const {
   std::lock_guard lock(mutex_);
   return std::set<std::string>(bodies_.begin(), bodies_.end()).size();
+}
+
+std::vector<OtlpLogsReceiver::Record> OtlpLogsReceiver::records() const {
+  std::lock_guard lock(mutex_);
+  return records_;
 }
 
 std::set<std::string> OtlpLogsReceiver::pods() const {

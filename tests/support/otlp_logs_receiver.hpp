@@ -4,6 +4,7 @@
 // accepted, in arrival order, with the Pods (k8s.pod.name) they came from.
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -34,10 +35,17 @@ class OtlpLogsReceiver {
   size_t distinct() const;
   // The k8s.pod.name resource attributes seen.
   std::set<std::string> pods() const;
+  // Every accepted record with its resource's string attributes, in arrival order.
+  struct Record {
+    std::map<std::string, std::string> resource;
+    std::string body;
+  };
+  std::vector<Record> records() const;
 
  private:
   mutable std::mutex mutex_;
   std::vector<std::string> bodies_;
+  std::vector<Record> records_;
   std::set<std::string> pods_;
   std::atomic<bool> down_{false};
   TestReceiver receiver_;  // last: its threads end before the members they fill

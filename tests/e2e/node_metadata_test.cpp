@@ -1,0 +1,207 @@
+// The node agent with Pod metadata from the API server (issue 17): a fake API
+// server over HTTPS (tests/support/fake_api_server) describes this node's
+// Pods; the agent reads a fake kubelet layout and sends to an OTLP receiver,
+// whose resource attributes show what each line was labelled with.
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include "support/certs.hpp"
+#include "support/fake_api_server.hpp"
+#include "support/http_client.hpp"
+#include "support/logferry_processes.hpp"
+#include "support/otlp_logs_receiver.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+#include "support/wait.hpp"
+
+using namespace logferry::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kToken = "node-agent-token";
+
+// One container's log in the kubelet's layout, with its /var/log/containers link.
+struct KubeletLog {
+  fs::path file;
+  KubeletLog(const fs::path& root, const std::string& ns, const std::string& pod, const std::string& uid,
+             const std::string& container) {
+    const fs::path dir = root / "pods" / fmt::format("{}_{}_{}", ns, pod, uid) / container;
+    fs::create_directories(dir);
+    fs::create_directories(root / "containers");
+    file = dir / "0.log";
+    std::ofstream(file).flush();
+    fs::create_symlink(file, root / "containers" / fmt::format("{}_{}_{}-{:064x}.log", pod, ns, container, 0xabcu));
+  }
+  // Appends CRI lines with these bodies.
+  void write(const std::vector<std::string>& bodies) const {
+    std::ofstream out(file, std::ios::app | std::ios::binary);
+    for (const auto& b : bodies) out << "2026-01-02T15:04:05.000000000Z stdout F " << b << "\n";
+  }
+};
+
+struct Node {
+  TempDir tmp{"logferry-node-meta"};
+  TestCerts certs = make_test_certs(tmp / "certs");
+  FakeApiServer api{certs};
+  OtlpLogsReceiver otlp;
+  fs::path token = tmp.write_file("token", std::string(kToken) + "\n");
+  uint16_t http = free_port();
+
+  Node() { api.set_token(std::string(kToken)); }
+
+  Sidecar agent(ProcessEnv extra = {}) {
+    ProcessEnv env{{"LOGFERRY_MODE", "node"},
+                   {"LOGFERRY_FILES", (tmp / "containers/*.log").string()},
+                   {"LOGFERRY_PODS_ROOT", (tmp / "pods").string()},
+                   {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()},
+                   {"LOGFERRY_OUTPUT", fmt::format("otlp+http://127.0.0.1:{}", otlp.port())},
+                   {"LOGFERRY_BATCH_TIMEOUT", "50ms"},
+                   {"LOGFERRY_POLL_INTERVAL", "100ms"},
+                   {"LOGFERRY_HTTP_ADDR", fmt::format("127.0.0.1:{}", http)},
+                   {"LOGFERRY_KUBE_API", api.url()},
+                   {"LOGFERRY_KUBE_CA_FILE", certs.ca.string()},
+                   {"LOGFERRY_KUBE_TOKEN_FILE", token.string()},
+                   {"NODE_NAME", "node-1"}};
+    for (auto& [k, v] : extra) env[k] = v;
+    return Sidecar(env);
+  }
+
+  long long metric(std::string_view name) const { return metrics_sample(http, name); }
+
+  // The record with this body, or nullptr.
+  std::optional<OtlpLogsReceiver::Record> record(std::string_view body) const {
+    for (auto& r : otlp.records())
+      if (r.body == body) return r;
+    return std::nullopt;
+  }
+  bool received(std::string_view body) const { return record(body).has_value(); }
+};
+
+FakeObject web_pod() {
+  FakeObject pod;
+  pod.name = "web-7d9f-x2k4p";
+  pod.ns = "shop";
+  pod.uid = "0b7f6c1e-1111-4222-8333-444455556666";
+  pod.labels = {{"app", "web"}, {"tier", "front"}};
+  pod.annotations = {{"team.example/owner", "payments"}, {"vault.example/secret", "do-not-ship"}};
+  pod.owners = {{"ReplicaSet", "web-7d9f"}};
+  return pod;
+}
+
+}  // namespace
+
+TEST_CASE("node agent: Pod labels, allowed annotations and the Deployment name from the API server", "[e2e][kube]") {
+  Node node;
+  FakeObject rs;
+  rs.name = "web-7d9f";
+  rs.ns = "shop";
+  rs.uid = "rs-uid";
+  rs.owners = {{"Deployment", "web"}};
+  node.api.set_object("/apis/apps/v1/namespaces/shop/replicasets/web-7d9f", owner_json("ReplicaSet", rs));
+  const FakeObject pod = web_pod();
+  node.api.set_pods({pod_json(pod)}, "100");
+  const KubeletLog log(node.tmp.path(), pod.ns, pod.name, pod.uid, "app");
+  log.write({"first line"});
+
+  Sidecar agent = node.agent({{"LOGFERRY_KUBE_POD_ANNOTATIONS", "team.example/*"}});
+  agent.start();
+  REQUIRE(wait_until([&] { return node.received("first line"); }, 20s));
+  const auto r = *node.record("first line");
+  CHECK(r.resource.at("k8s.pod.name") == pod.name);
+  CHECK(r.resource.at("k8s.namespace.name") == "shop");
+  CHECK(r.resource.at("k8s.container.name") == "app");
+  CHECK(r.resource.at("k8s.pod.uid") == pod.uid);
+  CHECK(r.resource.at("k8s.pod.label.app") == "web");
+  CHECK(r.resource.at("k8s.pod.label.tier") == "front");
+  CHECK(r.resource.at("k8s.pod.annotation.team.example/owner") == "payments");
+  CHECK_FALSE(r.resource.contains("k8s.pod.annotation.vault.example/secret"));  // not in the allow-list
+  CHECK(r.resource.at("k8s.replicaset.name") == "web-7d9f");
+  CHECK(r.resource.at("k8s.deployment.name") == "web");
+  CHECK(node.metric("logferry_kube_pods") == 1);
+  CHECK(node.metric("logferry_lines_without_metadata_total") == 0);
+  CHECK(agent.stop() == 0);
+}
+
+TEST_CASE("node agent: parser and exclude annotations change while lines flow, without a restart", "[e2e][kube]") {
+  Node node;
+  FakeObject pod = web_pod();
+  pod.owners.clear();
+  node.api.set_pods({pod_json(pod)}, "100");
+  const KubeletLog log(node.tmp.path(), pod.ns, pod.name, pod.uid, "app");
+  Sidecar agent = node.agent();
+  agent.start();
+  // The node agent's default: the message inside each CRI line parsed by auto.
+  log.write({R"({"msg":"parsed by auto","level":"warn"})"});
+  REQUIRE(wait_until([&] { return node.received("parsed by auto"); }, 20s));
+
+  // logferry.io/parser-<container> for this container: its messages are plain text from now on.
+  const auto apply = [&](std::vector<std::pair<std::string, std::string>> annotations, int rv) {
+    const long long before = node.metric("logferry_kube_watch_events_total");
+    pod.annotations = std::move(annotations);
+    pod.resource_version = std::to_string(rv);
+    REQUIRE(wait_until([&] { return node.api.open_watches() >= 1; }, 10s));
+    node.api.push_event(watch_event_json("MODIFIED", pod_json(pod)));
+    REQUIRE(wait_until([&] { return node.metric("logferry_kube_watch_events_total") > before; }, 10s));
+  };
+  apply({{"logferry.io/parser-app", "plain"}}, 101);
+  log.write({R"({"msg":"kept as text"})"});
+  REQUIRE(wait_until([&] { return node.received(R"({"msg":"kept as text"})"); }, 20s));
+
+  apply({{"logferry.io/parser-app", "plain"}, {"logferry.io/exclude", "true"}}, 102);
+  log.write({R"({"msg":"excluded"})"});
+  REQUIRE(wait_until([&] { return node.metric("logferry_dropped_lines_total{reason=\"excluded\"}") == 1; }, 20s));
+
+  apply({}, 103);
+  log.write({R"({"msg":"auto again"})"});
+  REQUIRE(wait_until([&] { return node.received("auto again"); }, 20s));
+  CHECK_FALSE(node.received("excluded"));
+  CHECK(agent.stop() == 0);
+}
+
+TEST_CASE("node agent: lines flow while the API server is down, and gain metadata once it answers", "[e2e][kube]") {
+  Node node;
+  const FakeObject pod = web_pod();
+  node.api.set_pods({pod_json(pod)}, "100");
+  node.api.set_token("another-token");  // 401 until the token file is rotated
+  const KubeletLog log(node.tmp.path(), pod.ns, pod.name, pod.uid, "app");
+  log.write({"before the API"});
+  Sidecar agent = node.agent({{"LOGFERRY_KUBE_WAIT", "200ms"}});
+  agent.start();
+  REQUIRE(wait_until([&] { return node.received("before the API"); }, 20s));
+  CHECK_FALSE(node.record("before the API")->resource.contains("k8s.pod.label.app"));
+  CHECK(node.metric("logferry_lines_without_metadata_total") >= 1);
+  CHECK(node.metric("logferry_kube_unauthorized_total") >= 1);
+
+  // A projected token is rotated in place: the agent re-reads the file.
+  node.tmp.write_file("token", "another-token\n");
+  REQUIRE(wait_until([&] { return node.metric("logferry_kube_pods") == 1; }, 40s));
+  log.write({"after the API"});
+  REQUIRE(wait_until([&] { return node.received("after the API"); }, 20s));
+  CHECK(node.record("after the API")->resource.at("k8s.pod.label.app") == "web");
+  CHECK(agent.stop() == 0);
+}
+
+TEST_CASE("node agent: a Pod deleted while its last lines are read keeps its metadata", "[e2e][kube]") {
+  Node node;
+  FakeObject pod = web_pod();
+  pod.owners.clear();
+  node.api.set_pods({pod_json(pod)}, "100");
+  const KubeletLog log(node.tmp.path(), pod.ns, pod.name, pod.uid, "app");
+  Sidecar agent = node.agent();
+  agent.start();
+  log.write({"alive"});
+  REQUIRE(wait_until([&] { return node.received("alive"); }, 20s));
+  REQUIRE(wait_until([&] { return node.api.open_watches() >= 1; }, 10s));
+  const long long before = node.metric("logferry_kube_watch_events_total");
+  node.api.push_event(watch_event_json("DELETED", pod_json(pod)));
+  REQUIRE(wait_until([&] { return node.metric("logferry_kube_watch_events_total") > before; }, 10s));
+  log.write({"last words"});
+  REQUIRE(wait_until([&] { return node.received("last words"); }, 20s));
+  CHECK(node.record("last words")->resource.at("k8s.pod.label.app") == "web");
+  CHECK(agent.stop() == 0);
+}
