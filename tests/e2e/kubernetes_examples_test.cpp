@@ -4,13 +4,20 @@
 // The YAML is read by a minimal extractor for the `containers:` /
 // `initContainers:` lists and their `env:` name/value pairs, which relies on the
 // examples' plain block style (two-space indents, one key per line); no YAML
-// library is needed in CI.
+// library is needed in CI. The DaemonSet's RBAC documents are read the same way
+// (top-level keys, `rules:` / `subjects:` lists with flow or block lists), and
+// anything that extractor does not understand counts as a failure.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "sidecar/config/config.hpp"
@@ -245,6 +252,226 @@ void check_sidecar(const std::string& file, bool native) {
   CHECK(contains(r.out, "\nNODE_NAME=test-node\n"));
 }
 
+
+// ---- The DaemonSet's RBAC: multi-document manifests, read strictly. ----
+
+// The documents of a manifest, split at `---` lines.
+std::vector<std::vector<std::string>> yaml_documents(const std::string& text) {
+  std::vector<std::vector<std::string>> docs(1);
+  for (const auto& l : lines_of(text)) {
+    if (l == "---" || l.starts_with("--- ")) docs.emplace_back();
+    else docs.back().push_back(l);
+  }
+  std::erase_if(docs, [](const auto& d) { return std::all_of(d.begin(), d.end(), blank); });
+  return docs;
+}
+
+// A scalar, unquoted and without a trailing comment.
+std::string yaml_scalar(std::string v) {
+  while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+  if (!v.empty() && (v.front() == '"' || v.front() == '\'')) {
+    const size_t end = v.find(v.front(), 1);
+    return end == std::string::npos ? v : v.substr(1, end - 1);
+  }
+  if (const size_t c = v.find(" #"); c != std::string::npos) v.resize(c);
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  return v;
+}
+
+// "[a, "b"]  # comment" -> {a, b}; a plain scalar -> {scalar}.
+std::vector<std::string> yaml_values(const std::string& raw) {
+  const std::string v = yaml_scalar(raw);
+  const size_t open = raw.find('[');
+  if (v.empty() || open == std::string::npos || raw.find_first_not_of(' ') != open) return {v};
+  const size_t close = raw.rfind(']');
+  if (close == std::string::npos || close < open) return {"?unparsed: " + raw};
+  std::vector<std::string> out;
+  std::istringstream in(raw.substr(open + 1, close - open - 1));
+  for (std::string item; std::getline(in, item, ',');) {
+    if (item.find_first_not_of(' ') != std::string::npos) out.push_back(yaml_scalar(item));
+  }
+  return out;
+}
+
+// The `key: value` of a document's top level (indent 0), or "" when absent.
+std::string yaml_top(const std::vector<std::string>& doc, std::string_view key) {
+  for (const auto& l : doc) {
+    if (!blank(l) && indent_of(l) == 0 && l.starts_with(std::string(key) + ":")) return yaml_scalar(l.substr(key.size() + 1));
+  }
+  return {};
+}
+
+std::set<std::string> yaml_top_keys(const std::vector<std::string>& doc) {
+  std::set<std::string> keys;
+  for (const auto& l : doc) {
+    if (!blank(l) && indent_of(l) == 0) keys.insert(l.substr(0, l.find(':')));
+  }
+  return keys;
+}
+
+// The block under a top-level `key:`.
+std::vector<std::string> yaml_block(const std::vector<std::string>& doc, std::string_view key) {
+  std::vector<std::string> block;
+  bool in = false;
+  for (const auto& l : doc) {
+    if (blank(l)) continue;
+    if (indent_of(l) == 0 && l[0] != '-') {
+      in = l == std::string(key) + ":";
+      continue;
+    }
+    if (in) block.push_back(l);
+  }
+  return block;
+}
+
+using YamlItem = std::map<std::string, std::vector<std::string>>;
+
+// The scalar keys of a block (metadata:, roleRef:); nested structure is reported under "?unparsed".
+YamlItem yaml_map(const std::vector<std::string>& block) {
+  YamlItem m;
+  const size_t ind = block.empty() ? 0 : indent_of(block.front());
+  std::string last;
+  for (const auto& l : block) {
+    const std::string rest = l.substr(indent_of(l));
+    const size_t colon = rest.find(':');
+    if (indent_of(l) == ind && colon != std::string::npos) {
+      last = rest.substr(0, colon);
+      m[last] = yaml_values(rest.substr(colon + 1));
+    } else if (last != "labels" && last != "annotations") {
+      m["?unparsed"].push_back(l);
+    }
+  }
+  return m;
+}
+
+// The items of a block list (rules:, subjects:), each key with its values:
+// `verbs: ["get", "list"]` and `verbs:` followed by `- get` lines alike.
+std::vector<YamlItem> yaml_list(const std::vector<std::string>& block) {
+  std::vector<YamlItem> items;
+  if (block.empty()) return items;
+  const size_t item_indent = indent_of(block.front());
+  std::string key;
+  for (const auto& l : block) {
+    const size_t ind = indent_of(l);
+    std::string rest = l.substr(ind);
+    if (ind == item_indent && rest.starts_with("- ")) {
+      items.emplace_back();
+      rest.erase(0, 2);
+    } else if (items.empty() || ind < item_indent + 2) {
+      items.emplace_back()["?unparsed"].push_back(l);
+      continue;
+    }
+    YamlItem& item = items.back();
+    const size_t colon = rest.find(':');
+    if (ind > item_indent + 2 && rest.starts_with("- ") && item.contains(key)) {
+      auto& values = item[key];
+      if (values == std::vector<std::string>{""}) values.clear();  // `key:` opened a block list
+      values.push_back(yaml_scalar(rest.substr(2)));
+    } else if ((ind == item_indent || ind == item_indent + 2) && colon != std::string::npos && !rest.starts_with("- ")) {
+      key = rest.substr(0, colon);
+      item[key] = yaml_values(rest.substr(colon + 1));
+    } else {
+      item["?unparsed"].push_back(l);
+    }
+  }
+  return items;
+}
+
+std::string one(const YamlItem& m, const std::string& key) {
+  const auto it = m.find(key);
+  return it == m.end() || it->second.size() != 1 ? std::string("?missing") : it->second.front();
+}
+
+// Everything wrong with the RBAC of daemonset.yaml; empty when the
+// ClusterRole grants exactly get/list/watch on pods, apps/replicasets and
+// batch/jobs, the binding gives it to the ServiceAccount and the DaemonSet runs
+// as that ServiceAccount with its token mounted.
+std::vector<std::string> daemonset_rbac_problems(const std::string& text) {
+  std::vector<std::string> problems;
+  std::map<std::string, std::vector<std::vector<std::string>>> by_kind;
+  for (auto& d : yaml_documents(text)) by_kind[yaml_top(d, "kind")].push_back(std::move(d));
+  for (const auto& [kind, docs] : by_kind) {
+    if (kind != "ServiceAccount" && kind != "ClusterRole" && kind != "ClusterRoleBinding" && kind != "DaemonSet") {
+      problems.push_back("unexpected document of kind \"" + kind + "\"");
+    } else if (docs.size() != 1) {
+      problems.push_back(kind + ": " + std::to_string(docs.size()) + " documents, expected one");
+    }
+  }
+  for (const char* kind : {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "DaemonSet"}) {
+    if (!by_kind.contains(kind)) problems.push_back(std::string("no ") + kind);
+  }
+  if (!problems.empty()) return problems;
+  const auto& sa = by_kind["ServiceAccount"].front();
+  const auto& role = by_kind["ClusterRole"].front();
+  const auto& binding = by_kind["ClusterRoleBinding"].front();
+  const auto& ds = by_kind["DaemonSet"].front();
+  const YamlItem sa_meta = yaml_map(yaml_block(sa, "metadata"));
+  const YamlItem role_meta = yaml_map(yaml_block(role, "metadata"));
+  const YamlItem ds_meta = yaml_map(yaml_block(ds, "metadata"));
+  const std::string sa_name = one(sa_meta, "name");
+  const std::string sa_namespace = one(sa_meta, "namespace");
+  if (yaml_top(sa, "apiVersion") != "v1") problems.push_back("ServiceAccount: apiVersion is not v1");
+  if (sa_namespace != one(ds_meta, "namespace")) problems.push_back("ServiceAccount: not in the DaemonSet's namespace");
+
+  // The ClusterRole: rules only (no aggregationRule), and exactly the expected grants.
+  if (yaml_top(role, "apiVersion") != "rbac.authorization.k8s.io/v1") problems.push_back("ClusterRole: apiVersion");
+  if (yaml_top_keys(role) != std::set<std::string>{"apiVersion", "kind", "metadata", "rules"})
+    problems.push_back("ClusterRole: top-level keys other than apiVersion, kind, metadata, rules");
+  std::set<std::tuple<std::string, std::string, std::string>> granted;
+  for (const auto& rule : yaml_list(yaml_block(role, "rules"))) {
+    for (const auto& [key, values] : rule) {
+      if (key != "apiGroups" && key != "resources" && key != "verbs")
+        problems.push_back("ClusterRole: rule key \"" + key + "\" (only apiGroups, resources, verbs)");
+    }
+    const auto get = [&](const char* key) { return rule.contains(key) ? rule.at(key) : std::vector<std::string>{}; };
+    for (const auto& group : get("apiGroups"))
+      for (const auto& resource : get("resources"))
+        for (const auto& verb : get("verbs")) granted.insert({group, resource, verb});
+  }
+  std::set<std::tuple<std::string, std::string, std::string>> expected;
+  const std::pair<const char*, const char*> needed[] = {{"", "pods"}, {"apps", "replicasets"}, {"batch", "jobs"}};
+  for (const auto& [group, resource] : needed)
+    for (const char* verb : {"get", "list", "watch"}) expected.insert({group, resource, verb});
+  for (const auto& [group, resource, verb] : granted) {
+    if (!expected.contains({group, resource, verb}))
+      problems.push_back("ClusterRole grants " + verb + " on \"" + group + "\"/" + resource);
+  }
+  for (const auto& [group, resource, verb] : expected) {
+    if (!granted.contains({group, resource, verb}))
+      problems.push_back("ClusterRole lacks " + verb + " on \"" + group + "\"/" + resource);
+  }
+
+  // The binding: that ClusterRole, to that ServiceAccount and nobody else.
+  if (yaml_top(binding, "apiVersion") != "rbac.authorization.k8s.io/v1") problems.push_back("ClusterRoleBinding: apiVersion");
+  const YamlItem ref = yaml_map(yaml_block(binding, "roleRef"));
+  if (ref != YamlItem{{"apiGroup", {"rbac.authorization.k8s.io"}}, {"kind", {"ClusterRole"}}, {"name", {one(role_meta, "name")}}})
+    problems.push_back("ClusterRoleBinding: roleRef is not the ClusterRole");
+  const auto subjects = yaml_list(yaml_block(binding, "subjects"));
+  if (subjects.size() != 1 ||
+      subjects.front() != YamlItem{{"kind", {"ServiceAccount"}}, {"name", {sa_name}}, {"namespace", {sa_namespace}}})
+    problems.push_back("ClusterRoleBinding: subjects are not exactly the ServiceAccount");
+
+  // The DaemonSet's Pod runs as it, with the token mounted (the Pod spec's keys
+  // sit at the indent of its containers: list).
+  size_t pod_spec_indent = std::string::npos;
+  for (const auto& l : ds) {
+    if (!blank(l) && l.substr(indent_of(l)) == "containers:") pod_spec_indent = indent_of(l);
+  }
+  const auto pod_spec_value = [&](std::string_view key) {
+    std::vector<std::string> values;
+    for (const auto& l : ds) {
+      if (!blank(l) && indent_of(l) == pod_spec_indent && l.substr(indent_of(l)).starts_with(std::string(key) + ":"))
+        values.push_back(yaml_scalar(l.substr(pod_spec_indent + key.size() + 1)));
+    }
+    return values;
+  };
+  if (pod_spec_value("serviceAccountName") != std::vector<std::string>{sa_name})
+    problems.push_back("DaemonSet: serviceAccountName is not the ServiceAccount");
+  if (pod_spec_value("automountServiceAccountToken") != std::vector<std::string>{"true"})
+    problems.push_back("DaemonSet: automountServiceAccountToken is not true");
+  return problems;
+}
+
 }  // namespace
 
 TEST_CASE("kubernetes: the extractor reads containers and env lists", "[e2e][k8s]") {
@@ -323,6 +550,11 @@ TEST_CASE("kubernetes: daemonset.yaml", "[e2e][k8s]") {
   REQUIRE(checkpoints->value);
   CHECK(contains(agent.text, "mountPath: " + *checkpoints->value + "\n"));
 
+  // Pod metadata from the API server: RBAC, its ServiceAccount and token, and
+  // the Loki label by Pod label shown in a comment.
+  for (const auto& problem : daemonset_rbac_problems(text)) FAIL_CHECK(problem);
+  CHECK(contains(text, "app=k8s.pod.label.app"));
+
   TempDir root("logferry-k8s");
   const auto r = run_process({LOGFERRY_BIN, "--check-config"}, container_env(agent, root), 30s);
   INFO(r.err);
@@ -331,6 +563,48 @@ TEST_CASE("kubernetes: daemonset.yaml", "[e2e][k8s]") {
   CHECK(contains(r.out, "LOGFERRY_MODE=node\n"));
   CHECK(contains(r.out, "\nNODE_NAME=test-node\n"));
   CHECK(contains(r.out, "\nLOGFERRY_PARSER=cri  (default with LOGFERRY_MODE=node)\n"));
+}
+
+TEST_CASE("kubernetes: the RBAC check of daemonset.yaml rejects more or less than it needs", "[e2e][k8s]") {
+  const std::string text = manifest("daemonset.yaml");
+  REQUIRE(daemonset_rbac_problems(text).empty());
+  const auto changed = [&](std::string_view from, std::string_view to) {
+    std::string t = text;
+    const size_t at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    t.replace(at, from.size(), to);
+    return t;
+  };
+  const std::string verbs = "verbs: [\"get\", \"list\", \"watch\"]";
+  const std::vector<std::pair<std::string, std::string>> mutations{
+      {"another verb", changed(verbs, "verbs: [\"get\", \"list\", \"watch\", \"delete\"]")},
+      {"a wildcard verb", changed(verbs, "verbs: [\"*\"]")},
+      {"a missing verb", changed(verbs, "verbs: [\"get\", \"list\"]")},
+      {"another resource", changed("resources: [\"pods\"]", "resources: [\"pods\", \"secrets\"]")},
+      {"a subresource", changed("resources: [\"pods\"]", "resources: [\"pods\", \"pods/log\"]")},
+      {"a wildcard group", changed("apiGroups: [\"apps\"]", "apiGroups: [\"*\"]")},
+      {"a missing rule", changed("  - apiGroups: [\"batch\"]\n    resources: [\"jobs\"]\n    " + verbs + "\n", "")},
+      {"resourceNames", changed("    resources: [\"pods\"]\n", "    resources: [\"pods\"]\n    resourceNames: [\"x\"]\n")},
+      {"an aggregationRule", changed("rules:\n", "aggregationRule:\n  clusterRoleSelectors: []\nrules:\n")},
+      {"a second ClusterRole", text + "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"},
+      {"a Role", text + "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n"},
+      {"another subject", changed("    namespace: logging\n---", "    namespace: logging\n  - kind: Group\n    name: system:authenticated\n---")},
+      {"another role bound", changed("  kind: ClusterRole\n  name: logferry-node", "  kind: ClusterRole\n  name: cluster-admin")},
+      {"another ServiceAccount", changed("      serviceAccountName: logferry-node", "      serviceAccountName: default")},
+      {"no token", changed("      automountServiceAccountToken: true", "      automountServiceAccountToken: false")},
+  };
+  for (const auto& [what, t] : mutations) {
+    INFO(what);
+    CHECK_FALSE(daemonset_rbac_problems(t).empty());
+  }
+  // Block lists read the same as flow lists.
+  std::string block = text;
+  for (const char* group : {"\"\"", "\"apps\"", "\"batch\""}) {
+    const std::string from = std::string("apiGroups: [") + group + "]";
+    block.replace(block.find(from), from.size(), std::string("apiGroups:\n      - ") + group);
+  }
+  CHECK(daemonset_rbac_problems(block).empty());
+  CHECK_FALSE(daemonset_rbac_problems(changed(verbs, "verbs:\n      - get\n      - list\n      - watch\n      - patch")).empty());
 }
 
 TEST_CASE("kubernetes: aggregator.yaml", "[e2e][k8s]") {
