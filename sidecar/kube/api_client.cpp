@@ -164,7 +164,9 @@ asio::awaitable<boost::system::result<std::unique_ptr<ApiStream::Connection>>> A
   conn->stream.set_verify_callback(ssl::host_name_verification(endpoint_.host));
   if (auto [ec] = co_await conn->stream.async_handshake(ssl::stream_base::client, kTuple); ec) co_return ec;
 
-  http::request<http::empty_body> req{http::verb::get, target, 11};
+  // A string body (empty) as the HTTP outputs send: the write path's template
+  // instances are shared with theirs (an empty_body request costs 300 KB of code).
+  http::request<http::string_body> req{http::verb::get, target, 11};
   req.set(http::field::host, endpoint_.host_header);
   req.set(http::field::user_agent, "logferry/" LOGFERRY_VERSION);
   req.set(http::field::accept, "application/json");

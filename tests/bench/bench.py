@@ -38,7 +38,8 @@ def pin(bins: dict, dest: Path) -> dict:
 
 def build(build_dir: Path, no_build: bool = False) -> dict:
     bins = {"logferry": build_dir / "logferry", "aggregator": build_dir / "logferry-aggregator",
-            "parser_bench": build_dir / "tests" / "logferry_parser_bench"}
+            "parser_bench": build_dir / "tests" / "logferry_parser_bench",
+            "enrich_bench": build_dir / "tests" / "logferry_enrich_bench"}
     if no_build:
         for name in ("logferry", "aggregator"):
             if not bins[name].exists():
@@ -47,7 +48,7 @@ def build(build_dir: Path, no_build: bool = False) -> dict:
     if not (build_dir / "CMakeCache.txt").exists():
         subprocess.run(["cmake", "-S", str(REPO), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release"], check=True)
     subprocess.run(["cmake", "--build", str(build_dir), "-j2", "--target", "logferry", "logferry-aggregator",
-                    "logferry_parser_bench"], check=True)
+                    "logferry_parser_bench", "logferry_enrich_bench"], check=True)
     return bins
 
 
@@ -248,12 +249,19 @@ def main() -> int:
     parsers = (scenarios.run_parser_bench(bins["parser_bench"], 200_000)
                if not args.only and bins["parser_bench"].exists() else [])
     low = run_low_rate(args, bins) if not args.only else {}
+    enrich = (scenarios.run_enrich_bench(bins["enrich_bench"], 2_000_000)
+              if (not args.only or "enrich" in args.only) and bins["enrich_bench"].exists() else {})
+    if enrich:
+        print(f"node-mode Pod metadata: {enrich['without_ns']:.1f} -> {enrich['with_ns']:.1f} ns/line, "
+              f"{enrich['lookups']} lookups for {enrich['lines']} lines", flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     meta = {"lines": args.lines, "repeat": args.repeat, "cpus": os.cpu_count(),
             "loadavg_at_end": [round(x, 2) for x in load], "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     data = {"meta": meta, "scenarios": summary, "idle": idle, "parsers": parsers}
+    if enrich:
+        data["enrichment"] = enrich
     if low:
         data["low_rate"] = low
     return write_results(args.out, data)

@@ -243,6 +243,17 @@ def run_idle(bins: dict, work: Path, seconds: float = 3.0) -> dict:
             "pss_kib": pss, "cpu_s": round(after - before, 3), "seconds": seconds}
 
 
+def run_enrich_bench(binary: Path, lines: int) -> dict:
+    """Node mode's Pod metadata per line, from logferry_enrich_bench: {without_ns, with_ns, lookups, lines}."""
+    out = subprocess.run([str(binary), str(lines)], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"without ([\d.]+) ns/line, with ([\d.]+) ns/line, \+(-?[\d.]+) ns/line, (\d+) lookups for (\d+) lines",
+                  out)
+    if not m:
+        return {}
+    return {"without_ns": float(m.group(1)), "with_ns": float(m.group(2)), "lookups": int(m.group(4)),
+            "lines": int(m.group(5))}
+
+
 def run_parser_bench(binary: Path, lines: int) -> list:
     """Per-parser throughput from logferry_parser_bench: [{parser, lines_per_s, mb_per_s, reused_lines_per_s}]."""
     out = subprocess.run([str(binary), str(lines)], capture_output=True, text=True, check=True).stdout

@@ -2,98 +2,15 @@
 // server over HTTPS (tests/support/fake_api_server) describes this node's
 // Pods; the agent reads a fake kubelet layout and sends to an OTLP receiver,
 // whose resource attributes show what each line was labelled with.
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
-#include <fmt/format.h>
 
-#include "support/certs.hpp"
-#include "support/fake_api_server.hpp"
-#include "support/http_client.hpp"
-#include "support/logferry_processes.hpp"
-#include "support/otlp_logs_receiver.hpp"
-#include "support/process.hpp"
-#include "support/temp_dir.hpp"
+#include "e2e/node_metadata_fixture.hpp"
 #include "support/wait.hpp"
 
 using namespace logferry::test;
-namespace fs = std::filesystem;
-
-namespace {
-
-constexpr std::string_view kToken = "node-agent-token";
-
-// One container's log in the kubelet's layout, with its /var/log/containers link.
-struct KubeletLog {
-  fs::path file;
-  KubeletLog(const fs::path& root, const std::string& ns, const std::string& pod, const std::string& uid,
-             const std::string& container) {
-    const fs::path dir = root / "pods" / fmt::format("{}_{}_{}", ns, pod, uid) / container;
-    fs::create_directories(dir);
-    fs::create_directories(root / "containers");
-    file = dir / "0.log";
-    std::ofstream(file).flush();
-    fs::create_symlink(file, root / "containers" / fmt::format("{}_{}_{}-{:064x}.log", pod, ns, container, 0xabcu));
-  }
-  // Appends CRI lines with these bodies.
-  void write(const std::vector<std::string>& bodies) const {
-    std::ofstream out(file, std::ios::app | std::ios::binary);
-    for (const auto& b : bodies) out << "2026-01-02T15:04:05.000000000Z stdout F " << b << "\n";
-  }
-};
-
-struct Node {
-  TempDir tmp{"logferry-node-meta"};
-  TestCerts certs = make_test_certs(tmp / "certs");
-  FakeApiServer api{certs};
-  OtlpLogsReceiver otlp;
-  fs::path token = tmp.write_file("token", std::string(kToken) + "\n");
-  uint16_t http = free_port();
-
-  Node() { api.set_token(std::string(kToken)); }
-
-  Sidecar agent(ProcessEnv extra = {}) {
-    ProcessEnv env{{"LOGFERRY_MODE", "node"},
-                   {"LOGFERRY_FILES", (tmp / "containers/*.log").string()},
-                   {"LOGFERRY_PODS_ROOT", (tmp / "pods").string()},
-                   {"LOGFERRY_CHECKPOINT_DIR", (tmp / "state").string()},
-                   {"LOGFERRY_OUTPUT", fmt::format("otlp+http://127.0.0.1:{}", otlp.port())},
-                   {"LOGFERRY_BATCH_TIMEOUT", "50ms"},
-                   {"LOGFERRY_POLL_INTERVAL", "100ms"},
-                   {"LOGFERRY_HTTP_ADDR", fmt::format("127.0.0.1:{}", http)},
-                   {"LOGFERRY_KUBE_API", api.url()},
-                   {"LOGFERRY_KUBE_CA_FILE", certs.ca.string()},
-                   {"LOGFERRY_KUBE_TOKEN_FILE", token.string()},
-                   {"NODE_NAME", "node-1"}};
-    for (auto& [k, v] : extra) env[k] = v;
-    return Sidecar(env);
-  }
-
-  long long metric(std::string_view name) const { return metrics_sample(http, name); }
-
-  // The record with this body, or nullptr.
-  std::optional<OtlpLogsReceiver::Record> record(std::string_view body) const {
-    for (auto& r : otlp.records())
-      if (r.body == body) return r;
-    return std::nullopt;
-  }
-  bool received(std::string_view body) const { return record(body).has_value(); }
-};
-
-FakeObject web_pod() {
-  FakeObject pod;
-  pod.name = "web-7d9f-x2k4p";
-  pod.ns = "shop";
-  pod.uid = "0b7f6c1e-1111-4222-8333-444455556666";
-  pod.labels = {{"app", "web"}, {"tier", "front"}};
-  pod.annotations = {{"team.example/owner", "payments"}, {"vault.example/secret", "do-not-ship"}};
-  pod.owners = {{"ReplicaSet", "web-7d9f"}};
-  return pod;
-}
-
-}  // namespace
 
 TEST_CASE("node agent: Pod labels, allowed annotations and the Deployment name from the API server", "[e2e][kube]") {
   Node node;
@@ -203,5 +120,33 @@ TEST_CASE("node agent: a Pod deleted while its last lines are read keeps its met
   log.write({"last words"});
   REQUIRE(wait_until([&] { return node.received("last words"); }, 20s));
   CHECK(node.record("last words")->resource.at("k8s.pod.label.app") == "web");
+  CHECK(agent.stop() == 0);
+}
+
+TEST_CASE("node agent: the API server down at start, then up; a slow first list does not hold reading", "[e2e][kube]") {
+  Node node;
+  const FakeObject pod = web_pod();
+  const KubeletLog log(node.tmp.path(), pod.ns, pod.name, pod.uid, "app");
+  log.write({"while down"});
+  const uint16_t api_port = free_port();
+  Sidecar agent = node.agent({{"LOGFERRY_KUBE_API", fmt::format("https://127.0.0.1:{}", api_port)},
+                              {"LOGFERRY_KUBE_WAIT", "300ms"}});
+  agent.start();
+  REQUIRE(wait_until([&] { return node.received("while down"); }, 20s));
+  CHECK_FALSE(node.record("while down")->resource.contains("k8s.pod.uid"));
+  REQUIRE(wait_until([&] { return node.metric("logferry_kube_api_errors_total") >= 1; }, 10s));
+
+  // The API server comes up, answering its first list slowly: lines keep flowing meanwhile.
+  FakeApiServer api(node.certs, api_port);
+  api.set_token(std::string(kToken));
+  api.set_pods({pod_json(pod)}, "200");
+  api.set_list_delay(3s);
+  REQUIRE(wait_until([&] { return api.lists() >= 1; }, 40s));
+  log.write({"during the slow list"});
+  REQUIRE(wait_until([&] { return node.received("during the slow list"); }, 20s));
+  REQUIRE(wait_until([&] { return node.metric("logferry_kube_pods") == 1; }, 20s));
+  log.write({"once listed"});
+  REQUIRE(wait_until([&] { return node.received("once listed"); }, 20s));
+  CHECK(node.record("once listed")->resource.at("k8s.pod.uid") == pod.uid);
   CHECK(agent.stop() == 0);
 }
