@@ -99,7 +99,10 @@ Batcher::OriginState& Batcher::state_for(const OriginPtr& origin) {
 void Batcher::refresh_metadata(const OriginPtr& origin, OriginState& st) {
   const uint64_t version = metadata_->version();
   if (!st.meta_valid || st.meta_version != version) {
-    st.meta = metadata_->lookup(*origin);
+    OriginMetadata fresh = metadata_->lookup(*origin);
+    // A file belongs to one Pod for good: once the Pod has left the cache
+    // (deleted a while ago), its files keep its last metadata until released.
+    if (fresh.known || !st.meta.known) st.meta = std::move(fresh);
     st.meta_version = version;
     st.meta_valid = true;
   }

@@ -70,6 +70,19 @@ struct Node {
     return Sidecar(env);
   }
 
+  // The agent, started.
+  Sidecar started(ProcessEnv extra = {}) {
+    Sidecar s = agent(std::move(extra));
+    s.start();
+    return s;
+  }
+
+  // `pod` as the API server's only Pod (resource version 100), and its container "app"'s log.
+  KubeletLog only_pod(const FakeObject& pod) {
+    api.set_pods({pod_json(pod)}, "100");
+    return KubeletLog(tmp.path(), pod.ns, pod.name, pod.uid, "app");
+  }
+
   long long metric(std::string_view name) const { return metrics_sample(http, name); }
 
   // The record with this body, or nullptr.
@@ -81,14 +94,15 @@ struct Node {
   bool received(std::string_view body) const { return record(body).has_value(); }
 };
 
-inline FakeObject web_pod() {
+// A Deployment's Pod in namespace shop (owner: ReplicaSet web-7d9f unless `owned` is false).
+inline FakeObject web_pod(bool owned = true) {
   FakeObject pod;
   pod.name = "web-7d9f-x2k4p";
   pod.ns = "shop";
   pod.uid = "0b7f6c1e-1111-4222-8333-444455556666";
   pod.labels = {{"app", "web"}, {"tier", "front"}};
   pod.annotations = {{"team.example/owner", "payments"}, {"vault.example/secret", "do-not-ship"}};
-  pod.owners = {{"ReplicaSet", "web-7d9f"}};
+  if (owned) pod.owners = {{"ReplicaSet", "web-7d9f"}};
   return pod;
 }
 

@@ -46,12 +46,9 @@ TEST_CASE("node agent: Pod labels, allowed annotations and the Deployment name f
 
 TEST_CASE("node agent: parser and exclude annotations change while lines flow, without a restart", "[e2e][kube]") {
   Node node;
-  FakeObject pod = web_pod();
-  pod.owners.clear();
-  node.api.set_pods({pod_json(pod)}, "100");
-  const KubeletLog log(node.tmp.path(), pod.ns, pod.name, pod.uid, "app");
-  Sidecar agent = node.agent();
-  agent.start();
+  FakeObject pod = web_pod(false);
+  const KubeletLog log = node.only_pod(pod);
+  Sidecar agent = node.started();
   // The node agent's default: the message inside each CRI line parsed by auto.
   log.write({R"({"msg":"parsed by auto","level":"warn"})"});
   REQUIRE(wait_until([&] { return node.received("parsed by auto"); }, 20s));
@@ -105,12 +102,9 @@ TEST_CASE("node agent: lines flow while the API server is down, and gain metadat
 
 TEST_CASE("node agent: a Pod deleted while its last lines are read keeps its metadata", "[e2e][kube]") {
   Node node;
-  FakeObject pod = web_pod();
-  pod.owners.clear();
-  node.api.set_pods({pod_json(pod)}, "100");
-  const KubeletLog log(node.tmp.path(), pod.ns, pod.name, pod.uid, "app");
-  Sidecar agent = node.agent();
-  agent.start();
+  FakeObject pod = web_pod(false);
+  const KubeletLog log = node.only_pod(pod);
+  Sidecar agent = node.started();
   log.write({"alive"});
   REQUIRE(wait_until([&] { return node.received("alive"); }, 20s));
   REQUIRE(wait_until([&] { return node.api.open_watches() >= 1; }, 10s));
@@ -148,5 +142,39 @@ TEST_CASE("node agent: the API server down at start, then up; a slow first list 
   log.write({"once listed"});
   REQUIRE(wait_until([&] { return node.received("once listed"); }, 20s));
   CHECK(node.record("once listed")->resource.at("k8s.pod.uid") == pod.uid);
+  CHECK(agent.stop() == 0);
+}
+
+TEST_CASE("node agent: a bookmark, a dropped watch and 410 Gone: the agent resumes, relists and keeps up",
+          "[e2e][kube]") {
+  Node node;
+  FakeObject pod = web_pod(false);
+  const KubeletLog log = node.only_pod(pod);
+  Sidecar agent = node.started();
+  log.write({"one"});
+  REQUIRE(wait_until([&] { return node.received("one"); }, 20s));
+  CHECK(node.record("one")->resource.at("k8s.pod.label.app") == "web");
+
+  // A bookmark moves the resource version the next watch resumes from.
+  REQUIRE(wait_until([&] { return node.api.open_watches() >= 1; }, 10s));
+  node.api.push_event(bookmark_event_json("555"));
+  REQUIRE(wait_until([&] { return node.metric("logferry_kube_watch_events_total") >= 1; }, 10s));
+  const size_t watches = node.api.watches();
+  node.api.drop_watches();
+  REQUIRE(wait_until([&] { return node.api.watches() > watches; }, 40s));
+  CHECK_THAT(node.api.watch_targets().back(), Catch::Contains("resourceVersion=555"));
+
+  // The server no longer has those events: 410 Gone, and the Pod changed meanwhile.
+  pod.labels = {{"app", "web-v2"}};
+  node.api.set_pods({pod_json(pod)}, "900");
+  node.api.answer_next_watch_gone();
+  REQUIRE(wait_until([&] { return node.api.open_watches() >= 1; }, 10s));
+  node.api.drop_watches();
+  REQUIRE(wait_until([&] { return node.metric("logferry_kube_relists_total") >= 1; }, 40s));
+  // The relist applied: the watch that follows it is open.
+  REQUIRE(wait_until([&] { return node.api.lists() >= 2 && node.api.open_watches() >= 1; }, 40s));
+  log.write({"two"});
+  REQUIRE(wait_until([&] { return node.received("two"); }, 20s));
+  CHECK(node.record("two")->resource.at("k8s.pod.label.app") == "web-v2");
   CHECK(agent.stop() == 0);
 }

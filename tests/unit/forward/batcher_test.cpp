@@ -200,3 +200,95 @@ TEST_CASE("second-resolution event times of one source tie in file order, on bot
   CHECK(batches[0].entries(3).time_unix_nano() == t + 1'000'000'000);
   CHECK(batches[0].entries(1).body().string_value() == "y second");
 }
+
+namespace {
+
+// A MetadataSource the test steers: what lookup() answers and when the version moves.
+class ScriptedMetadata final : public MetadataSource {
+ public:
+  uint64_t version() const override { return version_; }
+  OriginMetadata lookup(const Origin&) const override {
+    ++lookups;
+    return answer;
+  }
+  void change(OriginMetadata m) {
+    answer = std::move(m);
+    ++version_;
+  }
+  OriginMetadata answer;
+  mutable int lookups = 0;
+
+ private:
+  uint64_t version_ = 1;
+};
+
+// The batches the fake sink received, decoded.
+std::vector<v1::Batch> sent_batches(Fixture& f, size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (f.sink.payloads.size() < n && std::chrono::steady_clock::now() < deadline) f.io.run_for(5ms);
+  std::vector<v1::Batch> out(f.sink.payloads.size());
+  for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i].ParseFromString(f.sink.payloads[i]));
+  return out;
+}
+
+std::string resource_value(const v1::Source& s, std::string_view key) {
+  for (const auto& kv : s.resource())
+    if (kv.key() == key) return kv.value().string_value();
+  return "<absent>";
+}
+
+}  // namespace
+
+TEST_CASE("node mode: a file's Pod metadata is looked up once per batch, excluded lines are dropped and "
+          "counted, a Pod gone from the cache keeps its last labels on its files",
+          "[forward][kube]") {
+  Fixture f;
+  ScriptedMetadata pods;
+  OriginMetadata web;
+  web.known = true;
+  web.resource = {{"k8s.pod.uid", "uid-1"}, {"k8s.pod.label.app", "web"}};
+  pods.answer = web;
+  f.batcher->set_metadata(&pods);
+  boost::asio::co_spawn(f.io, f.forwarder->run(), boost::asio::detached);
+  auto a = f.origin("file:a", "/var/log/containers/a.log");
+  a->resource = {{"k8s.pod.name", "web-0"}};
+
+  f.batcher->accept(a, RawLine{"one", 0, 4, false});
+  f.batcher->accept(a, RawLine{"two", 4, 8, false});
+  f.batcher->accept(a, RawLine{"three", 8, 14, false});  // the entry limit (3) seals
+  CHECK(pods.lookups == 1);                              // once for the batch, not per line
+
+  OriginMetadata excluded = web;
+  excluded.exclude = true;
+  pods.change(excluded);
+  f.batcher->accept(a, RawLine{"secret", 14, 21, false});
+  CHECK(f.metrics.dropped_lines["excluded"] == 1);
+
+  pods.change(web);  // the annotation removed
+  f.batcher->accept(a, RawLine{"four", 21, 26, false});
+  f.batcher->accept(a, RawLine{"five", 26, 31, false});
+  f.batcher->accept(a, RawLine{"six", 31, 35, false});
+  pods.change(OriginMetadata{});  // the Pod left the cache (deleted a while ago)
+  f.batcher->accept(a, RawLine{"seven", 35, 41, false});
+  f.batcher->flush_all();
+  CHECK(f.metrics.lines_without_metadata == 0);
+
+  const auto batches = sent_batches(f, 3);
+  REQUIRE(batches.size() == 3);
+  for (const auto& b : batches) {
+    REQUIRE(b.sources_size() == 1);
+    CHECK(resource_value(b.sources(0), "k8s.pod.name") == "web-0");
+    CHECK(resource_value(b.sources(0), "k8s.pod.label.app") == "web");
+    CHECK(resource_value(b.sources(0), "k8s.pod.uid") == "uid-1");
+  }
+  CHECK(batches[1].entries(0).body().string_value() == "four");  // "secret" never sent
+  CHECK(batches[2].entries(0).body().string_value() == "seven");
+  CHECK(batches[2].sources(0).end_offset() == 41);
+
+  // A file whose Pod was never known: its lines go out with the file's labels, counted.
+  auto b = f.origin("file:b", "/var/log/containers/b.log");
+  f.batcher->accept(b, RawLine{"unknown", 0, 8, false});
+  CHECK(f.metrics.lines_without_metadata == 1);
+  f.forwarder->stop();
+  f.io.run_for(20ms);
+}
