@@ -6,8 +6,10 @@
 // only when the deadline changes. At the rates most Pods log (tens of writes a
 // second, each one wake-up) a wake-up then costs no timer system call.
 #include <chrono>
+#include <cstddef>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -40,12 +42,51 @@ class Wakeup {
     pending_ = false;
   }
 
+  // Like wait_until, but the wait also ends when `stream` has bytes, which are
+  // read into `buf`: returns how many (0 when notify() or the deadline ended
+  // the wait, or on an error, then in `ec`). A loop whose wake-ups mostly come
+  // from one descriptor (the file source and its inotify descriptor) waits on
+  // it itself: no second coroutine to read it and hand over, so a wake-up is
+  // one resumption, not two with an epoll_wait(0) between them.
+  template <typename Stream>
+  boost::asio::awaitable<std::size_t> read_until(Stream& stream, boost::asio::mutable_buffer buf,
+                                                 time_point deadline, boost::system::error_code& ec) {
+    ec = {};
+    if (pending_ || deadline <= std::chrono::steady_clock::now()) {
+      pending_ = false;
+      co_await boost::asio::post(signal_.get_executor(), boost::asio::use_awaitable);
+      co_return 0;
+    }
+    arm(deadline);
+    waiting_on_ = &stream;
+    cancel_waiting_ = [](void* s) {
+      boost::system::error_code ignored;
+      static_cast<Stream*>(s)->cancel(ignored);
+    };
+    waiting_ = true;
+    auto [read_ec, n] = co_await stream.async_read_some(buf, boost::asio::as_tuple(boost::asio::use_awaitable));
+    waiting_ = false;
+    waiting_on_ = nullptr;
+    pending_ = false;
+    if (read_ec != boost::asio::error::operation_aborted) ec = read_ec;
+    co_return read_ec ? 0 : n;
+  }
+
   void notify() {
     pending_ = true;
-    if (waiting_) signal_.cancel();
+    wake_waiter();
   }
 
  private:
+  void wake_waiter() {
+    if (!waiting_) return;
+    if (waiting_on_ != nullptr) {
+      cancel_waiting_(waiting_on_);
+    } else {
+      signal_.cancel();
+    }
+  }
+
   // The deadline's timer runs on its own and only wakes the waiter: it is set
   // again only when the deadline changes. The waiter waits on signal_, which
   // never expires (no timer system call) and is cancelled to wake it.
@@ -57,13 +98,15 @@ class Wakeup {
     deadline_.async_wait([this, deadline](const boost::system::error_code& ec) {
       if (ec || armed_ != deadline) return;  // replaced, or the Wakeup is gone
       armed_ = time_point::max();
-      if (waiting_) signal_.cancel();
+      wake_waiter();
     });
   }
 
   boost::asio::steady_timer signal_;
   boost::asio::steady_timer deadline_;
   time_point armed_ = time_point::max();
+  void* waiting_on_ = nullptr;  // the stream read_until waits on, else signal_
+  void (*cancel_waiting_)(void*) = nullptr;
   bool pending_ = false;
   bool waiting_ = false;
 };

@@ -154,6 +154,8 @@ void Batcher::finish_entry(ParseResult r, Slot slot, OriginState& st, uint64_t e
     entries_.close(value);
     entries_.close(kv);
   }
+  // Sources stamp each read's lines (RawLine::read_unix_nano); the turn's
+  // clock is for flushed records and the lines of an Intake's other callers.
   const uint64_t observed = st.clock.observe(read_unix_nano != 0 ? read_unix_nano : turn_clock().unix_nano);
   entries_.fixed64(11, observed);  // observed_time_unix_nano
   if (st.batch_index != 0) entries_.varint(100, st.batch_index);
@@ -174,7 +176,7 @@ void Batcher::accept(const OriginPtr& origin, const RawLine& line) {
     }
     if (!st.meta.known) ++metrics_.lines_without_metadata;
   }
-  st.last_line = turn_clock().steady;
+  st.last_line = line.read_steady != std::chrono::steady_clock::time_point{} ? line.read_steady : turn_clock().steady;
   const Slot slot = new_entry(origin, st);
   const ParseResult r = parse_to_wire(*st.parser, line.text, entry_, entries_);
   const bool was_holding = st.holding;

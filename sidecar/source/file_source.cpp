@@ -133,26 +133,39 @@ void FileSource::start_inotify() {
     return;
   }
   inotify_.emplace(ex_, inotify_fd_);
-  asio::co_spawn(ex_, watch_inotify(), asio::detached);
 }
 
-asio::awaitable<void> FileSource::watch_inotify() {
-  // Each event only wakes the reading loop; directory changes also ask for a rescan.
-  std::vector<char> buf(64 * 1024);
-  auto* descriptor = &*inotify_;
-  while (true) {
-    auto [ec, n] = co_await descriptor->async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;  // closed: the source is gone, touch nothing
-    size_t pos = 0;
-    while (pos + sizeof(inotify_event) <= n) {
-      const auto* ev = reinterpret_cast<const inotify_event*>(buf.data() + pos);
-      if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_Q_OVERFLOW)) {
-        rescan_wanted_ = true;
-      }
-      pos += sizeof(inotify_event) + ev->len;
+void FileSource::take_inotify_events(std::string_view events) {
+  // The read loop waits on the descriptor itself (Wakeup::read_until): every
+  // event means a pass over the files; directory changes also ask for a rescan.
+  size_t pos = 0;
+  while (pos + sizeof(inotify_event) <= events.size()) {
+    const auto* ev = reinterpret_cast<const inotify_event*>(events.data() + pos);
+    if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_Q_OVERFLOW)) {
+      rescan_wanted_ = true;
     }
-    wake_.notify();  // once for every event this read returned
+    pos += sizeof(inotify_event) + ev->len;
   }
+}
+
+asio::awaitable<void> FileSource::sleep_until(std::chrono::steady_clock::time_point deadline) {
+  if (!inotify_) {
+    co_await wake_.wait_until(deadline);
+    co_return;
+  }
+  boost::system::error_code ec;
+  const size_t n = co_await wake_.read_until(*inotify_, asio::buffer(inotify_events_), deadline, ec);
+  if (ec) {
+    log_warn("inotify read failed; relying on polling", {{"error", ec.message()},
+                                                         {"poll_interval", format_duration(options_.poll_interval)}});
+    inotify_->close();
+    inotify_.reset();
+    inotify_fd_ = -1;
+    watched_dirs_.clear();
+    rescan_wanted_ = true;
+    co_return;
+  }
+  take_inotify_events(std::string_view(inotify_events_.data(), n));
 }
 
 void FileSource::open_file(const std::string& path, const struct stat& st, Intake& intake, bool first,
@@ -624,7 +637,7 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
     if (more) {
       co_await asio::post(ex_, asio::use_awaitable);  // let delivery run between passes
     } else if (draining_) {
-      co_await wake_.wait_until(std::chrono::steady_clock::now() + kDrainPoll);
+      co_await sleep_until(std::chrono::steady_clock::now() + kDrainPoll);
     } else {
       // (Only a test's clock can be behind: then the next rescan is a poll interval away.)
       if (scan_at <= std::chrono::steady_clock::now()) scan_at = std::chrono::steady_clock::now() + options_.poll_interval;
@@ -633,7 +646,7 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
         now = now_();
         deadline = std::min(deadline, std::chrono::steady_clock::now() + (due > now ? due - now : TimePoint::duration{}));
       }
-      co_await wake_.wait_until(deadline);
+      co_await sleep_until(deadline);
     }
   }
 }

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <set>
 #include <string>
 #include <vector>
@@ -79,7 +80,10 @@ class FileSource final : public Source {
   };
 
   void start_inotify();
-  boost::asio::awaitable<void> watch_inotify();
+  // Sleeps until an inotify event (read here, no coroutine of its own), a
+  // notify() or `deadline`; without inotify until one of the latter two.
+  boost::asio::awaitable<void> sleep_until(std::chrono::steady_clock::time_point deadline);
+  void take_inotify_events(std::string_view events);
   void rescan(Intake& intake, bool first);
   // Opens `open_path` (default: `path`) as the file known under `path`.
   void open_file(const std::string& path, const struct stat& st, Intake& intake, bool first,
@@ -147,6 +151,7 @@ class FileSource final : public Source {
   bool rescan_wanted_ = true;
   int inotify_fd_ = -1;
   std::optional<boost::asio::posix::stream_descriptor> inotify_;
+  std::vector<char> inotify_events_ = std::vector<char>(64 * 1024);
   std::map<std::string, int> watched_dirs_;
   std::mt19937_64 rng_;
 };

@@ -87,7 +87,7 @@ void FileWatcher::restart(OriginPtr origin) {
 }
 
 void FileWatcher::emit(Intake& intake, PipelineMetrics& metrics, const RawLine& line) {
-  intake.accept(origin_, line);
+  intake.accept(origin_, read_time_.stamp(line));
   origin_->read_offset = line.end_offset;
   ++metrics.lines_read;
   if (line.truncated) ++metrics.lines_truncated;
@@ -136,30 +136,29 @@ FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budg
     ++metrics.read_errors;
     log_limited(LogLevel::warn, what, {{"path", origin_->path}, {"error", std::strerror(errno)}});
   };
-  struct stat st {};
-  if (::fstat(fd_.get(), &st) != 0) {
-    failed("file stat failed");
-    return Status::error;
-  }
-  const auto size = static_cast<uint64_t>(st.st_size);
-  if (size < splitter_.offset()) return Status::replaced;
   const LineSplitter::Emit emit_line = [&](const RawLine& line) { emit(intake, metrics, line); };
+  read_time_.reset();
   uint64_t total = 0;
-  while (total < budget && splitter_.offset() < size) {
+  bool full = false;  // the last read filled what it asked for: more may follow
+  while (total < budget) {
     const uint64_t offset = splitter_.offset();
     // The first read of a call starts one byte early: that byte must be the
-    // last one read before, or the file was truncated and written past our
-    // offset since (copytruncate between two wake-ups).
+    // last one read before, or the file was truncated (nothing there: it is
+    // shorter than our offset) or truncated and written past our offset since
+    // (a different byte; copytruncate between two wake-ups). So no fstat is
+    // needed: a quiet file costs one pread, a write of the app one pread.
     const size_t lead = total == 0 && offset > 0 ? 1 : 0;
-    const size_t want = static_cast<size_t>(std::min({uint64_t{buffer.size() - lead}, budget - total, size - offset}));
+    const size_t want = static_cast<size_t>(std::min(uint64_t{buffer.size() - lead}, budget - total));
     const ssize_t n = ::pread(fd_.get(), buffer.data(), want + lead, static_cast<off_t>(offset - lead));
     if (n < 0) {
       if (errno == EINTR) continue;
       failed("file read failed");
       return total > 0 ? Status::data : Status::error;
     }
-    if (static_cast<size_t>(n) <= lead) break;  // shorter than fstat said: the next call tells
+    if (static_cast<size_t>(n) < lead) return Status::replaced;  // shorter than our offset
     if (lead != 0 && !tail_.empty() && buffer[0] != tail_.back()) return Status::replaced;
+    full = static_cast<size_t>(n) - lead == want;
+    if (static_cast<size_t>(n) == lead) break;  // nothing new
     const std::string_view bytes(buffer.data() + lead, static_cast<size_t>(n) - lead);
     grow_head(offset, bytes);
     auto& src = metrics.per_source[origin_->path];
@@ -172,16 +171,18 @@ FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budg
     src.lines += metrics.lines_read - lines_before;
     keep_tail(bytes);
     total += bytes.size();
-    if (bytes.size() < want || intake.full()) break;
+    if (!full) break;  // a short read: the end of the file
+    if (intake.full()) break;
   }
   if (total == 0) return Status::idle;
   last_data_ = limits_.now();
-  return splitter_.offset() < size ? Status::more : Status::data;
+  return full ? Status::more : Status::data;
 }
 
 bool FileWatcher::flush_partial(Intake& intake, PipelineMetrics& metrics, bool force) {
   if (!splitter_.has_partial()) return false;
   if (!force && limits_.now() - last_data_ < limits_.partial_flush) return false;
+  read_time_.reset();
   splitter_.flush([&](const RawLine& line) { emit(intake, metrics, line); });
   ++metrics.partial_lines_flushed;
   return true;

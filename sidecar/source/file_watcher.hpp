@@ -41,8 +41,8 @@ class FileWatcher {
   // last one read (truncated and written again past it): nothing was read.
   enum class Status { data, more, idle, replaced, error };
   // Reads at most `budget` bytes through `buffer`, handing complete lines to
-  // `intake`. One fstat, then only reads that return bytes: the size says how
-  // many there are (a wake-up for a 10-line write costs an fstat and a pread).
+  // `intake`. No fstat: a read one byte before our offset tells a truncated
+  // file from a quiet one (a wake-up for a 10-line write costs one pread).
   Status read_some(std::span<char> buffer, uint64_t budget, Intake& intake, PipelineMetrics& metrics);
   // Forwards a held unterminated line when it waited past the partial flush
   // timeout (or at once when `force`). Returns true when it forwarded one.
@@ -98,6 +98,7 @@ class FileWatcher {
   ino_t inode_;
   WatcherLimits limits_;
   LineSplitter splitter_;  // its offset() is the next byte to read
+  ReadTime read_time_;     // the time of the current read, given to its lines
   std::string head_;       // first bytes of the file, up to kHeadBytes
   std::string tail_;       // the last bytes before offset(), up to kTailBytes (empty: not known)
   static constexpr std::chrono::seconds kSettledAge{2};

@@ -94,7 +94,7 @@ void PipeSource::drain() {
 void PipeSource::update_gauges() { metrics_.spill_bytes = spill_ ? spill_->bytes() : 0; }
 
 void PipeSource::accept(Intake& intake, const OriginPtr& origin, const RawLine& line) {
-  intake.accept(origin, line);
+  intake.accept(origin, read_time_.stamp(line));
   origin->read_offset = line.end_offset;
 }
 
@@ -144,6 +144,7 @@ void PipeSource::route(Intake& intake, const RawLine& line) {
 
 void PipeSource::replay(Intake& intake) {
   if (!spill_) return;
+  read_time_.reset();
   uint64_t budget = read_.read_budget_bytes;
   while (true) {
     const OriginPtr next = spill_->pending_origin();
@@ -165,6 +166,7 @@ void PipeSource::replay(Intake& intake) {
 
 size_t PipeSource::read_available(Intake& intake) {
   const LineSplitter::Emit emit = [&](const RawLine& line) { route(intake, line); };
+  read_time_.reset();
   size_t total = 0;
   while (total < read_.read_budget_bytes && !blocked(intake)) {
     const ssize_t n = ::read(pipe_.native_handle(), buffer_.data(), buffer_.size());
@@ -190,6 +192,7 @@ size_t PipeSource::read_available(Intake& intake) {
 void PipeSource::flush_partial(Intake& intake, bool force) {
   if (!splitter_.has_partial()) return;
   if (!force && std::chrono::steady_clock::now() - last_data_ < read_.partial_flush) return;
+  read_time_.reset();
   splitter_.flush([&](const RawLine& line) { route(intake, line); });
   ++metrics_.partial_lines_flushed;
   if (spill_) spill_->flush();

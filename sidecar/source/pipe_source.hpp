@@ -99,6 +99,7 @@ class PipeSource final : public Source {
   std::optional<SpillQueue> spill_;
   OriginPtr replaying_;  // origin of the last replayed line
   LineSplitter splitter_;
+  ReadTime read_time_;  // the time of the current read or replay, given to its lines
   std::vector<char> buffer_;
   std::chrono::steady_clock::time_point last_data_;
   Event wake_;

@@ -2,11 +2,13 @@
 // A Source produces raw lines with their position and hands them to an Intake
 // (the pipeline's front: parse, batch, forward). Files, the named pipe and
 // stdin implement it.
+#include <chrono>
 #include <cstdint>
 #include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 
+#include "sidecar/core/clock.hpp"
 #include "sidecar/core/origin.hpp"
 
 namespace logferry {
@@ -18,7 +20,33 @@ struct RawLine {
   uint64_t offset = 0;      // first byte of the line within the origin
   uint64_t end_offset = 0;  // first byte after the line (and its newline)
   bool truncated = false;   // cut at LOGFERRY_MAX_LINE_BYTES
-  uint64_t read_unix_nano = 0;  // when it was first read (spilled lines); 0 = now, at intake
+  // When it was read: the source takes the time once per read (ReadTime) and
+  // gives it to each line of that read. Zero: now, taken at intake.
+  uint64_t read_unix_nano = 0;  // first read (a spilled line keeps its own)
+  std::chrono::steady_clock::time_point read_steady{};
+};
+
+// The time of one read, taken on its first line (two clock reads per read,
+// not per line, and none on a read that returns nothing).
+class ReadTime {
+ public:
+  void reset() { taken_ = false; }
+  RawLine stamp(const RawLine& line) {
+    if (!taken_) {
+      unix_nano_ = now_unix_nano();
+      steady_ = std::chrono::steady_clock::now();
+      taken_ = true;
+    }
+    RawLine out = line;
+    if (out.read_unix_nano == 0) out.read_unix_nano = unix_nano_;
+    out.read_steady = steady_;
+    return out;
+  }
+
+ private:
+  uint64_t unix_nano_ = 0;
+  std::chrono::steady_clock::time_point steady_{};
+  bool taken_ = false;
 };
 
 class Intake {

@@ -63,7 +63,7 @@ bool StdinSource::ready() const {
 }
 
 void StdinSource::emit(Intake& intake, const RawLine& line) {
-  intake.accept(origin_, line);
+  intake.accept(origin_, read_time_.stamp(line));
   origin_->read_offset = line.end_offset;
   ++metrics_.lines_read;
   ++metrics_.per_source[origin_->path].lines;
@@ -71,6 +71,7 @@ void StdinSource::emit(Intake& intake, const RawLine& line) {
 }
 
 void StdinSource::flush_partial(Intake& intake) {
+  read_time_.reset();
   if (splitter_.flush([&](const RawLine& line) { emit(intake, line); })) ++metrics_.partial_lines_flushed;
 }
 
@@ -83,6 +84,7 @@ StdinSource::Read StdinSource::read_once(Intake& intake) {
     return Read::end;
   }
   if (n == 0) return Read::end;
+  read_time_.reset();
   metrics_.bytes_read += static_cast<uint64_t>(n);
   metrics_.per_source[origin_->path].bytes += static_cast<uint64_t>(n);
   splitter_.consume(std::string_view(buffer_.data(), static_cast<size_t>(n)),

@@ -50,6 +50,7 @@ class StdinSource final : public Source {
   std::optional<boost::asio::posix::stream_descriptor> waiter_;
   OriginPtr origin_;
   LineSplitter splitter_;
+  ReadTime read_time_;  // the time of the current read, given to its lines
   std::vector<char> buffer_;
   std::chrono::steady_clock::time_point last_data_;
   Event wake_;

@@ -177,7 +177,7 @@ TEST_CASE("the byte budget bounds one pass", "[source]") {
   CHECK(w->read_some(f.buffer, 32, f.intake, f.metrics) == FileWatcher::Status::more);
   CHECK(f.metrics.bytes_read == 32);
   CHECK(w->offset() == 32);
-  // The rest, in one call: it reads up to the size fstat gave, then says so.
+  // The rest, in one call: it reads until a read comes back short, then says so.
   CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::data);
   CHECK(w->offset() == data.size());
   CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::idle);
@@ -200,6 +200,45 @@ TEST_CASE("a file truncated and written again past the offset is noticed by the 
   // Shorter than the offset: replaced as well.
   std::filesystem::resize_file(f.file, 3);
   CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::replaced);
+}
+
+TEST_CASE("without an fstat, a file one byte shorter, empty or rewritten to the same length is noticed",
+          "[source]") {
+  // read_some reads from the byte before its offset: nothing there means the
+  // file is shorter (even by one byte, even empty), another byte means it was
+  // rewritten; the same byte and nothing after it is a quiet file.
+  Fixture f;
+  auto w = f.open();
+  append(f.file, "one\ntwo\n");
+  REQUIRE(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::data);
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::idle);
+  std::filesystem::resize_file(f.file, 7);
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::replaced);
+  std::filesystem::resize_file(f.file, 0);
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::replaced);
+  append(f.file, "one\ntwoX");  // the same length as what was read, another last byte
+  CHECK(w->read_some(f.buffer, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::replaced);
+  CHECK(f.intake.lines.size() == 2);
+  CHECK(w->offset() == 8);
+}
+
+TEST_CASE("a read that fills the buffer says more may follow; a short one ends the pass", "[source]") {
+  Fixture f;
+  auto w = f.open();
+  const std::string line(63, 'x');
+  std::string data;
+  for (int i = 0; i < 4; ++i) data += line + "\n";  // 256 bytes
+  append(f.file, data);
+  std::vector<char> small(128);
+  // The first read has no byte before it; the second starts one byte early.
+  CHECK(w->read_some(small, 128, f.intake, f.metrics) == FileWatcher::Status::more);
+  CHECK(w->offset() == 128);
+  CHECK(w->read_some(small, 127, f.intake, f.metrics) == FileWatcher::Status::more);
+  CHECK(w->offset() == 255);  // 127 bytes read after the byte before the offset
+  CHECK(w->read_some(small, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::data);
+  CHECK(w->offset() == 256);
+  CHECK(w->read_some(small, 1 << 20, f.intake, f.metrics) == FileWatcher::Status::idle);
+  CHECK(f.intake.lines.size() == 4);
 }
 
 TEST_CASE("the head fingerprint grows with the first reads of a short file", "[source]") {
