@@ -15,6 +15,9 @@ namespace asio = boost::asio;
 
 namespace {
 
+// How long after a batch is due its own timer seals it, when no source did.
+constexpr auto kSealGrace = std::chrono::milliseconds(2);
+
 // Reads a varint at `p`; nullptr when it does not end before `end`.
 const char* read_varint(const char* p, const char* end, uint64_t& v) {
   v = 0;
@@ -260,6 +263,12 @@ void Batcher::seal() {
   start_batch();
 }
 
+void Batcher::seal_due() {
+  if (entry_count_ == 0 || std::chrono::steady_clock::now() < batch_due()) return;
+  seal();
+  wake_.notify();  // run() sets its timer again (no batch open: none) in this turn, no wake-up of its own
+}
+
 void Batcher::flush_all() {
   for (auto& [origin, st] : origins_) {
     if (st.holding) flush_origin(origin, st);
@@ -278,15 +287,17 @@ asio::awaitable<void> Batcher::run() {
   // or held it sleeps until accept() starts a batch: no wake-up of its own.
   const auto multiline_timeout = parse_.flush_timeout();
   while (!stopping_) {
+    // A moment after the batch is due: a source holding its reads until then
+    // reads and seals it first (seal_due), in the same wake-up; else this does.
     auto deadline = std::chrono::steady_clock::time_point::max();
-    if (entry_count_ > 0) deadline = batch_started_ + policy_.timeout;
+    if (entry_count_ > 0) deadline = batch_started_ + policy_.timeout + kSealGrace;
     if (multiline_timeout.count() > 0) {
       for (const auto& [origin, st] : origins_)
         if (st.holding) deadline = std::min(deadline, st.last_line + multiline_timeout);
     }
     co_await wake_.wait_until(deadline);
     const auto now = std::chrono::steady_clock::now();
-    if (entry_count_ > 0 && now >= batch_started_ + policy_.timeout) seal();
+    if (entry_count_ > 0 && now >= batch_started_ + policy_.timeout + kSealGrace) seal();
     if (multiline_timeout.count() > 0) {
       bool flushed = false;
       for (auto& [origin, st] : origins_) {

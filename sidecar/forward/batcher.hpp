@@ -41,6 +41,10 @@ class Batcher final : public Intake {
   bool full() const override { return forwarder_.full(); }
   void accept(const OriginPtr& origin, const RawLine& line) override;
   void retire(const OriginPtr& origin) override;
+  std::chrono::steady_clock::time_point batch_due() const override {
+    return entry_count_ > 0 ? batch_started_ + policy_.timeout : std::chrono::steady_clock::time_point::max();
+  }
+  void seal_due() override;
   // Replaces the resource labels of the batches sealed from now on (the
   // Pod's labels file changed).
   void set_resource(Labels resource) { resource_ = std::move(resource); }

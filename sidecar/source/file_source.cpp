@@ -32,6 +32,12 @@ namespace {
 constexpr size_t kReadBufferBytes = 256 * 1024;
 constexpr auto kCheckInterval = std::chrono::milliseconds(100);
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);  // re-read interval while draining
+// Below this many lines a second (over the last poll interval), reads wait for
+// the open batch to fall due (Intake::batch_due). Above it every write is read
+// at once: after a copytruncate only what was read before the truncate, or is
+// in logrotate's copy, is shipped, and at high rates the lines written during
+// the copy would be many.
+constexpr uint64_t kHoldBelowLinesPerSecond = 5000;
 
 // A checkpoint record describes the file open at `fd` when the device and inode
 // are its own and the file still starts with the bytes it started with then (an
@@ -71,7 +77,12 @@ FileSource::FileSource(asio::any_io_executor ex, const FileSourceOptions& option
 }
 
 FileSource::~FileSource() {
-  if (inotify_) inotify_->close();
+  if (!inotify_) return;
+  if (inotify_->is_open()) {
+    inotify_->close();
+  } else {
+    ::close(inotify_fd_);  // taken out of the event loop while reads were held
+  }
 }
 
 void FileSource::drain() {
@@ -154,11 +165,17 @@ asio::awaitable<void> FileSource::sleep_until(std::chrono::steady_clock::time_po
     co_return;
   }
   boost::system::error_code ec;
-  const size_t n = co_await wake_.read_until(*inotify_, asio::buffer(inotify_events_), deadline, ec);
+  if (!inotify_->is_open()) inotify_->assign(inotify_fd_, ec);  // back in the event loop after a hold
+  size_t n = 0;
+  if (!ec) n = co_await wake_.read_until(*inotify_, asio::buffer(inotify_events_), deadline, ec);
   if (ec) {
     log_warn("inotify read failed; relying on polling", {{"error", ec.message()},
                                                          {"poll_interval", format_duration(options_.poll_interval)}});
-    inotify_->close();
+    if (inotify_->is_open()) {
+      inotify_->close();
+    } else {
+      ::close(inotify_fd_);
+    }
     inotify_.reset();
     inotify_fd_ = -1;
     watched_dirs_.clear();
@@ -240,7 +257,7 @@ void FileSource::open_file(const std::string& path, const struct stat& st, Intak
 void FileSource::rescan(Intake& intake, bool first) {
   rescan_wanted_ = false;
   std::vector<std::string> files, dirs, special;
-  include_.scan(files, dirs, &special);
+  include_.scan(files, dirs, &special, &listings_);  // unchanged directories are not read again
   for (const auto& path : special) {
     // Links are followed only where the policy allows (open_log_file checks
     // the descriptor); FIFOs, sockets and devices are never opened.
@@ -607,6 +624,7 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
       }
     }
     for (const Key& key : replaced) restart_replaced(key, intake);
+    intake.seal_due();  // a batch that fell due while reads were held goes out with what they read
     auto now = now_();
     if (progress) last_data_ = now;
     auto due = TimePoint::max();  // the next partial flush or rotate wait, on now_'s clock
@@ -629,6 +647,7 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
         for (const Key& key : replaced) restart_replaced(key, intake);
         last_head_check = now;
       }
+      update_hold();
       rescan(intake, false);
       last_scan = now;
       scan_at = std::chrono::steady_clock::now() + options_.poll_interval;
@@ -646,9 +665,41 @@ asio::awaitable<void> FileSource::run(Intake& intake) {
         now = now_();
         deadline = std::min(deadline, std::chrono::steady_clock::now() + (due > now ? due - now : TimePoint::duration{}));
       }
-      co_await sleep_until(deadline);
+      const auto batch_due = intake.batch_due();
+      if (hold_reads_ && batch_due != std::chrono::steady_clock::time_point::max()) {
+        // Few lines a second and a batch is open: its lines wait for it anyway.
+        // Sleep until it is due (inotify events queue up in the kernel), then
+        // read everything and seal it: one wake-up per batch, not per write.
+        // The descriptor leaves the event loop meanwhile: every event that is
+        // not merged with the one before (a write to another file, an app
+        // closing the file after each write) would wake epoll_wait even with
+        // no read waiting on it.
+        if (inotify_ && inotify_->is_open()) inotify_->release();
+        co_await wake_.wait_until(std::min(deadline, batch_due));
+        take_queued_inotify_events();
+      } else {
+        co_await sleep_until(deadline);
+      }
     }
   }
+}
+
+void FileSource::update_hold() {
+  const auto now = std::chrono::steady_clock::now();
+  const auto elapsed = now - rate_since_;
+  if (elapsed < options_.poll_interval) return;  // a rescan asked for by inotify: too short to tell
+  const uint64_t lines = metrics_.lines_read - lines_at_rate_start_;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
+  hold_reads_ = inotify_.has_value() && lines * 1000 < kHoldBelowLinesPerSecond * static_cast<uint64_t>(ms);
+  rate_since_ = now;
+  lines_at_rate_start_ = metrics_.lines_read;
+}
+
+void FileSource::take_queued_inotify_events() {
+  // What queued while reads were held, in one read (no wake-up for them later).
+  if (!inotify_) return;
+  const ssize_t n = ::read(inotify_fd_, inotify_events_.data(), inotify_events_.size());
+  if (n > 0) take_inotify_events(std::string_view(inotify_events_.data(), static_cast<size_t>(n)));
 }
 
 std::vector<CheckpointRecord> FileSource::checkpoints() const {

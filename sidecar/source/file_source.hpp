@@ -84,6 +84,10 @@ class FileSource final : public Source {
   // notify() or `deadline`; without inotify until one of the latter two.
   boost::asio::awaitable<void> sleep_until(std::chrono::steady_clock::time_point deadline);
   void take_inotify_events(std::string_view events);
+  void take_queued_inotify_events();
+  // Decides, once per poll interval, whether reads wait for the open batch to
+  // fall due (few lines a second) or happen at every write.
+  void update_hold();
   void rescan(Intake& intake, bool first);
   // Opens `open_path` (default: `path`) as the file known under `path`.
   void open_file(const std::string& path, const struct stat& st, Intake& intake, bool first,
@@ -129,6 +133,7 @@ class FileSource final : public Source {
   PipelineMetrics& metrics_;
   GlobSet include_;
   GlobSet exclude_;
+  DirListings listings_;  // what the last rescan read of each directory
   LinkPolicy link_policy_;
   std::string pods_root_;                 // canonical, for LinkPolicy::beneath_root
   std::set<std::string> skipped_paths_;   // skipped by the last scan
@@ -152,6 +157,9 @@ class FileSource final : public Source {
   int inotify_fd_ = -1;
   std::optional<boost::asio::posix::stream_descriptor> inotify_;
   std::vector<char> inotify_events_ = std::vector<char>(64 * 1024);
+  bool hold_reads_ = false;
+  std::chrono::steady_clock::time_point rate_since_ = std::chrono::steady_clock::now();
+  uint64_t lines_at_rate_start_ = 0;
   std::map<std::string, int> watched_dirs_;
   std::mt19937_64 rng_;
 };

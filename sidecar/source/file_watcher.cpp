@@ -142,12 +142,17 @@ FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budg
   bool full = false;  // the last read filled what it asked for: more may follow
   while (total < budget) {
     const uint64_t offset = splitter_.offset();
-    // The first read of a call starts one byte early: that byte must be the
-    // last one read before, or the file was truncated (nothing there: it is
-    // shorter than our offset) or truncated and written past our offset since
-    // (a different byte; copytruncate between two wake-ups). So no fstat is
-    // needed: a quiet file costs one pread, a write of the app one pread.
-    const size_t lead = total == 0 && offset > 0 ? 1 : 0;
+    // The first read of a call starts a few bytes early (up to kLeadBytes of
+    // the tail we kept, one when none is known): they must be the last ones
+    // read before, or the file was truncated (nothing there: it is shorter than
+    // our offset) or truncated and written past our offset since (other bytes;
+    // copytruncate between two wake-ups; one byte alone is a newline in both
+    // files about once a line). So no fstat is needed: a quiet file costs one
+    // pread, a write of the app one pread.
+    const size_t lead = total > 0 || offset == 0 ? 0
+                        : tail_.empty()          ? 1
+                                                 : static_cast<size_t>(std::min<uint64_t>(
+                                                       {tail_.size(), kLeadBytes, buffer.size() / 2, offset}));
     const size_t want = static_cast<size_t>(std::min(uint64_t{buffer.size() - lead}, budget - total));
     const ssize_t n = ::pread(fd_.get(), buffer.data(), want + lead, static_cast<off_t>(offset - lead));
     if (n < 0) {
@@ -156,7 +161,10 @@ FileWatcher::Status FileWatcher::read_some(std::span<char> buffer, uint64_t budg
       return total > 0 ? Status::data : Status::error;
     }
     if (static_cast<size_t>(n) < lead) return Status::replaced;  // shorter than our offset
-    if (lead != 0 && !tail_.empty() && buffer[0] != tail_.back()) return Status::replaced;
+    if (lead != 0 && !tail_.empty() &&
+        std::string_view(buffer.data(), lead) != std::string_view(tail_).substr(tail_.size() - lead)) {
+      return Status::replaced;
+    }
     full = static_cast<size_t>(n) - lead == want;
     if (static_cast<size_t>(n) == lead) break;  // nothing new
     const std::string_view bytes(buffer.data() + lead, static_cast<size_t>(n) - lead);

@@ -91,6 +91,7 @@ class FileWatcher {
   void keep_tail(std::string_view bytes);
 
   static constexpr size_t kTailBytes = 64;
+  static constexpr size_t kLeadBytes = 16;  // of the tail, compared by every read_some
 
   OriginPtr origin_;
   UniqueFd fd_;

@@ -62,6 +62,16 @@ class Intake {
   virtual void accept(const OriginPtr& origin, const RawLine& line) = 0;
   // Marks that nothing further will come from `origin` (the reader is gone).
   virtual void retire(const OriginPtr& origin) = 0;
+  // When the open batch is due (LOGFERRY_BATCH_TIMEOUT after its first line);
+  // max without one. A source that sees few lines may hold its reads until
+  // then: the lines would wait in the batch anyway, and one wake-up then
+  // reads them all, where reading at every write of the app woke it each time.
+  virtual std::chrono::steady_clock::time_point batch_due() const {
+    return std::chrono::steady_clock::time_point::max();
+  }
+  // Seals the open batch if it is due. A source that held its reads calls it
+  // after reading: the batch goes out with them, on time.
+  virtual void seal_due() {}
 };
 
 class Source {

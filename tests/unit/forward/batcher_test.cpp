@@ -1,5 +1,7 @@
 #include "sidecar/forward/batcher.hpp"
 
+#include <thread>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -101,6 +103,26 @@ TEST_CASE("a batch is sealed when its first entry waited the batch timeout", "[f
   CHECK(f.forwarder->queued_batches() == 1);
   f.batcher->stop();
   f.io.run_for(20ms);
+}
+
+TEST_CASE("a source that held its reads seals the batch once it is due, not before", "[forward]") {
+  Fixture f;
+  auto a = f.origin("file:a", "/logs/a.log");
+  CHECK(f.batcher->batch_due() == std::chrono::steady_clock::time_point::max());  // no batch open
+  const auto before = std::chrono::steady_clock::now();
+  f.batcher->accept(a, RawLine{"alpha", 0, 6, false});
+  const auto due = f.batcher->batch_due();
+  CHECK(due >= before + 50ms);
+  CHECK(due <= std::chrono::steady_clock::now() + 50ms);
+  f.batcher->seal_due();  // not due yet
+  CHECK(f.forwarder->queued_batches() == 0);
+  const auto limit = std::chrono::steady_clock::now() + 2s;
+  while (std::chrono::steady_clock::now() < due && std::chrono::steady_clock::now() < limit) {
+    std::this_thread::sleep_for(5ms);
+  }
+  f.batcher->seal_due();
+  CHECK(f.forwarder->queued_batches() == 1);
+  CHECK(f.batcher->batch_due() == std::chrono::steady_clock::time_point::max());
 }
 
 TEST_CASE("retiring an origin seals its last commit", "[forward]") {

@@ -1,6 +1,14 @@
 #include "sidecar/source/glob_set.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -48,4 +56,76 @@ TEST_CASE("scan reports links and special files apart and never follows them", "
   CHECK(special == std::vector<std::string>{(tmp / "logs/dir.log").string(), (tmp / "logs/token.log").string()});
   // The linked directory is neither watched nor descended into.
   CHECK(std::find(dirs.begin(), dirs.end(), (tmp / "logs/sub").string()) == dirs.end());
+}
+
+namespace {
+
+// Sets a directory's mtime into the past (its ctime becomes now: only a
+// DirListings with no settle time trusts it at once).
+void age(const std::filesystem::path& dir) {
+  const timespec old[2] = {{::time(nullptr) - 60, 0}, {::time(nullptr) - 60, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, dir.c_str(), old, 0) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("listings of unchanged directories are reused, changed ones are read again", "[source]") {
+  test::TempDir tmp;
+  tmp.write_file("logs/a.log", "");
+  tmp.write_file("logs/sub/b.log", "");
+  age(tmp / "logs");
+  age(tmp / "logs/sub");
+  GlobSet g({(tmp / "logs/**/*.log").string()});
+  DirListings listings(std::chrono::seconds(0));
+  std::vector<std::string> files, dirs, special;
+  g.scan(files, dirs, &special, &listings);
+  CHECK(listings.listed() == 2);
+  CHECK(files.size() == 2);
+  files.clear(), dirs.clear();
+  g.scan(files, dirs, &special, &listings);
+  CHECK(listings.listed() == 2);  // nothing read again
+  std::sort(files.begin(), files.end());
+  CHECK(files == std::vector<std::string>{(tmp / "logs/a.log").string(), (tmp / "logs/sub/b.log").string()});
+  CHECK(std::find(dirs.begin(), dirs.end(), (tmp / "logs/sub").string()) != dirs.end());
+  // A new file changes its directory's mtime: only that directory is read again.
+  tmp.write_file("logs/sub/c.log", "");
+  files.clear(), dirs.clear();
+  g.scan(files, dirs, &special, &listings);
+  CHECK(listings.listed() == 3);
+  CHECK(files.size() == 3);
+  // A removed directory is forgotten, and its files are gone from the scan.
+  std::filesystem::remove_all(tmp / "logs/sub");
+  files.clear(), dirs.clear();
+  g.scan(files, dirs, &special, &listings);
+  CHECK(files == std::vector<std::string>{(tmp / "logs/a.log").string()});
+}
+
+TEST_CASE("a directory changed moments before its listing is read again on the next scan", "[source]") {
+  // File times come from a coarse clock: an entry added in the same tick as
+  // the change before the listing would not move the mtime. Until the change
+  // is `settle` old, every scan reads the directory.
+  test::TempDir tmp;
+  tmp.write_file("logs/a.log", "");
+  GlobSet g({(tmp / "logs/*.log").string()});
+  DirListings listings;  // settle 2 s
+  std::vector<std::string> files, dirs;
+  g.scan(files, dirs, nullptr, &listings);
+  g.scan(files, dirs, nullptr, &listings);
+  CHECK(listings.listed() == 2);
+  CHECK(files.size() == 2);
+}
+
+TEST_CASE("a scan without listings reads every directory, and one directory once per scan", "[source]") {
+  test::TempDir tmp;
+  tmp.write_file("logs/a.log", "");
+  tmp.write_file("logs/b.txt", "");
+  // Two patterns with the same base directory.
+  GlobSet g({(tmp / "logs/*.log").string(), (tmp / "logs/*.txt").string()});
+  DirListings listings;
+  std::vector<std::string> files, dirs;
+  g.scan(files, dirs, nullptr, &listings);
+  CHECK(listings.listed() == 1);
+  std::sort(files.begin(), files.end());
+  CHECK(files == std::vector<std::string>{(tmp / "logs/a.log").string(), (tmp / "logs/b.txt").string()});
+  CHECK(dirs == std::vector<std::string>{(tmp / "logs").string()});
 }
