@@ -1,6 +1,7 @@
 #include "sidecar/source/glob_set.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
 
