@@ -290,14 +290,14 @@ asio::awaitable<void> Batcher::run() {
     // A moment after the batch is due: a source holding its reads until then
     // reads and seals it first (seal_due), in the same wake-up; else this does.
     auto deadline = std::chrono::steady_clock::time_point::max();
-    if (entry_count_ > 0) deadline = batch_started_ + policy_.timeout + kSealGrace;
+    if (entry_count_ > 0) deadline = batch_due() + kSealGrace;
     if (multiline_timeout.count() > 0) {
       for (const auto& [origin, st] : origins_)
         if (st.holding) deadline = std::min(deadline, st.last_line + multiline_timeout);
     }
     co_await wake_.wait_until(deadline);
     const auto now = std::chrono::steady_clock::now();
-    if (entry_count_ > 0 && now >= batch_started_ + policy_.timeout + kSealGrace) seal();
+    if (entry_count_ > 0 && now >= batch_due() + kSealGrace) seal();
     if (multiline_timeout.count() > 0) {
       bool flushed = false;
       for (auto& [origin, st] : origins_) {

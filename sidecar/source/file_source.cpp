@@ -76,13 +76,17 @@ FileSource::FileSource(asio::any_io_executor ex, const FileSourceOptions& option
   pods_root_ = ec ? std::filesystem::path(options.pods_root).lexically_normal().string() : canonical.string();
 }
 
-FileSource::~FileSource() {
+FileSource::~FileSource() { close_inotify(); }
+
+void FileSource::close_inotify() {
   if (!inotify_) return;
   if (inotify_->is_open()) {
     inotify_->close();
   } else {
     ::close(inotify_fd_);  // taken out of the event loop while reads were held
   }
+  inotify_.reset();
+  inotify_fd_ = -1;
 }
 
 void FileSource::drain() {
@@ -171,13 +175,7 @@ asio::awaitable<void> FileSource::sleep_until(std::chrono::steady_clock::time_po
   if (ec) {
     log_warn("inotify read failed; relying on polling", {{"error", ec.message()},
                                                          {"poll_interval", format_duration(options_.poll_interval)}});
-    if (inotify_->is_open()) {
-      inotify_->close();
-    } else {
-      ::close(inotify_fd_);
-    }
-    inotify_.reset();
-    inotify_fd_ = -1;
+    close_inotify();
     watched_dirs_.clear();
     rescan_wanted_ = true;
     co_return;

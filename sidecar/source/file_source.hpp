@@ -85,6 +85,8 @@ class FileSource final : public Source {
   boost::asio::awaitable<void> sleep_until(std::chrono::steady_clock::time_point deadline);
   void take_inotify_events(std::string_view events);
   void take_queued_inotify_events();
+  // Closes the inotify descriptor, in the event loop or taken out of it.
+  void close_inotify();
   // Decides, once per poll interval, whether reads wait for the open batch to
   // fall due (few lines a second) or happen at every write.
   void update_hold();

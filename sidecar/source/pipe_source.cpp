@@ -124,8 +124,7 @@ void PipeSource::route(Intake& intake, const RawLine& line) {
     return drop_line();
   }
   // The line's observed time is now, not when it is replayed (docs/ordering.md).
-  RawLine read = line;
-  read.read_unix_nano = now_unix_nano();
+  const RawLine read = read_time_.stamp(line);
   auto r = spill_->push(origin_, read);
   while (r == SpillQueue::Push::full && options_.overflow == PipeOverflow::drop_oldest) {
     const uint64_t dropped = spill_->drop_oldest();
